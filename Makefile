@@ -1,0 +1,43 @@
+# Thin front for CMake + Ninja. `make demo` and `make check` are the two commands in README.md.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= 2
+CMAKE_GEN  := -G Ninja
+
+.PHONY: all deps build asan demo check test unit format bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build:
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan:
+	@cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+demo: deps build
+	@scripts/demo.sh
+
+# Every test: unit tests twice (plain and under ASan/UBSan), then integration and Node tests.
+check: deps build asan
+	cd $(BUILD_ASAN) && ctest -L unit --output-on-failure
+	cd $(BUILD) && ctest --output-on-failure
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure
+
+unit: build
+	cd $(BUILD) && ctest -L unit --output-on-failure
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+bench: deps build
+	bench/proxy.sh
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,46 @@
+/* config: the YAML configuration of `sluice serve`, loaded with libcyaml and validated.
+ * A loaded config is immutable; a reload builds a new one. Errors name the file, line and field. */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sl_cfg_version {
+	char *name;
+	char **upstreams; /* base URLs: http://host:port[/prefix] */
+	unsigned upstreams_count;
+	char *upstream_model; /* the upstream's own model id; defaults to the version name */
+	double weight;        /* relative share, >= 0 */
+	char *api_key_env;    /* optional: environment variable holding the upstream API key */
+};
+
+struct sl_cfg_model {
+	char *name; /* public model name clients ask for */
+	char *hash_seed; /* sticky-assignment seed; defaults to the model name */
+	struct sl_cfg_version *versions;
+	unsigned versions_count;
+};
+
+struct sl_config {
+	char *listen;       /* data plane, default 127.0.0.1:8080 */
+	char *admin_listen; /* admin, default 127.0.0.1:9090 */
+	uint64_t max_body_bytes;      /* default 4 MiB */
+	char *sticky_field;           /* request body field used as the sticky key, default "user" */
+	char *sticky_header;          /* header used as the sticky key, default "x-sluice-user" */
+	uint32_t connect_timeout_ms;  /* default 5000 */
+	uint32_t upstream_timeout_ms; /* idle time allowed between upstream bytes, default 120000 */
+	uint32_t drain_timeout_ms;    /* SIGTERM drain budget, default 10000 */
+	char *access_log;             /* path, "-" for stdout, or "off"; default "-" */
+	bool log_bodies;              /* put prompt bodies in the access log, default false */
+	struct sl_cfg_model *models;
+	unsigned models_count;
+	char *path_; /* the file it came from (not a YAML field) */
+};
+
+/* Loads and validates FILE. On failure returns SL_ECONFIG and writes
+ * "FILE:LINE: field 'a.b[1].c': reason" into err. The result is freed with sl_config_free. */
+int sl_config_load(const char *path, struct sl_config **out, char *err, size_t errlen);
+void sl_config_free(struct sl_config *cfg);
+
+#endif

@@ -1,0 +1,53 @@
+/* metrics: per-request telemetry events, Prometheus histograms per model and version, and the
+ * JSON-lines access log. Pure: no I/O, no locks; the owner (one thread) feeds and renders it.
+ * Metric names follow the OpenTelemetry GenAI semantic conventions where one exists. */
+#ifndef SLUICE_METRICS_H
+#define SLUICE_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/core.h"
+
+/* One finished request as the gateway saw it. Strings are borrowed for the call only. */
+struct sl_event {
+	double start;              /* wall-clock seconds when the request arrived */
+	char request_id[33];
+	const char *endpoint;      /* "chat.completions", "completions", "embeddings", "models", "feedback"... */
+	const char *model;         /* public model name; NULL when unknown */
+	const char *version;       /* chosen version; NULL when none was chosen */
+	const char *upstream;      /* "host:port" it went to; NULL when none */
+	int status;                /* HTTP status sent to the client (0 if none was sent) */
+	const char *error_class;   /* NULL on success, else one of the classes in docs (e.g. "upstream_timeout") */
+	const char *finish_reason; /* last finish_reason seen; NULL if none */
+	bool stream;
+	bool sticky;               /* the version was chosen by a sticky key */
+	double total_s;            /* arrival to last byte sent */
+	double ttft_s;             /* streams: arrival to first content chunk; < 0 when not measured */
+	double upstream_s;         /* upstream request sent to upstream response complete; < 0 when none */
+	long prompt_tokens;        /* from usage; < 0 when unknown */
+	long completion_tokens;    /* from usage; < 0 when unknown */
+	size_t request_bytes, response_bytes;
+	const char *body;          /* request body, only when the config asks to log bodies */
+	size_t body_len;
+};
+
+/* Initialises an event to "nothing measured" values (negative times and tokens). */
+void sl_event_init(struct sl_event *ev);
+
+struct sl_metrics;
+
+struct sl_metrics *sl_metrics_new(void);
+void sl_metrics_free(struct sl_metrics *m);
+/* Counts the event into the series for (model, version); NULL model/version count as "". */
+void sl_metrics_observe(struct sl_metrics *m, const struct sl_event *ev);
+/* Appends the Prometheus text exposition (format 0.0.4) of every metric to out. */
+int sl_metrics_render(const struct sl_metrics *m, struct sl_buf *out);
+/* Gauges maintained by the owner. */
+void sl_metrics_set_inflight(struct sl_metrics *m, long n);
+
+/* Appends one access-log line (JSON object and '\n') for ev. API keys never appear; the body
+ * only when ev->body is set. */
+int sl_event_to_json(const struct sl_event *ev, struct sl_buf *out);
+
+#endif

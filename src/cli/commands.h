@@ -1,0 +1,10 @@
+/* commands.h: the subcommands of the sluice binary. Each returns the process exit status:
+ * 0 success, 1 runtime failure, 2 usage or configuration error. */
+#ifndef SLUICE_COMMANDS_H
+#define SLUICE_COMMANDS_H
+
+int sl_cmd_serve(int argc, char **argv);
+int sl_cmd_sim(int argc, char **argv);
+int sl_cmd_load(int argc, char **argv);
+
+#endif

@@ -1,0 +1,72 @@
+/* openai: the OpenAI wire format as the gateway needs it: request inspection and rewriting,
+ * error bodies, usage extraction, and an incremental Server-Sent Events tap. Pure: no I/O. */
+#ifndef SLUICE_OPENAI_H
+#define SLUICE_OPENAI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/core.h"
+
+struct json_object;
+struct json_tokener;
+
+/* Appends {"error":{"message":..,"type":..,"param":null,"code":..}} to out. code may be NULL. */
+int sl_oai_error(struct sl_buf *out, const char *type, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A parsed request body. Slices point into `root` and live as long as it. */
+struct sl_oai_request {
+	struct json_object *root; /* owned; freed by sl_oai_request_release */
+	struct sl_slice model;
+	struct sl_slice user; /* value of the sticky field when it is a string; empty otherwise */
+	bool stream;
+	bool client_wants_usage; /* stream_options.include_usage was true */
+};
+
+/* Parses body strictly (valid UTF-8, one JSON object, nothing after it). On failure returns
+ * SL_EPARSE (not JSON), SL_EINVAL (not an object / "model" missing or not a string) and puts a
+ * client-facing reason in err. sticky_field names the body field used as the sticky key. */
+int sl_oai_request_parse(struct sl_oai_request *r, struct json_tokener *tok, const char *body, size_t len,
+			 const char *sticky_field, char *err, size_t errlen);
+void sl_oai_request_release(struct sl_oai_request *r);
+/* Rewrites model to upstream_model and, for streams, asks for usage (stream_options.include_usage);
+ * appends the serialized body to out. */
+int sl_oai_request_rewrite(struct sl_oai_request *r, const char *upstream_model, struct sl_buf *out);
+
+/* What the gateway learns from a response. */
+struct sl_oai_usage {
+	long prompt_tokens;     /* < 0 when unknown */
+	long completion_tokens; /* < 0 when unknown */
+	char finish_reason[32]; /* "" when none seen */
+	bool saw_content;       /* a choice carried content, text, tool calls or an embedding */
+};
+void sl_oai_usage_init(struct sl_oai_usage *u);
+/* Reads usage, finish_reason and content presence from one response object (a whole JSON
+ * response or one stream chunk). Returns true when the object is a usage-only chunk
+ * (an empty "choices" array and a "usage" object). */
+bool sl_oai_usage_scan(struct sl_oai_usage *u, struct json_object *obj);
+
+/* Incremental SSE tap: feed upstream bytes, get back whole events ("...\n\n") in out, with
+ * usage-only chunks dropped when the client did not ask for them. Events are never held
+ * longer than it takes their terminating blank line to arrive. */
+struct sl_sse_tap {
+	struct sl_buf partial;    /* bytes of an event not yet terminated */
+	struct sl_buf scratch;    /* the data lines of the event being inspected */
+	struct json_tokener *tok; /* owned */
+	struct sl_oai_usage usage;
+	bool drop_usage_chunk;
+	bool saw_done;   /* "data: [DONE]" passed */
+	bool saw_error;  /* an event carried an "error" object */
+	size_t events;   /* events forwarded */
+	size_t first_content_event; /* 1-based index of the first event with content; 0 if none yet */
+};
+int sl_sse_tap_init(struct sl_sse_tap *t, bool drop_usage_chunk, size_t max_event_bytes);
+void sl_sse_tap_release(struct sl_sse_tap *t);
+/* Appends complete events from data to out; returns SL_ETOOBIG when a single event exceeds
+ * the limit. *first_content is set true when this call forwarded the first content event. */
+int sl_sse_tap_feed(struct sl_sse_tap *t, const char *data, size_t len, struct sl_buf *out, bool *first_content);
+/* Whatever is left when the upstream ends (an unterminated last event) is flushed to out. */
+int sl_sse_tap_finish(struct sl_sse_tap *t, struct sl_buf *out);
+
+#endif

@@ -1,0 +1,127 @@
+/* accesslog.c: events as JSON-lines access-log records, and event initialisation.
+ * One record is one line: a JSON object and '\n'. Strings are escaped byte-safely (invalid
+ * UTF-8 becomes U+FFFD), so any input yields valid JSON. Missing values are null: absent
+ * strings, times < 0 and tokens < 0. API keys are not part of an event and never appear. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics-int.h"
+
+void sl_event_init(struct sl_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->total_s = ev->ttft_s = ev->upstream_s = -1;
+	ev->prompt_tokens = ev->completion_tokens = -1;
+}
+
+/* ,"key": */
+static void key(struct sl_mw *w, const char *k)
+{
+	sl_mw_puts(w, ",\"");
+	sl_mw_puts(w, k);
+	sl_mw_puts(w, "\":");
+}
+
+static void str_n(struct sl_mw *w, const char *k, const char *s, size_t n)
+{
+	key(w, k);
+	if (!s)
+		sl_mw_puts(w, "null");
+	else if (w->rc == 0)
+		w->rc = sl_json_str_utf8(w->b, s, n);
+}
+
+static void str(struct sl_mw *w, const char *k, const char *s)
+{
+	str_n(w, k, s, s ? strlen(s) : 0);
+}
+
+/* Seconds as milliseconds with microsecond precision; null when not measured. */
+static void millis(struct sl_mw *w, const char *k, double s)
+{
+	char tmp[40];
+	key(w, k);
+	if (!(s >= 0) || !isfinite(s)) {
+		sl_mw_puts(w, "null");
+		return;
+	}
+	int n = snprintf(tmp, sizeof(tmp), "%.3f", s * 1000);
+	sl_mw_put(w, tmp, n > 0 && (size_t)n < sizeof(tmp) ? (size_t)n : 0);
+}
+
+static void count(struct sl_mw *w, const char *k, long v)
+{
+	key(w, k);
+	if (v < 0)
+		sl_mw_puts(w, "null");
+	else
+		sl_mw_u64(w, (uint64_t)v);
+}
+
+/* RFC 3339 UTC, rounded to the millisecond; null outside years 1970..9999. */
+static void timestamp(struct sl_mw *w, double start)
+{
+	char tmp[40];
+	struct tm tm;
+	sl_mw_puts(w, "{\"ts\":");
+	if (!(start >= 0 && start < 253402300800.0)) {
+		sl_mw_puts(w, "null");
+		return;
+	}
+	long long ms = llround(start * 1000);
+	time_t sec = (time_t)(ms / 1000);
+	if (!gmtime_r(&sec, &tm)) {
+		sl_mw_puts(w, "null");
+		return;
+	}
+	size_t n = strftime(tmp, sizeof(tmp), "\"%Y-%m-%dT%H:%M:%S", &tm);
+	int m = snprintf(tmp + n, sizeof(tmp) - n, ".%03dZ\"", (int)(ms % 1000));
+	sl_mw_put(w, tmp, n + (size_t)m);
+}
+
+static void request_id(struct sl_mw *w, const struct sl_event *ev)
+{
+	size_t n = strnlen(ev->request_id, sizeof(ev->request_id));
+	str_n(w, "request_id", n ? ev->request_id : NULL, n);
+}
+
+static void flag(struct sl_mw *w, const char *k, bool v)
+{
+	key(w, k);
+	sl_mw_puts(w, v ? "true" : "false");
+}
+
+int sl_event_to_json(const struct sl_event *ev, struct sl_buf *out)
+{
+	struct sl_mw w = {out, 0};
+	size_t start = out->len;
+	timestamp(&w, ev->start);
+	request_id(&w, ev);
+	str(&w, "endpoint", ev->endpoint);
+	str(&w, "model", ev->model);
+	str(&w, "version", ev->version);
+	str(&w, "upstream", ev->upstream);
+	key(&w, "status");
+	sl_mw_i64(&w, ev->status);
+	str(&w, "error_class", ev->error_class);
+	str(&w, "finish_reason", ev->finish_reason);
+	flag(&w, "stream", ev->stream);
+	flag(&w, "sticky", ev->sticky);
+	millis(&w, "total_ms", ev->total_s);
+	millis(&w, "ttft_ms", ev->ttft_s);
+	millis(&w, "upstream_ms", ev->upstream_s);
+	count(&w, "prompt_tokens", ev->prompt_tokens);
+	count(&w, "completion_tokens", ev->completion_tokens);
+	key(&w, "request_bytes");
+	sl_mw_u64(&w, ev->request_bytes);
+	key(&w, "response_bytes");
+	sl_mw_u64(&w, ev->response_bytes);
+	if (ev->body)
+		str_n(&w, "body", ev->body, ev->body_len);
+	sl_mw_puts(&w, "}\n");
+	if (w.rc)
+		sl_metrics_rewind(out, start);
+	return w.rc;
+}

@@ -1,0 +1,123 @@
+/* metrics-int.h: structures shared by the files of the metrics module (not exported).
+ * A series holds every metric of one (model, version) pair; label strings in it are valid
+ * UTF-8, already cut to their bound, so equal keys always render equally. */
+#ifndef SLUICE_METRICS_INT_H
+#define SLUICE_METRICS_INT_H
+
+#include <stdint.h>
+
+#include "sluice/metrics.h"
+
+/* Cuts b back to len bytes: how a failed append leaves its output as it was. */
+static inline void sl_metrics_rewind(struct sl_buf *b, size_t len)
+{
+	if (b->data && len <= b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
+/* utf8.c */
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 when none starts there. */
+size_t sl_utf8_seq_len(const unsigned char *s, size_t n);
+/* Copies src (NULL = "") into dst[cap] as valid UTF-8, cut on a character boundary to at most
+ * cap - 1 bytes, NUL-terminated; returns the length written. */
+size_t sl_utf8_sanitize(char *dst, size_t cap, const char *src);
+
+/* histogram.c */
+#define SL_HIST_MAX_BOUNDS 17
+
+/* A histogram family: name, help and the upper bounds (inclusive, increasing; +Inf implied). */
+struct sl_hist_spec {
+	const char *name;
+	const char *help;
+	const double *le;
+	size_t n;
+};
+
+/* Per-bucket counts, not cumulative; bucket[spec->n] is the +Inf bucket. */
+struct sl_hist {
+	uint64_t bucket[SL_HIST_MAX_BOUNDS + 1];
+	uint64_t count;
+	double sum;
+};
+
+void sl_hist_observe(struct sl_hist *h, const struct sl_hist_spec *spec, double v);
+
+/* writer.c: an appender that keeps its first error, so rendering code reads straight through
+ * and checks once at the end. */
+struct sl_mw {
+	struct sl_buf *b;
+	int rc;
+};
+void sl_mw_put(struct sl_mw *w, const char *s, size_t n);
+void sl_mw_puts(struct sl_mw *w, const char *s);
+void sl_mw_u64(struct sl_mw *w, uint64_t v);
+void sl_mw_i64(struct sl_mw *w, int64_t v);
+/* Shortest of %.15g/%.17g that reads back exactly; NaN, +Inf, -Inf as Prometheus spells them. */
+void sl_mw_double(struct sl_mw *w, double v);
+/* A Prometheus label value (escaped, no quotes). */
+void sl_mw_label(struct sl_mw *w, const char *s);
+
+/* Appends the _bucket, _sum and _count lines; labels is the rendered label set without le,
+ * never empty. */
+void sl_hist_render(const struct sl_hist *h, const struct sl_hist_spec *spec, struct sl_slice labels,
+		    struct sl_mw *w);
+
+/* The histograms each series carries, in rendering order. */
+enum sl_mhist { SL_H_REQUEST, SL_H_TTFT, SL_H_TPOT, SL_H_CLIENT, SL_H_TOK_IN, SL_H_TOK_OUT, SL_H_COUNT_ };
+
+struct sl_mstatus {
+	int status;
+	uint64_t n;
+	char cls[SL_METRICS_SUBLABEL_MAX + 1];
+};
+
+struct sl_mreason {
+	uint64_t n;
+	char reason[SL_METRICS_SUBLABEL_MAX + 1];
+};
+
+struct sl_series {
+	uint64_t hash;
+	char model[SL_METRICS_LABEL_MAX + 1];
+	char version[SL_METRICS_LABEL_MAX + 1];
+	char *labels; /* 'model="...",version="..."', escaped */
+	size_t labels_len;
+	uint64_t events, streams, request_bytes, response_bytes;
+	struct sl_hist hist[SL_H_COUNT_];
+	struct sl_mstatus *statuses;
+	size_t nstatuses, capstatuses;
+	uint64_t status_other;
+	struct sl_mreason *reasons;
+	size_t nreasons, capreasons;
+	uint64_t reason_other;
+};
+
+/* series.c: the bounded table of series and its hash index. */
+#define SL_METRICS_SLOTS 8192 /* power of two, twice the series bound */
+
+struct sl_metrics {
+	struct sl_series *series[SL_METRICS_MAX_SERIES];
+	size_t nseries;
+	struct sl_series *other; /* model="_other" version="_other"; also reachable by its name */
+	uint32_t slot[SL_METRICS_SLOTS]; /* 0 = empty, else 1 + index in series[], or UINT32_MAX for other */
+	long inflight;
+};
+
+struct sl_series *sl_series_new(const char *model, const char *version, uint64_t hash);
+void sl_series_free(struct sl_series *s);
+/* The series for a sanitized pair (see sl_utf8_sanitize); creates it, or falls back to
+ * m->other past the bound or out of memory. Never NULL. */
+struct sl_series *sl_metrics_series(struct sl_metrics *m, const char *model, const char *version);
+uint64_t sl_series_hash(const char *model, const char *version);
+int sl_series_insert(struct sl_metrics *m, struct sl_series *s, uint32_t value);
+/* Count one event under a sanitized sub-label (cls: "none" on success); past the bound, or out
+ * of memory, into the series' "other" counter. */
+void sl_series_count_status(struct sl_series *s, int status, const char *cls);
+void sl_series_count_reason(struct sl_series *s, const char *reason);
+
+/* Hist specs, in enum sl_mhist order (the two token histograms share one family). */
+extern const struct sl_hist_spec sl_metrics_hists[SL_H_COUNT_];
+
+#endif

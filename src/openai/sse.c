@@ -1,0 +1,144 @@
+/* sse.c: an incremental Server-Sent Events tap. Bytes go in as they arrive from the upstream;
+ * each complete event (terminated by a blank line) goes out at once, after its data is read for
+ * usage, finish reason and errors. Only a usage-only chunk the client did not ask for is dropped.
+ * Invariant: `partial` never holds a complete event after a feed returns. */
+#include <json-c/json.h>
+#include <string.h>
+
+#include "sluice/openai.h"
+
+int sl_sse_tap_init(struct sl_sse_tap *t, bool drop_usage_chunk, size_t max_event_bytes)
+{
+	memset(t, 0, sizeof(*t));
+	sl_buf_init(&t->partial, max_event_bytes);
+	sl_buf_init(&t->scratch, max_event_bytes);
+	sl_oai_usage_init(&t->usage);
+	t->drop_usage_chunk = drop_usage_chunk;
+	t->tok = json_tokener_new();
+	return t->tok ? 0 : SL_ENOMEM;
+}
+
+void sl_sse_tap_release(struct sl_sse_tap *t)
+{
+	sl_buf_release(&t->partial);
+	sl_buf_release(&t->scratch);
+	if (t->tok)
+		json_tokener_free(t->tok);
+	t->tok = NULL;
+}
+
+/* Returns the length of the event including its terminator, or 0 if none is complete. */
+static size_t event_end(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] != '\n' && p[i] != '\r')
+			continue;
+		if (p[i] == '\n' && p[i + 1] == '\n')
+			return i + 2;
+		if (p[i] == '\r' && p[i + 1] == '\r' && (i + 2 >= n || p[i + 2] != '\n'))
+			return i + 2;
+		if (i + 3 < n && p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
+			return i + 4;
+	}
+	return 0;
+}
+
+/* Collects the event's data lines (joined by '\n') into data. */
+static int event_data(const char *p, size_t n, struct sl_buf *data)
+{
+	size_t i = 0;
+	int lines = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && p[j] != '\n' && p[j] != '\r')
+			j++;
+		if (j - i >= 5 && memcmp(p + i, "data:", 5) == 0) {
+			size_t k = i + 5 + (j > i + 5 && p[i + 5] == ' ');
+			int rc = (lines++ ? sl_buf_append(data, "\n", 1) : 0);
+			if (rc || (rc = sl_buf_append(data, p + k, j - k)))
+				return rc;
+		}
+		i = j + 1;
+	}
+	return lines;
+}
+
+/* Decides on one complete event: returns true to forward it. */
+static bool inspect_event(struct sl_sse_tap *t, const char *p, size_t n)
+{
+	struct sl_buf *data = &t->scratch;
+	bool keep = true;
+	sl_buf_reset(data);
+	int lines = event_data(p, n, data);
+	if (lines <= 0)
+		return true; /* comments, retry hints, oversized data: pass through untouched */
+	if (data->len == 6 && memcmp(data->data, "[DONE]", 6) == 0) {
+		t->saw_done = true;
+		return true;
+	}
+	json_tokener_reset(t->tok);
+	struct json_object *obj = json_tokener_parse_ex(t->tok, data->data, (int)data->len);
+	if (obj) {
+		bool had_content = t->usage.saw_content;
+		struct json_object *e;
+		if (json_object_object_get_ex(obj, "error", &e))
+			t->saw_error = true;
+		if (sl_oai_usage_scan(&t->usage, obj) && t->drop_usage_chunk)
+			keep = false;
+		if (!had_content && t->usage.saw_content)
+			t->first_content_event = t->events + 1;
+		json_object_put(obj);
+	}
+	return keep;
+}
+
+static int emit(struct sl_sse_tap *t, const char *p, size_t n, struct sl_buf *out, bool *first_content)
+{
+	if (!inspect_event(t, p, n))
+		return 0;
+	t->events++;
+	if (t->first_content_event == t->events && first_content)
+		*first_content = true;
+	return sl_buf_append(out, p, n);
+}
+
+int sl_sse_tap_feed(struct sl_sse_tap *t, const char *data, size_t len, struct sl_buf *out, bool *first_content)
+{
+	int rc;
+	if (first_content)
+		*first_content = false;
+	/* Fast path: nothing pending, consume whole events straight from the input. */
+	while (t->partial.len == 0 && len > 0) {
+		size_t n = event_end(data, len);
+		if (!n)
+			break;
+		if ((rc = emit(t, data, n, out, first_content)))
+			return rc;
+		data += n;
+		len -= n;
+	}
+	if (len == 0)
+		return 0;
+	size_t scanned_from = t->partial.len > 3 ? t->partial.len - 3 : 0;
+	if ((rc = sl_buf_append(&t->partial, data, len)))
+		return rc;
+	for (;;) {
+		size_t n = event_end(t->partial.data + scanned_from, t->partial.len - scanned_from);
+		if (!n)
+			return 0;
+		n += scanned_from;
+		if ((rc = emit(t, t->partial.data, n, out, first_content)))
+			return rc;
+		sl_buf_consume(&t->partial, n);
+		scanned_from = 0;
+	}
+}
+
+int sl_sse_tap_finish(struct sl_sse_tap *t, struct sl_buf *out)
+{
+	if (t->partial.len == 0)
+		return 0;
+	int rc = emit(t, t->partial.data, t->partial.len, out, NULL);
+	sl_buf_reset(&t->partial);
+	return rc;
+}

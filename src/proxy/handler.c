@@ -1,0 +1,550 @@
+/* handler.c: the data plane. One `struct exchange` per request, allocated in the request's pool:
+ * parse and validate the body, pick a version, forward to its upstream with h2o's HTTP/1 client,
+ * and relay the response (through the SSE tap for streams) with backpressure from the client.
+ *
+ * Exchange states (one request):
+ *   received --on_req--> rejected (error sent)          | connecting
+ *   connecting --on_connect--> awaiting head            | failed (502/504 sent)
+ *   awaiting head --on_head--> relaying                 | failed (502/504 sent)
+ *   relaying --on_body(eos)--> finishing --do_send--> done
+ *   relaying --on_body(error)--> finishing (SSE error event, or a cut connection) --> done
+ *   any --do_stop (client left)--> upstream cancelled
+ * on_dispose (the request's pool is freed) records the event exactly once. */
+#include <json-c/json.h>
+#include <string.h>
+
+#include "proxy/proxy.h"
+#include "sluice/openai.h"
+
+#define MAX_PENDING (64u << 20)   /* bytes waiting for a slow client */
+#define MAX_COPY (8u << 20)       /* non-stream response kept for usage parsing */
+#define MAX_SSE_EVENT (16u << 20) /* one SSE event */
+
+struct exchange {
+	h2o_generator_t super;
+	h2o_req_t *req;
+	struct sl_table_ref *ref;
+	struct sl_route_version *version;
+	h2o_http1client_t *client;
+	h2o_timeout_entry_t connect_entry;
+	h2o_iovec_t up_bufs[2];
+	struct sl_buf up_body, pending, inflight, copy;
+	struct sl_sse_tap tap;
+	struct sl_event ev;
+	uint64_t t_start, t_upstream;
+	char upstream[300];
+	unsigned stream_req : 1, client_wants_usage : 1, is_sse : 1, tap_on : 1, sending : 1, upstream_done : 1,
+		upstream_failed : 1, final_sent : 1, keep_copy : 1;
+};
+
+static double since(uint64_t t0)
+{
+	return (double)(sl_now_ns() - t0) / 1e9;
+}
+
+static const char *class_of(const char *errstr)
+{
+	return strstr(errstr, "timeout") ? "upstream_timeout" : "upstream_error";
+}
+
+/* ---- recording ---- */
+
+static void finish_usage_from_copy(struct exchange *ex)
+{
+	struct sl_oai_usage u;
+	sl_oai_usage_init(&u);
+	if (ex->is_sse || !ex->keep_copy || ex->copy.len == 0)
+		return;
+	struct json_object *obj = json_tokener_parse_ex(sl_server.tok, ex->copy.data, (int)ex->copy.len);
+	json_tokener_reset(sl_server.tok);
+	if (!obj)
+		return;
+	sl_oai_usage_scan(&u, obj);
+	json_object_put(obj);
+	ex->ev.prompt_tokens = u.prompt_tokens;
+	ex->ev.completion_tokens = u.completion_tokens;
+	if (u.finish_reason[0])
+		ex->ev.finish_reason = h2o_strdup(&ex->req->pool, u.finish_reason, SIZE_MAX).base;
+}
+
+static void on_dispose(void *p)
+{
+	struct exchange *ex = p;
+	if (ex->client) {
+		h2o_http1client_cancel(ex->client);
+		ex->client = NULL;
+		if (!ex->ev.error_class)
+			ex->ev.error_class = "client_closed";
+	}
+	if (h2o_timeout_is_linked(&ex->connect_entry))
+		h2o_timeout_unlink(&ex->connect_entry);
+	if (ex->tap_on) {
+		ex->ev.prompt_tokens = ex->tap.usage.prompt_tokens;
+		ex->ev.completion_tokens = ex->tap.usage.completion_tokens;
+		if (ex->tap.usage.finish_reason[0])
+			ex->ev.finish_reason = h2o_strdup(&ex->req->pool, ex->tap.usage.finish_reason, SIZE_MAX).base;
+		sl_sse_tap_release(&ex->tap);
+	} else {
+		finish_usage_from_copy(ex);
+	}
+	ex->ev.status = ex->req->res.status;
+	ex->ev.total_s = since(ex->t_start);
+	ex->ev.response_bytes = ex->req->bytes_sent;
+	sl_server_record(&ex->ev);
+	sl_buf_release(&ex->up_body);
+	sl_buf_release(&ex->pending);
+	sl_buf_release(&ex->inflight);
+	sl_buf_release(&ex->copy);
+	if (ex->ref)
+		sl_table_release(ex->ref);
+	sl_server.inflight--;
+}
+
+/* ---- responses ---- */
+
+void sl_send_oai_error(h2o_req_t *req, int status, const char *type, const char *code, const char *fmt, ...)
+{
+	char msg[1024];
+	struct sl_buf body;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sl_buf_init(&body, 0);
+	if (sl_oai_error(&body, type, code, "%s", msg) != 0)
+		sl_buf_reset(&body);
+	h2o_iovec_t copy = h2o_strdup(&req->pool, body.data ? body.data : "", body.len);
+	sl_buf_release(&body);
+	req->res.status = status;
+	req->res.reason = status == 400	  ? "Bad Request"
+			  : status == 404 ? "Not Found"
+			  : status == 405 ? "Method Not Allowed"
+			  : status == 413 ? "Payload Too Large"
+			  : status == 502 ? "Bad Gateway"
+			  : status == 503 ? "Service Unavailable"
+			  : status == 504 ? "Gateway Timeout"
+					  : "Error";
+	h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"), 0);
+	h2o_send_inline(req, copy.base, copy.len);
+}
+
+static void fail(struct exchange *ex, int status, const char *class, const char *code, const char *msg)
+{
+	ex->ev.error_class = class;
+	ex->final_sent = 1;
+	sl_send_oai_error(ex->req, status, status >= 500 ? "upstream_error" : "invalid_request_error", code, "%s",
+			  msg);
+}
+
+/* ---- relaying the response ---- */
+
+static void do_send(struct exchange *ex)
+{
+	if (ex->sending || ex->final_sent)
+		return;
+	if (ex->pending.len == 0 && !ex->upstream_done)
+		return;
+	struct sl_buf tmp = ex->inflight;
+	ex->inflight = ex->pending;
+	ex->pending = tmp;
+	sl_buf_reset(&ex->pending);
+	h2o_iovec_t vec = h2o_iovec_init(ex->inflight.data, ex->inflight.len);
+	h2o_send_state_t state = H2O_SEND_STATE_IN_PROGRESS;
+	if (ex->upstream_done) {
+		/* a cut non-stream body must look cut to the client; SSE ends cleanly after its error event */
+		state = (ex->upstream_failed && !ex->is_sse) ? H2O_SEND_STATE_ERROR : H2O_SEND_STATE_FINAL;
+		ex->final_sent = 1;
+	}
+	ex->sending = 1;
+	h2o_send(ex->req, &vec, vec.len ? 1 : 0, state);
+}
+
+static void do_proceed(h2o_generator_t *gen, h2o_req_t *req)
+{
+	struct exchange *ex = (struct exchange *)gen;
+	ex->sending = 0;
+	sl_buf_reset(&ex->inflight);
+	do_send(ex);
+}
+
+static void do_stop(h2o_generator_t *gen, h2o_req_t *req)
+{
+	struct exchange *ex = (struct exchange *)gen;
+	if (ex->client) {
+		h2o_http1client_cancel(ex->client);
+		ex->client = NULL;
+		ex->ev.error_class = "client_closed";
+	}
+}
+
+static void append_sse_error(struct exchange *ex, const char *class, const char *msg)
+{
+	struct sl_buf err;
+	sl_buf_init(&err, 0);
+	if (sl_oai_error(&err, "upstream_error", class, "%s", msg) == 0) {
+		sl_buf_puts(&ex->pending, "data: ");
+		sl_buf_append(&ex->pending, err.data, err.len);
+		sl_buf_puts(&ex->pending, "\n\n");
+	}
+	sl_buf_release(&err);
+}
+
+static int take_body(struct exchange *ex, h2o_buffer_t **input)
+{
+	const char *p = (*input)->bytes;
+	size_t n = (*input)->size;
+	int rc = 0;
+	if (n == 0)
+		return 0;
+	if (ex->tap_on) {
+		bool first = false;
+		rc = sl_sse_tap_feed(&ex->tap, p, n, &ex->pending, &first);
+		if (first && ex->ev.ttft_s < 0)
+			ex->ev.ttft_s = since(ex->t_start);
+	} else {
+		rc = sl_buf_append(&ex->pending, p, n);
+		if (ex->keep_copy && sl_buf_append(&ex->copy, p, n) != 0)
+			ex->keep_copy = 0;
+	}
+	h2o_buffer_consume(input, n);
+	return rc;
+}
+
+static int on_body(h2o_http1client_t *client, const char *errstr)
+{
+	struct exchange *ex = client->data;
+	/* a client too slow for the stream, or an absurd event: give up on this response (h2o closes
+	 * the upstream connection when this callback returns non-zero) */
+	int overflow = take_body(ex, &client->sock->input) != 0;
+	if (overflow && !errstr)
+		errstr = "response too large to buffer";
+	if (errstr) {
+		ex->client = NULL;
+		ex->upstream_done = 1;
+		ex->ev.upstream_s = since(ex->t_upstream);
+		if (ex->tap_on)
+			sl_sse_tap_finish(&ex->tap, &ex->pending);
+		if (errstr != h2o_http1client_error_is_eos) {
+			ex->upstream_failed = 1;
+			ex->ev.error_class = overflow ? "response_too_large" : class_of(errstr);
+			if (ex->is_sse)
+				append_sse_error(ex, ex->ev.error_class, "the upstream model server failed mid-stream");
+		}
+	}
+	do_send(ex);
+	return overflow ? -1 : 0;
+}
+
+static bool drop_response_header(const h2o_iovec_t *name)
+{
+	static const char *const drop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+					   "content-length", "upgrade", "te", "trailer", "server", "date"};
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		if (h2o_lcstris(name->base, name->len, drop[i], strlen(drop[i])))
+			return true;
+	return false;
+}
+
+static void copy_response_headers(struct exchange *ex, h2o_header_t *headers, size_t n)
+{
+	h2o_req_t *req = ex->req;
+	for (size_t i = 0; i < n; i++) {
+		h2o_iovec_t *name = headers[i].name;
+		if (drop_response_header(name))
+			continue;
+		if (h2o_lcstris(name->base, name->len, H2O_STRLIT("content-type")) &&
+		    headers[i].value.len >= 17 && h2o_lcstris(headers[i].value.base, 17, H2O_STRLIT("text/event-stream")))
+			ex->is_sse = 1;
+		h2o_iovec_t value = h2o_strdup(&req->pool, headers[i].value.base, headers[i].value.len);
+		if (h2o_iovec_is_token(name))
+			h2o_add_header(&req->pool, &req->res.headers, (const h2o_token_t *)name, NULL, value.base,
+				       value.len);
+		else {
+			h2o_iovec_t nm = h2o_strdup(&req->pool, name->base, name->len);
+			h2o_add_header_by_str(&req->pool, &req->res.headers, nm.base, nm.len, 0, NULL, value.base,
+					      value.len);
+		}
+	}
+}
+
+static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *errstr, int minor_version, int status,
+				       h2o_iovec_t msg, h2o_header_t *headers, size_t num_headers, int rlen)
+{
+	struct exchange *ex = client->data;
+	if (errstr && errstr != h2o_http1client_error_is_eos) {
+		ex->client = NULL;
+		ex->ev.upstream_s = since(ex->t_upstream);
+		bool timeout = strstr(errstr, "timeout") != NULL;
+		fail(ex, timeout ? 504 : 502, class_of(errstr), timeout ? "upstream_timeout" : "upstream_error",
+		     timeout ? "the upstream model server did not answer in time"
+			     : "the upstream model server closed the connection without a valid response");
+		return NULL;
+	}
+	ex->req->res.status = status;
+	ex->req->res.reason = h2o_strdup(&ex->req->pool, msg.base, msg.len).base;
+	copy_response_headers(ex, headers, num_headers);
+	if (status >= 400)
+		ex->ev.error_class = "upstream_status";
+	if (ex->is_sse && ex->stream_req) {
+		ex->tap_on = sl_sse_tap_init(&ex->tap, !ex->client_wants_usage, MAX_SSE_EVENT) == 0;
+	} else {
+		ex->keep_copy = 1;
+		sl_buf_init(&ex->copy, MAX_COPY);
+	}
+	h2o_start_response(ex->req, &ex->super);
+	if (errstr == h2o_http1client_error_is_eos) {
+		ex->client = NULL;
+		ex->upstream_done = 1;
+		ex->ev.upstream_s = since(ex->t_upstream);
+		do_send(ex);
+		return NULL;
+	}
+	return on_body;
+}
+
+static h2o_http1client_head_cb on_connect(h2o_http1client_t *client, const char *errstr, h2o_iovec_t **reqbufs,
+					  size_t *reqbufcnt, int *method_is_head)
+{
+	struct exchange *ex = client->data;
+	if (h2o_timeout_is_linked(&ex->connect_entry))
+		h2o_timeout_unlink(&ex->connect_entry);
+	if (errstr) {
+		ex->client = NULL;
+		fail(ex, 502, "upstream_connect", "upstream_unavailable", "cannot connect to the upstream model server");
+		return NULL;
+	}
+	ex->t_upstream = sl_now_ns();
+	*reqbufs = ex->up_bufs;
+	*reqbufcnt = 2;
+	*method_is_head = 0;
+	return on_head;
+}
+
+static void on_connect_timeout(h2o_timeout_entry_t *entry)
+{
+	struct exchange *ex = H2O_STRUCT_FROM_MEMBER(struct exchange, connect_entry, entry);
+	if (ex->client) {
+		h2o_http1client_cancel(ex->client);
+		ex->client = NULL;
+	}
+	fail(ex, 504, "upstream_connect_timeout", "upstream_timeout", "connecting to the upstream model server timed out");
+}
+
+/* ---- building the upstream request ---- */
+
+static bool skip_request_header(const h2o_iovec_t *name, bool have_key)
+{
+	static const char *const drop[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
+					   "content-length", "upgrade", "te", "host", "expect", "http2-settings",
+					   "accept-encoding"};
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		if (h2o_lcstris(name->base, name->len, drop[i], strlen(drop[i])))
+			return true;
+	return have_key && h2o_lcstris(name->base, name->len, H2O_STRLIT("authorization"));
+}
+
+static int build_head(struct exchange *ex, const struct sl_url *url, struct sl_buf *head)
+{
+	h2o_req_t *req = ex->req;
+	const char *path = req->path.base;
+	size_t plen = req->path.len;
+	size_t blen = strlen(url->base);
+	/* an OpenAI-style base URL ending in /v1 is accepted: do not double it */
+	if (blen >= 3 && strcmp(url->base + blen - 3, "/v1") == 0 && plen >= 3 && memcmp(path, "/v1", 3) == 0) {
+		path += 3;
+		plen -= 3;
+	}
+	int rc = sl_buf_printf(head, "POST %s%.*s HTTP/1.1\r\nhost: %s:%u\r\nconnection: keep-alive\r\n"
+				     "content-length: %zu\r\nx-sluice-request-id: %s\r\n",
+			       url->base, (int)plen, path, url->host, url->port, ex->up_body.len, ex->ev.request_id);
+	if (!rc && ex->version->api_key)
+		rc = sl_buf_printf(head, "authorization: Bearer %s\r\n", ex->version->api_key);
+	for (size_t i = 0; !rc && i < req->headers.size; i++) {
+		const h2o_header_t *h = &req->headers.entries[i];
+		if (skip_request_header(h->name, ex->version->api_key != NULL))
+			continue;
+		rc = sl_buf_printf(head, "%.*s: %.*s\r\n", (int)h->name->len, h->name->base, (int)h->value.len,
+				   h->value.base);
+	}
+	return rc ? rc : sl_buf_puts(head, "\r\n");
+}
+
+static struct sl_slice sticky_key(h2o_req_t *req, const struct sl_oai_request *body, const struct sl_config *cfg)
+{
+	if (body->user.len > 0)
+		return body->user;
+	ssize_t i = h2o_find_header_by_str(&req->headers, cfg->sticky_header, strlen(cfg->sticky_header), -1);
+	if (i < 0)
+		return (struct sl_slice){NULL, 0};
+	return sl_slice_make(req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+}
+
+static int start_upstream(struct exchange *ex, struct sl_oai_request *body)
+{
+	size_t idx;
+	const struct sl_url *url = sl_route_next_upstream(ex->version, &idx);
+	struct sl_buf head;
+	snprintf(ex->upstream, sizeof(ex->upstream), "%s:%u", url->host, url->port);
+	ex->ev.upstream = ex->upstream;
+	sl_buf_init(&ex->up_body, 0);
+	if (sl_oai_request_rewrite(body, ex->version->upstream_model, &ex->up_body) != 0)
+		return SL_ENOMEM;
+	sl_buf_init(&head, 0);
+	if (build_head(ex, url, &head) != 0) {
+		sl_buf_release(&head);
+		return SL_ENOMEM;
+	}
+	ex->up_bufs[0] = h2o_strdup(&ex->req->pool, head.data, head.len);
+	ex->up_bufs[1] = h2o_iovec_init(ex->up_body.data, ex->up_body.len);
+	sl_buf_release(&head);
+	h2o_socketpool_t *pool = sl_upstream_pool_get(&sl_server, url);
+	if (!pool)
+		return SL_ENOMEM;
+	ex->connect_entry.cb = on_connect_timeout;
+	h2o_timeout_link(ex->req->conn->ctx->loop, &sl_server.connect_timeout, &ex->connect_entry);
+	h2o_http1client_connect_with_pool(&ex->client, ex, &sl_server.client_ctx, pool,
+					  on_connect);
+	return 0;
+}
+
+/* ---- request entry points ---- */
+
+static struct exchange *exchange_new(h2o_req_t *req, const char *endpoint)
+{
+	struct exchange *ex = h2o_mem_alloc_shared(&req->pool, sizeof(*ex), on_dispose);
+	memset(ex, 0, sizeof(*ex));
+	ex->req = req;
+	ex->super.proceed = do_proceed;
+	ex->super.stop = do_stop;
+	ex->t_start = sl_now_ns();
+	sl_buf_init(&ex->pending, MAX_PENDING);
+	sl_buf_init(&ex->inflight, 0);
+	sl_event_init(&ex->ev);
+	ex->ev.start = sl_wall_time();
+	ex->ev.endpoint = endpoint;
+	ex->ev.request_bytes = req->entity.len;
+	sl_request_id(&sl_server.rng, ex->ev.request_id);
+	sl_server.inflight++;
+	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-request-id"), 0, NULL,
+			      ex->ev.request_id, 32);
+	return ex;
+}
+
+static void route_and_forward(struct exchange *ex)
+{
+	h2o_req_t *req = ex->req;
+	const struct sl_config *cfg = ex->ref->config;
+	char err[256];
+	struct sl_oai_request body;
+	if (req->entity.len > cfg->max_body_bytes)
+		return fail(ex, 413, "body_too_large", "request_too_large", "request body exceeds the configured limit");
+	int rc = sl_oai_request_parse(&body, sl_server.tok, req->entity.base, req->entity.len, cfg->sticky_field, err,
+				      sizeof(err));
+	if (rc)
+		return fail(ex, 400, rc == SL_EPARSE ? "invalid_json" : "bad_request",
+			    rc == SL_EPARSE ? "invalid_json" : "invalid_request", err);
+	const struct sl_route_model *m = sl_route_find(ex->ref->table, body.model);
+	if (!m) {
+		snprintf(err, sizeof(err), "the model '%.*s' does not exist", (int)(body.model.len > 128 ? 128 : body.model.len),
+			 body.model.ptr);
+		sl_oai_request_release(&body);
+		return fail(ex, 404, "unknown_model", "model_not_found", err);
+	}
+	struct sl_slice key = sticky_key(req, &body, cfg);
+	ex->version = sl_route_pick(m, key, &sl_server.rng);
+	ex->ev.model = m->name;
+	ex->ev.version = ex->version->name;
+	ex->ev.sticky = key.len > 0;
+	ex->stream_req = body.stream;
+	ex->ev.stream = body.stream;
+	ex->client_wants_usage = body.client_wants_usage;
+	if (cfg->log_bodies) {
+		ex->ev.body = req->entity.base;
+		ex->ev.body_len = req->entity.len;
+	}
+	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-version"), 0, NULL,
+			      ex->version->name, strlen(ex->version->name));
+	rc = start_upstream(ex, &body);
+	sl_oai_request_release(&body);
+	if (rc)
+		fail(ex, 502, "internal", "internal_error", "out of memory");
+}
+
+static void list_models(struct exchange *ex)
+{
+	const struct sl_route_table *t = ex->ref->table;
+	struct sl_buf out;
+	sl_buf_init(&out, 0);
+	int rc = sl_buf_puts(&out, "{\"object\":\"list\",\"data\":[");
+	for (size_t i = 0; !rc && i < t->nmodels; i++) {
+		rc = sl_buf_puts(&out, i ? ",{\"id\":" : "{\"id\":");
+		rc = rc ? rc : sl_buf_json_str(&out, t->models[i].name, strlen(t->models[i].name));
+		rc = rc ? rc : sl_buf_puts(&out, ",\"object\":\"model\",\"created\":0,\"owned_by\":\"sluice\"}");
+	}
+	rc = rc ? rc : sl_buf_puts(&out, "]}");
+	if (rc) {
+		sl_buf_release(&out);
+		return fail(ex, 502, "internal", "internal_error", "out of memory");
+	}
+	h2o_iovec_t body = h2o_strdup(&ex->req->pool, out.data, out.len);
+	sl_buf_release(&out);
+	ex->final_sent = 1;
+	ex->req->res.status = 200;
+	ex->req->res.reason = "OK";
+	h2o_set_header(&ex->req->pool, &ex->req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"),
+		       0);
+	h2o_send_inline(ex->req, body.base, body.len);
+}
+
+struct endpoint {
+	const char *path;
+	const char *name;
+	bool post;
+};
+
+static const struct endpoint endpoints[] = {
+	{"/v1/chat/completions", "chat.completions", true},
+	{"/v1/completions", "completions", true},
+	{"/v1/embeddings", "embeddings", true},
+	{"/v1/models", "models", false},
+};
+
+static const struct endpoint *find_endpoint(h2o_req_t *req)
+{
+	size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+		if (h2o_memis(req->path.base, n, endpoints[i].path, strlen(endpoints[i].path)))
+			return &endpoints[i];
+	return NULL;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	const struct endpoint *ep = find_endpoint(req);
+	struct exchange *ex = exchange_new(req, ep ? ep->name : "unknown");
+	ex->ref = sl_table_hold();
+	if (sl_server.draining) {
+		fail(ex, 503, "draining", "service_unavailable", "the gateway is shutting down");
+	} else if (!ep) {
+		fail(ex, 404, "unknown_url", "unknown_url", "unknown URL: this gateway serves /v1/chat/completions, "
+						       "/v1/completions, /v1/embeddings and /v1/models");
+	} else if (ep->post != h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")) ||
+		   (!ep->post && !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))) {
+		fail(ex, 405, "method_not_allowed", "method_not_allowed", ep->post ? "use POST" : "use GET");
+	} else if (!ep->post) {
+		list_models(ex);
+	} else {
+		route_and_forward(ex);
+	}
+	return 0;
+}
+
+int sl_proxy_register(h2o_hostconf_t *host)
+{
+	h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+	h2o_handler_t *h = h2o_create_handler(path, sizeof(*h));
+	if (!h)
+		return SL_ENOMEM;
+	h->on_req = on_req;
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* proxy.h: the gateway process's shared state (one event loop thread owns all of it) and the
+ * entry points between its files. Nothing here is touched by another thread. */
+#ifndef SLUICE_PROXY_H
+#define SLUICE_PROXY_H
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+#include <h2o/http1client.h>
+#include <stdio.h>
+
+#include "sluice/config.h"
+#include "sluice/core.h"
+#include "sluice/metrics.h"
+#include "sluice/route.h"
+
+/* A route table plus the number of requests still holding it; freed when it is neither
+ * current nor held. */
+struct sl_table_ref {
+	struct sl_route_table *table;
+	struct sl_config *config;
+	long holders;
+};
+
+/* One connection pool per upstream host:port, created on first use, kept for the process's life. */
+struct sl_upstream_pool {
+	char key[300]; /* "host:port" */
+	h2o_socketpool_t pool;
+	struct sl_upstream_pool *next;
+};
+
+struct sl_server {
+	h2o_evloop_t *loop;
+	h2o_globalconf_t data_conf, admin_conf;
+	h2o_context_t data_ctx, admin_ctx;
+	h2o_accept_ctx_t data_accept, admin_accept;
+	h2o_socket_t *data_listener, *admin_listener, *signals;
+	h2o_http1client_ctx_t client_ctx;
+	h2o_timeout_t io_timeout, connect_timeout, flush_timeout;
+	h2o_timeout_entry_t flush_entry;
+
+	struct sl_table_ref *current;
+	unsigned long generation;
+	struct sl_upstream_pool *pools;
+	struct sl_metrics *metrics;
+	struct json_tokener *tok;
+	struct sl_rng rng;
+	FILE *access_log; /* NULL when off */
+	long inflight;
+	int draining;     /* SIGTERM received: listeners closed, waiting for in-flight requests */
+	int stop;
+	uint64_t drain_deadline_ns;
+	const char *config_path;
+};
+
+extern struct sl_server sl_server;
+
+/* handler.c */
+int sl_proxy_register(h2o_hostconf_t *host);
+/* upstream.c */
+h2o_socketpool_t *sl_upstream_pool_get(struct sl_server *s, const struct sl_url *url);
+void sl_upstream_pools_free(struct sl_server *s);
+/* admin.c */
+int sl_admin_register(h2o_hostconf_t *host);
+/* table refs (serve.c) */
+struct sl_table_ref *sl_table_hold(void);
+void sl_table_release(struct sl_table_ref *ref);
+/* Records a finished request: metrics and access log. */
+void sl_server_record(const struct sl_event *ev);
+/* Sends a complete response with an OpenAI-shaped error body. */
+void sl_send_oai_error(h2o_req_t *req, int status, const char *type, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#endif

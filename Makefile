@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= 2
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps build asan demo check test unit format bench clean
+.PHONY: all deps build asan demo check test unit format bench clean fuzz
 
 all: build
 
@@ -23,7 +23,7 @@ demo: deps build
 	@scripts/demo.sh
 
 # Every test: unit tests twice (plain and under ASan/UBSan), then integration and Node tests.
-check: deps build asan
+check: deps build asan fuzz
 	cd $(BUILD_ASAN) && ctest -L unit --output-on-failure
 	cd $(BUILD) && ctest --output-on-failure
 
@@ -41,3 +41,15 @@ bench: deps build
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
+
+# libFuzzer targets (clang-14) over a scratch copy of the checked-in corpus; FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 10
+fuzz:
+	@CC=clang-14 cmake -S fuzz -B build-fuzz $(CMAKE_GEN) >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	@for t in request sse config; do \
+		d=$$(mktemp -d); cp fuzz/corpus/$$t/* $$d/; \
+		./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 $$d >$$d.log 2>&1 \
+			|| { tail -n 40 $$d.log; echo "fuzz_$$t found a crash"; exit 1; }; \
+		echo "fuzz_$$t: $$(grep -o 'Done [0-9]* runs.*' $$d.log)"; rm -rf $$d $$d.log; \
+	done

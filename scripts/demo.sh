@@ -1,0 +1,74 @@
+#!/bin/sh
+# The demo behind `make demo`: two simulated model versions behind sluice with a 90/10 split,
+# 20 seconds of simulated users, then what each version served and how fast.
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${SLUICE_BIN:-build/sluice}
+CONFIG=examples/two-versions.yaml
+DURATION=${DEMO_DURATION:-20}
+work=$(mktemp -d /tmp/sluice-demo.XXXXXX)
+pids=""
+
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+port_busy() {
+	/usr/bin/python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(0 if s.connect_ex(('127.0.0.1',$1))==0 else 1)"
+}
+
+wait_port() {
+	i=0
+	until port_busy "$1"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then echo "demo: nothing answers on 127.0.0.1:$1 (see $work/*.log)" >&2; cat "$work"/*.log >&2; exit 1; fi
+		sleep 0.05
+	done
+}
+
+for p in 8080 9090 8101 8102; do
+	if port_busy $p; then echo "demo: port 127.0.0.1:$p is in use; stop whatever holds it and retry" >&2; exit 1; fi
+done
+
+echo "== starting two simulated model versions"
+echo "   v1 on 127.0.0.1:8101: steady, 30 ms to first token"
+"$BIN" sim --listen 127.0.0.1:8101 --model-id sim-v1 --seed 1 --latency-ms 40 --ttft-ms 30 --tokens-per-second 400 \
+	--bad-answer-rate 0.05 --quiet 2>"$work/sim-v1.log" &
+pids="$pids $!"
+echo "   v2 on 127.0.0.1:8102: the candidate, slower to first token and more bad answers"
+"$BIN" sim --listen 127.0.0.1:8102 --model-id sim-v2 --seed 2 --latency-ms 60 --ttft-ms 70 --tokens-per-second 300 \
+	--bad-answer-rate 0.15 --error-rate 0.01 --quiet 2>"$work/sim-v2.log" &
+pids="$pids $!"
+wait_port 8101
+wait_port 8102
+
+echo "== starting sluice: $BIN serve -c $CONFIG (data plane 127.0.0.1:8080, admin 127.0.0.1:9090)"
+"$BIN" serve -c "$CONFIG" >"$work/access.log" 2>"$work/sluice.log" &
+pids="$pids $!"
+wait_port 8080
+wait_port 9090
+
+echo "== driving 1000 simulated users for ${DURATION}s (30% streaming)"
+"$BIN" load --target http://127.0.0.1:8080 --model chat --users 1000 --rate 150 --duration "$DURATION" \
+	--stream-share 0.3 --seed 7
+
+echo
+echo "== what sluice measured (http://127.0.0.1:9090/metrics)"
+curl -s http://127.0.0.1:9090/metrics | grep -E '^sluice_requests_total|^sluice_route_weight|^gen_ai_server_time_to_first_token_seconds_(sum|count)|^gen_ai_client_token_usage_sum' || true
+echo
+echo "== one access-log line"
+head -n 1 "$work/access.log"
+cat <<'TXT'
+
+== put a real model server behind sluice
+1. Start an OpenAI-compatible server, e.g. vLLM (`vllm serve MODEL --port 8000`), llama.cpp
+   (`llama-server -m model.gguf --port 8000`) or Ollama (port 11434).
+2. Copy examples/two-versions.yaml and set each version's `upstreams` to its base URL
+   (http://127.0.0.1:8000 or http://127.0.0.1:8000/v1), `upstream_model` to the server's model
+   id, and `api_key_env` to the name of an environment variable holding its key, if it needs one.
+3. Run `build/sluice serve -c your.yaml` and point any OpenAI client at http://127.0.0.1:8080/v1.
+   `kill -HUP` reloads the weights; http://127.0.0.1:9090/metrics feeds Prometheus.
+TXT

@@ -1,0 +1,119 @@
+/* sse.c: the SSE tap forwards whole events as soon as they end, across any split of the input,
+ * reads usage and finish reasons, and drops only a usage-only chunk the client did not ask for. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "sluice/openai.h"
+
+static const char stream[] =
+	"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
+	"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+	": keep-alive comment\n\n"
+	"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\r\n\r\n"
+	"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n"
+	"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":2,\"total_tokens\":13}}\n\n"
+	"data: [DONE]\n\n";
+
+static const char usage_event[] =
+	"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":2,\"total_tokens\":13}}\n\n";
+
+/* Feeds the stream in pieces of `step` bytes and returns what came out. */
+static void run(size_t step, bool drop, struct sl_buf *out, struct sl_sse_tap *t)
+{
+	cr_assert_eq(sl_sse_tap_init(t, drop, 1 << 20), 0);
+	size_t n = strlen(stream);
+	for (size_t i = 0; i < n; i += step) {
+		size_t k = n - i < step ? n - i : step;
+		size_t before = out->len;
+		cr_assert_eq(sl_sse_tap_feed(t, stream + i, k, out, NULL), 0);
+		/* whatever came out ends on an event boundary */
+		if (out->len > before)
+			cr_assert(out->len >= 2 && out->data[out->len - 1] == '\n' &&
+				  (out->data[out->len - 2] == '\n' || out->data[out->len - 3] == '\n'));
+	}
+	cr_assert_eq(sl_sse_tap_finish(t, out), 0);
+}
+
+Test(sse, passes_everything_through_when_usage_was_asked_for)
+{
+	for (size_t step = 1; step <= strlen(stream); step++) {
+		struct sl_buf out;
+		struct sl_sse_tap t;
+		sl_buf_init(&out, 0);
+		run(step, false, &out, &t);
+		cr_assert_str_eq(out.data, stream, "step %zu", step);
+		cr_assert_eq(t.usage.prompt_tokens, 11);
+		cr_assert_eq(t.usage.completion_tokens, 2);
+		cr_assert_str_eq(t.usage.finish_reason, "length");
+		cr_assert(t.saw_done);
+		cr_assert_eq(t.first_content_event, 2, "the role-only chunk carries no content");
+		sl_sse_tap_release(&t);
+		sl_buf_release(&out);
+	}
+}
+
+Test(sse, drops_only_the_usage_chunk_when_not_asked)
+{
+	char expected[sizeof(stream)];
+	const char *at = strstr(stream, usage_event);
+	size_t head = (size_t)(at - stream);
+	memcpy(expected, stream, head);
+	memcpy(expected + head, at + strlen(usage_event), strlen(stream) - head - strlen(usage_event) + 1);
+	for (size_t step = 1; step <= strlen(stream); step += 7) {
+		struct sl_buf out;
+		struct sl_sse_tap t;
+		sl_buf_init(&out, 0);
+		run(step, true, &out, &t);
+		cr_assert_str_eq(out.data, expected, "step %zu", step);
+		cr_assert_eq(t.usage.completion_tokens, 2, "usage is still measured");
+		sl_sse_tap_release(&t);
+		sl_buf_release(&out);
+	}
+}
+
+Test(sse, reports_first_content_once)
+{
+	struct sl_sse_tap t;
+	struct sl_buf out;
+	bool first = false;
+	int firsts = 0;
+	sl_buf_init(&out, 0);
+	cr_assert_eq(sl_sse_tap_init(&t, true, 1 << 20), 0);
+	for (size_t i = 0; i < strlen(stream); i++) {
+		cr_assert_eq(sl_sse_tap_feed(&t, stream + i, 1, &out, &first), 0);
+		firsts += first;
+	}
+	cr_assert_eq(firsts, 1);
+	sl_sse_tap_release(&t);
+	sl_buf_release(&out);
+}
+
+Test(sse, unterminated_tail_is_flushed_and_errors_seen)
+{
+	static const char s[] = "data: {\"error\":{\"message\":\"boom\"}}\n\ndata: partial";
+	struct sl_sse_tap t;
+	struct sl_buf out;
+	sl_buf_init(&out, 0);
+	cr_assert_eq(sl_sse_tap_init(&t, true, 1 << 20), 0);
+	cr_assert_eq(sl_sse_tap_feed(&t, s, strlen(s), &out, NULL), 0);
+	cr_assert(t.saw_error);
+	cr_assert_eq(out.len, strlen(s) - strlen("data: partial"));
+	cr_assert_eq(sl_sse_tap_finish(&t, &out), 0);
+	cr_assert_str_eq(out.data, s);
+	sl_sse_tap_release(&t);
+	sl_buf_release(&out);
+}
+
+Test(sse, oversized_event_fails_cleanly)
+{
+	struct sl_sse_tap t;
+	struct sl_buf out;
+	char big[300];
+	memset(big, 'x', sizeof(big));
+	sl_buf_init(&out, 0);
+	cr_assert_eq(sl_sse_tap_init(&t, true, 256), 0);
+	cr_assert_eq(sl_sse_tap_feed(&t, "data: ", 6, &out, NULL), 0);
+	cr_assert_eq(sl_sse_tap_feed(&t, big, sizeof(big), &out, NULL), SL_ETOOBIG);
+	sl_sse_tap_release(&t);
+	sl_buf_release(&out);
+}

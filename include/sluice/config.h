@@ -38,8 +38,12 @@ struct sl_config {
 	char *path_; /* the file it came from (not a YAML field) */
 };
 
-/* Loads and validates FILE. On failure returns SL_ECONFIG and writes
- * "FILE:LINE: field 'a.b[1].c': reason" into err. The result is freed with sl_config_free. */
+/* Loads and validates FILE. On failure returns SL_ECONFIG (SL_ENOMEM when out of memory), leaves
+ * *out NULL and writes one line into err: "FILE:LINE: field 'a.b[1].c': reason", where LINE is
+ * the field's own line (or that of the mapping lacking it); "FILE:LINE: invalid YAML: ..." for a
+ * syntax error; "cannot open 'FILE': ..." when it cannot be read. Whole numbers and booleans are
+ * read strictly ("4MiB" and "maybe" are refused, and so is an explicit 0 for max_body_bytes or a
+ * timeout). The result is freed with sl_config_free. */
 int sl_config_load(const char *path, struct sl_config **out, char *err, size_t errlen);
 void sl_config_free(struct sl_config *cfg);
 

@@ -1,16 +1,22 @@
 /* config.c: loads the serve configuration with libcyaml, fills defaults and validates it.
- * Every error is reported as "FILE:LINE: field 'PATH': reason"; the line comes from yamlpath. */
+ * Every error is reported as "FILE:LINE: field 'PATH': reason": cyamllog turns libcyaml's log into
+ * a path and a reason, and the line comes from yamlpath, which finds that path in the file. */
 #include <cyaml/cyaml.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "sluice/config.h"
 #include "sluice/core.h"
+#include "cyamllog.h"
 #include "yamlpath.h"
 
+#define SL_CONFIG_MAX_BYTES (1u << 20)
 #define F_OPT (CYAML_FLAG_OPTIONAL)
 #define F_OPT_PTR (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER)
 
@@ -49,76 +55,80 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t top_schema = {CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct sl_config, top_fields)};
 
-/* Collects libcyaml's log lines: the first message and the innermost backtrace entry. */
-struct cyaml_capture {
-	char msg[256];
-	char path[512]; /* built from the backtrace, outermost first */
-	int line;
-	int in_backtrace;
-};
-
-/* Backtrace lines come innermost first, so each segment goes in front: "x" + "[0].y" -> "x[0].y". */
-static void prepend_path(struct cyaml_capture *c, const char *seg)
-{
-	char tmp[512];
-	const char *sep = (c->path[0] && c->path[0] != '[') ? "." : "";
-	snprintf(tmp, sizeof(tmp), "%s%s%s", seg, sep, c->path);
-	memcpy(c->path, tmp, sizeof(c->path));
-}
-
-static void on_cyaml_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-	struct cyaml_capture *c = ctx;
-	char line[512], name[256];
-	unsigned ln = 0, entry = 0;
-	if (level < CYAML_LOG_ERROR)
-		return;
-	vsnprintf(line, sizeof(line), fmt, args);
-	line[strcspn(line, "\n")] = '\0';
-	if (strstr(line, "Backtrace:")) {
-		c->in_backtrace = 1;
-		return;
-	}
-	if (!c->in_backtrace) {
-		if (!c->msg[0])
-			snprintf(c->msg, sizeof(c->msg), "%s", strncmp(line, "Load: ", 6) == 0 ? line + 6 : line);
-		return;
-	}
-	const char *at = strstr(line, "(line: ");
-	if (at && !c->line && sscanf(at, "(line: %u", &ln) == 1)
-		c->line = (int)ln;
-	if (sscanf(line, " in mapping field '%255[^']'", name) == 1) {
-		prepend_path(c, name);
-	} else if (sscanf(line, " in sequence entry '%u'", &entry) == 1) {
-		char seg[32];
-		snprintf(seg, sizeof(seg), "[%u]", entry ? entry - 1 : 0); /* libcyaml counts from 1 */
-		prepend_path(c, seg);
-	}
-}
-
+/* Where errors go, and the bytes that were loaded (errors are located in these, not the file). */
 struct verr {
 	const char *file;
+	const char *data;
+	size_t len;
 	char *err;
 	size_t errlen;
 };
 
-static int fail_at(struct verr *v, const char *path, int fallback_line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Cuts the last ".name" or "[i]" off path; false when nothing is left to cut. */
+static bool cut_last(char *path)
+{
+	char *cut = strrchr(path, '.'), *bracket = strrchr(path, '[');
+	if (bracket && (!cut || bracket > cut))
+		cut = bracket;
+	if (!path[0])
+		return false;
+	if (cut)
+		*cut = '\0';
+	else
+		path[0] = '\0';
+	return true;
+}
 
-static int fail_at(struct verr *v, const char *path, int fallback_line, const char *fmt, ...)
+/* The line of the nth occurrence of path, or else of its nearest ancestor in the file: a field
+ * that is missing (or was filled by a default) is reported at the mapping that lacks it. */
+static int locate(const struct verr *v, const char *path, int nth)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s", path);
+	int line = sl_yaml_find(v->data, v->len, p, nth, NULL, 0, NULL);
+	while (!line && cut_last(p))
+		line = sl_yaml_locate(v->data, v->len, p);
+	return line;
+}
+
+static int report(struct verr *v, const char *path, int nth, int hint, const char *reason)
+{
+	int line = locate(v, path, nth);
+	if (!line)
+		line = hint > 0 ? hint : 1;
+	if (*path)
+		snprintf(v->err, v->errlen, "%s:%d: field '%s': %s", v->file, line, path, reason);
+	else
+		snprintf(v->err, v->errlen, "%s:%d: %s", v->file, line, reason);
+	return SL_ECONFIG;
+}
+
+static int fail_at(struct verr *v, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct verr *v, const char *path, const char *fmt, ...)
 {
 	char reason[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	int line = path && *path ? sl_yaml_locate(v->file, path) : 0;
-	if (!line)
-		line = fallback_line > 0 ? fallback_line : 1;
-	if (path && *path)
-		snprintf(v->err, v->errlen, "%s:%d: field '%s': %s", v->file, line, path, reason);
-	else
-		snprintf(v->err, v->errlen, "%s:%d: %s", v->file, line, reason);
+	return report(v, path, 1, 0, reason);
+}
+
+/* libcyaml refused the file: say where and why in the house format. */
+static int cyaml_fail(struct verr *v, const struct sl_cyaml_log *log, cyaml_err_t cerr)
+{
+	struct sl_cyaml_error e;
+	char msg[400];
+	sl_cyaml_explain(log, cerr, &e);
+	if (!e.syntax)
+		return report(v, e.path, e.nth, e.line_hint, e.reason);
+	int line = sl_yaml_syntax_error(v->data, v->len, msg, sizeof(msg));
+	if (!line) {
+		line = e.line_hint > 0 ? e.line_hint : 1;
+		snprintf(msg, sizeof(msg), "%s", e.reason);
+	}
+	snprintf(v->err, v->errlen, "%s:%d: invalid YAML: %s", v->file, line, msg);
 	return SL_ECONFIG;
 }
 
@@ -184,28 +194,28 @@ static int check_version(struct verr *v, const struct sl_cfg_model *m, unsigned 
 	char p[256];
 	snprintf(p, sizeof(p), "models[%u].versions[%u].name", mi, vi);
 	if (!valid_name(ver->name, 128))
-		return fail_at(v, p, 0, "must be 1 to 128 characters without spaces or quotes");
+		return fail_at(v, p, "must be 1 to 128 characters without spaces or quotes");
 	for (unsigned j = 0; j < vi; j++)
 		if (strcmp(m->versions[j].name, ver->name) == 0)
-			return fail_at(v, p, 0, "duplicate version name '%s'", ver->name);
+			return fail_at(v, p, "duplicate version name '%s'", ver->name);
 	snprintf(p, sizeof(p), "models[%u].versions[%u].weight", mi, vi);
 	if (!isfinite(ver->weight) || ver->weight < 0 || ver->weight > 1e6)
-		return fail_at(v, p, 0, "must be a number from 0 to 1000000");
+		return fail_at(v, p, "must be a number from 0 to 1000000");
 	snprintf(p, sizeof(p), "models[%u].versions[%u].upstreams", mi, vi);
 	if (ver->upstreams_count == 0)
-		return fail_at(v, p, 0, "needs at least one upstream base URL");
+		return fail_at(v, p, "needs at least one upstream base URL");
 	for (unsigned u = 0; u < ver->upstreams_count; u++) {
 		struct sl_url url;
 		snprintf(p, sizeof(p), "models[%u].versions[%u].upstreams[%u]", mi, vi, u);
 		if (sl_parse_url(ver->upstreams[u], &url))
-			return fail_at(v, p, 0, "'%s' is not an http://host:port[/path] URL", ver->upstreams[u]);
+			return fail_at(v, p, "'%s' is not an http://host:port[/path] URL", ver->upstreams[u]);
 	}
 	snprintf(p, sizeof(p), "models[%u].versions[%u].upstream_model", mi, vi);
 	if (ver->upstream_model && !valid_name(ver->upstream_model, 256))
-		return fail_at(v, p, 0, "must be 1 to 256 characters without spaces or quotes");
+		return fail_at(v, p, "must be 1 to 256 characters without spaces or quotes");
 	snprintf(p, sizeof(p), "models[%u].versions[%u].api_key_env", mi, vi);
 	if (ver->api_key_env && !valid_env_name(ver->api_key_env))
-		return fail_at(v, p, 0, "'%s' is not an environment variable name", ver->api_key_env);
+		return fail_at(v, p, "'%s' is not an environment variable name", ver->api_key_env);
 	if (ver->api_key_env && !getenv(ver->api_key_env))
 		sl_log(SL_LOG_WARN, "%s: environment variable '%s' for %s/%s is not set", v->file, ver->api_key_env,
 		       m->name, ver->name);
@@ -218,13 +228,13 @@ static int check_model(struct verr *v, const struct sl_config *c, unsigned mi)
 	char p[128];
 	snprintf(p, sizeof(p), "models[%u].name", mi);
 	if (!valid_name(m->name, 128))
-		return fail_at(v, p, 0, "must be 1 to 128 characters without spaces or quotes");
+		return fail_at(v, p, "must be 1 to 128 characters without spaces or quotes");
 	for (unsigned j = 0; j < mi; j++)
 		if (strcmp(c->models[j].name, m->name) == 0)
-			return fail_at(v, p, 0, "duplicate model name '%s'", m->name);
+			return fail_at(v, p, "duplicate model name '%s'", m->name);
 	snprintf(p, sizeof(p), "models[%u].versions", mi);
 	if (m->versions_count == 0)
-		return fail_at(v, p, 0, "needs at least one version");
+		return fail_at(v, p, "needs at least one version");
 	double total = 0;
 	for (unsigned vi = 0; vi < m->versions_count; vi++) {
 		int rc = check_version(v, m, mi, vi);
@@ -233,89 +243,200 @@ static int check_model(struct verr *v, const struct sl_config *c, unsigned mi)
 		total += m->versions[vi].weight;
 	}
 	if (total <= 0)
-		return fail_at(v, p, 0, "at least one version needs a weight above 0");
+		return fail_at(v, p, "at least one version needs a weight above 0");
 	return 0;
+}
+
+/* libcyaml reads "4MiB" as 4, "1e3" as 1, "010" as 8 and any word but false/no/off/disable/0 as
+ * true. So the whole numbers and booleans are read again from their text, strictly. */
+struct uint_field {
+	const char *name;
+	size_t offset, size;
+	uint64_t max;
+	const char *unit; /* said after the maximum */
+};
+
+static const struct uint_field uint_fields[] = {
+	{"max_body_bytes", offsetof(struct sl_config, max_body_bytes), sizeof(uint64_t), 1u << 30, " (1 GiB)"},
+	{"connect_timeout_ms", offsetof(struct sl_config, connect_timeout_ms), sizeof(uint32_t), 3600000, " ms (1 hour)"},
+	{"upstream_timeout_ms", offsetof(struct sl_config, upstream_timeout_ms), sizeof(uint32_t), 3600000, " ms (1 hour)"},
+	{"drain_timeout_ms", offsetof(struct sl_config, drain_timeout_ms), sizeof(uint32_t), 3600000, " ms (1 hour)"},
+};
+
+static int check_uint(struct verr *v, struct sl_config *c, const struct uint_field *f)
+{
+	char text[64];
+	bool scalar;
+	uint64_t val;
+	if (!sl_yaml_find(v->data, v->len, f->name, 1, text, sizeof(text), &scalar) || !scalar)
+		return 0; /* absent, or an alias libcyaml resolved: the range check below still applies */
+	int rc = sl_parse_u64(text, f->max, &val);
+	if (rc == SL_ERANGE)
+		return fail_at(v, f->name, "must be at most %llu%s", (unsigned long long)f->max, f->unit);
+	if (rc)
+		return fail_at(v, f->name, "'%s' is not a whole number", text);
+	if (val == 0)
+		return fail_at(v, f->name, "must be above 0 (leave it out for the default)");
+	if (f->size == sizeof(uint64_t))
+		*(uint64_t *)((char *)c + f->offset) = val;
+	else
+		*(uint32_t *)((char *)c + f->offset) = (uint32_t)val;
+	return 0;
+}
+
+static int check_bool(struct verr *v, const char *name, bool *out)
+{
+	static const char *const words[][2] = {{"true", "false"}, {"yes", "no"}, {"on", "off"}};
+	char text[64];
+	bool scalar;
+	if (!sl_yaml_find(v->data, v->len, name, 1, text, sizeof(text), &scalar) || !scalar)
+		return 0;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		for (int b = 0; b < 2; b++)
+			if (strcasecmp(text, words[i][b]) == 0) {
+				*out = b == 0;
+				return 0;
+			}
+	return fail_at(v, name, "'%s' is not true or false", text);
+}
+
+static int check_scalars(struct verr *v, struct sl_config *c)
+{
+	for (size_t i = 0; i < sizeof(uint_fields) / sizeof(uint_fields[0]); i++) {
+		int rc = check_uint(v, c, &uint_fields[i]);
+		if (rc)
+			return rc;
+	}
+	return check_bool(v, "log_bodies", &c->log_bodies);
+}
+
+static bool wildcard_host(const char *h)
+{
+	return !strcmp(h, "0.0.0.0") || !strcmp(h, "::") || !strcmp(h, "[::]") || !strcmp(h, "*");
+}
+
+/* Both listeners on one address: same port, and the same host or a wildcard on either side. */
+static int check_listeners(struct verr *v, const struct sl_config *c)
+{
+	char host[256], ahost[256];
+	uint16_t port, aport;
+	if (sl_parse_hostport(c->listen, host, sizeof(host), &port))
+		return fail_at(v, "listen", "'%s' is not HOST:PORT", c->listen);
+	if (sl_parse_hostport(c->admin_listen, ahost, sizeof(ahost), &aport))
+		return fail_at(v, "admin_listen", "'%s' is not HOST:PORT", c->admin_listen);
+	if (port != aport || (strcmp(host, ahost) != 0 && !wildcard_host(host) && !wildcard_host(ahost)))
+		return 0;
+	/* Blame the one written in the file; admin_listen may be its default. */
+	if (sl_yaml_locate(v->data, v->len, "admin_listen"))
+		return fail_at(v, "admin_listen", "'%s' clashes with listen '%s'", c->admin_listen, c->listen);
+	return fail_at(v, "listen", "'%s' clashes with admin_listen '%s' (its default)", c->listen, c->admin_listen);
 }
 
 static int check_config(struct verr *v, const struct sl_config *c)
 {
-	char host[256];
-	uint16_t port;
-	if (sl_parse_hostport(c->listen, host, sizeof(host), &port))
-		return fail_at(v, "listen", 0, "'%s' is not HOST:PORT", c->listen);
-	if (sl_parse_hostport(c->admin_listen, host, sizeof(host), &port))
-		return fail_at(v, "admin_listen", 0, "'%s' is not HOST:PORT", c->admin_listen);
-	if (strcmp(c->listen, c->admin_listen) == 0)
-		return fail_at(v, "admin_listen", 0, "must differ from listen");
-	if (c->max_body_bytes > (1u << 30))
-		return fail_at(v, "max_body_bytes", 0, "must be at most 1073741824 (1 GiB)");
-	if (c->connect_timeout_ms > 3600000 || c->upstream_timeout_ms > 3600000 || c->drain_timeout_ms > 3600000)
-		return fail_at(v, "", 0, "timeouts must be at most 3600000 ms");
+	int rc = check_listeners(v, c);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(uint_fields) / sizeof(uint_fields[0]); i++) {
+		const struct uint_field *f = &uint_fields[i];
+		uint64_t val = f->size == sizeof(uint64_t) ? *(const uint64_t *)((const char *)c + f->offset)
+							   : *(const uint32_t *)((const char *)c + f->offset);
+		if (val > f->max)
+			return fail_at(v, f->name, "must be at most %llu%s", (unsigned long long)f->max, f->unit);
+	}
 	if (!valid_header_name(c->sticky_header))
-		return fail_at(v, "sticky_header", 0, "must be a lower-case header name");
+		return fail_at(v, "sticky_header", "must be a lower-case header name");
 	if (!valid_name(c->sticky_field, 128))
-		return fail_at(v, "sticky_field", 0, "must be a JSON field name without spaces");
+		return fail_at(v, "sticky_field", "must be a JSON field name without spaces");
 	if (c->models_count == 0)
-		return fail_at(v, "models", 0, "needs at least one model");
+		return fail_at(v, "models", "needs at least one model");
 	for (unsigned mi = 0; mi < c->models_count; mi++) {
-		int rc = check_model(v, c, mi);
+		rc = check_model(v, c, mi);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
-static const cyaml_config_t *cyaml_cfg(struct cyaml_capture *cap)
+static const cyaml_config_t *cyaml_cfg(struct sl_cyaml_log *log)
 {
 	static __thread cyaml_config_t cfg;
-	cfg = (cyaml_config_t){.log_fn = on_cyaml_log,
-			       .log_ctx = cap,
+	cfg = (cyaml_config_t){.log_fn = sl_cyaml_log_fn,
+			       .log_ctx = log,
 			       .mem_fn = cyaml_mem,
 			       .log_level = CYAML_LOG_ERROR,
 			       .flags = CYAML_CFG_DEFAULT};
 	return &cfg;
 }
 
-int sl_config_load(const char *path, struct sl_config **out, char *err, size_t errlen)
+/* Checks a loaded config and fills its defaults; frees it on failure. */
+static int finish(struct verr *v, struct sl_config *c)
 {
-	struct cyaml_capture cap = {0};
-	struct verr v = {path, err, errlen};
-	struct sl_config *c = NULL;
-	*out = NULL;
+	int rc = check_scalars(v, c);
+	if (!rc)
+		rc = apply_defaults(c);
+	if (!rc)
+		rc = check_config(v, c);
+	if (!rc && !(c->path_ = strdup(v->file)))
+		rc = SL_ENOMEM;
+	if (rc)
+		sl_config_free(c);
+	return rc;
+}
+
+/* Reads all of path into b (at most SL_CONFIG_MAX_BYTES). */
+static int read_file(const char *path, struct sl_buf *b, char *err, size_t errlen)
+{
+	char chunk[16384];
+	size_t n;
+	int rc = 0;
+	struct stat st;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
 		return SL_ECONFIG;
 	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(EISDIR));
+		rc = SL_ECONFIG;
+	}
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = sl_buf_append(b, chunk, n);
+	if (!rc && ferror(f))
+		rc = SL_EIO;
+	if (rc == SL_ETOOBIG || rc == SL_EIO)
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+			 rc == SL_EIO ? strerror(errno) : "larger than 1 MiB, too large for a configuration");
 	fclose(f);
-	cyaml_err_t cerr = cyaml_load_file(path, cyaml_cfg(&cap), &top_schema, (cyaml_data_t **)&c, NULL);
+	return rc == SL_ENOMEM ? rc : rc ? SL_ECONFIG : 0;
+}
+
+int sl_config_load(const char *path, struct sl_config **out, char *err, size_t errlen)
+{
+	struct sl_cyaml_log log = {0};
+	struct sl_config *c = NULL;
+	struct sl_buf b;
+	*out = NULL;
+	sl_buf_init(&b, SL_CONFIG_MAX_BYTES);
+	int rc = read_file(path, &b, err, errlen);
+	struct verr v = {path, b.data ? b.data : "", b.len, err, errlen};
+	if (rc)
+		goto out;
+	cyaml_err_t cerr =
+		cyaml_load_data((const uint8_t *)v.data, v.len, cyaml_cfg(&log), &top_schema, (cyaml_data_t **)&c, NULL);
 	if (cerr != CYAML_OK) {
-		const char *msg = cap.msg[0] ? cap.msg : cyaml_strerror(cerr);
-		char key[256];
-		if (sscanf(msg, "Unexpected key: %255s", key) == 1) {
-			char full[800];
-			snprintf(full, sizeof(full), "%s%s%s", cap.path, cap.path[0] ? "." : "", key);
-			return fail_at(&v, full, cap.line, "unknown field");
-		}
-		return fail_at(&v, cap.path, cap.line, "%s", msg);
+		rc = cyaml_fail(&v, &log, cerr);
+	} else if (!c) {
+		snprintf(err, errlen, "%s:1: the file is empty: it needs at least a 'models' list", path);
+		rc = SL_ECONFIG;
+	} else if (!(rc = finish(&v, c))) {
+		*out = c;
 	}
-	if (!c) {
-		snprintf(err, errlen, "%s:1: the file is empty", path);
-		return SL_ECONFIG;
-	}
-	int rc = apply_defaults(c);
-	if (!rc)
-		rc = check_config(&v, c);
-	if (!rc && !(c->path_ = strdup(path)))
-		rc = SL_ENOMEM;
-	if (rc) {
-		if (rc == SL_ENOMEM)
-			snprintf(err, errlen, "%s: out of memory", path);
-		sl_config_free(c);
-		return rc == SL_ENOMEM ? SL_ENOMEM : SL_ECONFIG;
-	}
-	*out = c;
-	return 0;
+out:
+	if (rc == SL_ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	sl_buf_release(&b);
+	return rc;
 }
 
 void sl_config_free(struct sl_config *cfg)
@@ -325,6 +446,6 @@ void sl_config_free(struct sl_config *cfg)
 	char *p = cfg->path_;
 	cfg->path_ = NULL;
 	free(p);
-	struct cyaml_capture cap = {0};
-	cyaml_free(cyaml_cfg(&cap), &top_schema, cfg, 0);
+	struct sl_cyaml_log log = {0};
+	cyaml_free(cyaml_cfg(&log), &top_schema, cfg, 0);
 }

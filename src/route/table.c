@@ -1,7 +1,8 @@
 /* table.c: route tables built from a config, and the per-request version choice.
  * Sticky choice: GrowthBook v2 hash of (model seed, key) into cumulative weight ranges in
- * config order. Raising the last version's weight only moves users from earlier versions into
- * it, never back, because every range boundary moves toward the start. */
+ * config order. The last version's range is [1 - w, 1): raising its weight only widens it
+ * downward, so no user ever leaves it (a canary ramp never flips a user back). With more than
+ * two versions, users may shift between the earlier ones as their ranges shrink, as in GrowthBook. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -108,7 +108,14 @@ int sl_parse_url(const char *s, struct sl_url *u)
 	const char *h = s + sizeof(scheme) - 1;
 	const char *slash = strchr(h, '/');
 	size_t authlen = slash ? (size_t)(slash - h) : strlen(h);
-	const char *colon = memchr(h, ':', authlen);
+	/* an IPv6 literal keeps its brackets in host: "[::1]" */
+	const char *close = h[0] == '[' ? memchr(h, ']', authlen) : NULL;
+	if (h[0] == '[' && !close)
+		return SL_EINVAL;
+	const char *after = close ? close + 1 : h;
+	const char *colon = memchr(after, ':', authlen - (size_t)(after - h));
+	if (close && after < h + authlen && *after != ':')
+		return SL_EINVAL;
 	u->port = 80;
 	if (colon) {
 		if (parse_port(colon + 1, authlen - (size_t)(colon + 1 - h), &u->port))

@@ -26,7 +26,7 @@
 
 /* One finished request as the gateway saw it. Strings are borrowed for the call only. */
 struct sl_event {
-	double start;              /* wall-clock seconds when the request arrived */
+	double start;              /* wall-clock seconds when the request arrived; 0 = unknown (ts null) */
 	char request_id[33];
 	const char *endpoint;      /* "chat.completions", "completions", "embeddings", "models", "feedback"... */
 	const char *model;         /* public model name; NULL when unknown */

@@ -60,13 +60,13 @@ static void count(struct sl_mw *w, const char *k, long v)
 		sl_mw_u64(w, (uint64_t)v);
 }
 
-/* RFC 3339 UTC, rounded to the millisecond; null outside years 1970..9999. */
+/* RFC 3339 UTC, rounded to the millisecond; null when unset (0) or outside years 1970..9999. */
 static void timestamp(struct sl_mw *w, double start)
 {
 	char tmp[40];
 	struct tm tm;
 	sl_mw_puts(w, "{\"ts\":");
-	if (!(start >= 0 && start < 253402300800.0)) {
+	if (!(start > 0 && start < 253402300799.0)) {
 		sl_mw_puts(w, "null");
 		return;
 	}

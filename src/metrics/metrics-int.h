@@ -54,15 +54,23 @@ void sl_mw_put(struct sl_mw *w, const char *s, size_t n);
 void sl_mw_puts(struct sl_mw *w, const char *s);
 void sl_mw_u64(struct sl_mw *w, uint64_t v);
 void sl_mw_i64(struct sl_mw *w, int64_t v);
-/* Shortest of %.15g/%.17g that reads back exactly; NaN, +Inf, -Inf as Prometheus spells them. */
+/* v as the shorter of %.15g and %.17g that reads back exactly; NaN, +Inf, -Inf as Prometheus
+ * spells them. Returns the length written (NUL-terminated). */
+#define SL_FMT_DOUBLE 32
+size_t sl_fmt_double(char out[SL_FMT_DOUBLE], double v);
 void sl_mw_double(struct sl_mw *w, double v);
 /* A Prometheus label value (escaped, no quotes). */
 void sl_mw_label(struct sl_mw *w, const char *s);
 
+/* The bounds of one family as text, formatted once for every child rendered after. */
+struct sl_hist_le {
+	char text[SL_HIST_MAX_BOUNDS][SL_FMT_DOUBLE];
+};
+void sl_hist_le_text(const struct sl_hist_spec *spec, struct sl_hist_le *le);
 /* Appends the _bucket, _sum and _count lines; labels is the rendered label set without le,
  * never empty. */
-void sl_hist_render(const struct sl_hist *h, const struct sl_hist_spec *spec, struct sl_slice labels,
-		    struct sl_mw *w);
+void sl_hist_render(const struct sl_hist *h, const struct sl_hist_spec *spec, const struct sl_hist_le *le,
+                    struct sl_slice labels, struct sl_mw *w);
 
 /* The histograms each series carries, in rendering order. */
 enum sl_mhist { SL_H_REQUEST, SL_H_TTFT, SL_H_TPOT, SL_H_CLIENT, SL_H_TOK_IN, SL_H_TOK_OUT, SL_H_COUNT_ };
@@ -100,7 +108,7 @@ struct sl_series {
 struct sl_metrics {
 	struct sl_series *series[SL_METRICS_MAX_SERIES];
 	size_t nseries;
-	struct sl_series *other; /* model="_other" version="_other"; also reachable by its name */
+	struct sl_series *other;         /* model="_other" version="_other"; also reachable by its name */
 	uint32_t slot[SL_METRICS_SLOTS]; /* 0 = empty, else 1 + index in series[], or UINT32_MAX for other */
 	long inflight;
 };

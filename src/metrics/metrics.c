@@ -7,32 +7,36 @@
 
 #include "metrics-int.h"
 
-static const double duration_le[] = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.04,  0.08,  0.16, 0.32,
-				     0.64,  1.28,   2.56,  5.12, 10.24, 20.48, 40.96, 81.92};
+static const double duration_le[] = {0.001, 0.0025, 0.005, 0.01, 0.02,  0.04,  0.08,  0.16, 0.32,
+                                     0.64,  1.28,   2.56,  5.12, 10.24, 20.48, 40.96, 81.92};
 static const double ttft_le[] = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,
-				 0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0};
+                                 0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0};
 static const double tpot_le[] = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5};
-static const double token_le[] = {1,      4,       16,      64,       256,      1024,     4096,
-				  16384,  65536,   262144,  1048576,  4194304,  16777216, 67108864};
+static const double token_le[] = {1,     4,     16,     64,      256,     1024,     4096,
+                                  16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
 
-#define SPEC(name, help, le) {name, help, le, sizeof(le) / sizeof((le)[0])}
+#define SPEC(name, help, le)                                                                                           \
+	{                                                                                                              \
+		name, help, le, sizeof(le) / sizeof((le)[0])                                                           \
+	}
 #define TOKEN_SPEC                                                                                                     \
-	SPEC("gen_ai_client_token_usage", "Number of input and output tokens used per request, from the usage the "  \
-					  "model server reported.",                                                    \
+	SPEC("gen_ai_client_token_usage",                                                                              \
+	     "Number of input and output tokens used per request, from the usage the "                                 \
+	     "model server reported.",                                                                                 \
 	     token_le)
 
 const struct sl_hist_spec sl_metrics_hists[SL_H_COUNT_] = {
-	[SL_H_REQUEST] = SPEC("gen_ai_server_request_duration_seconds",
-			      "Time from request arrival to the last byte sent to the client.", duration_le),
-	[SL_H_TTFT] = SPEC("gen_ai_server_time_to_first_token_seconds",
-			   "Time from request arrival to the first content chunk of a stream.", ttft_le),
-	[SL_H_TPOT] = SPEC("gen_ai_server_time_per_output_token_seconds",
-			   "Time per output token after the first one, for streams.", tpot_le),
-	[SL_H_CLIENT] = SPEC("gen_ai_client_operation_duration_seconds",
-			     "Time from sending the request upstream to the upstream response being complete.",
-			     duration_le),
-	[SL_H_TOK_IN] = TOKEN_SPEC,
-	[SL_H_TOK_OUT] = TOKEN_SPEC,
+    [SL_H_REQUEST] = SPEC("gen_ai_server_request_duration_seconds",
+                          "Time from request arrival to the last byte sent to the client.", duration_le),
+    [SL_H_TTFT] = SPEC("gen_ai_server_time_to_first_token_seconds",
+                       "Time from request arrival to the first content chunk of a stream.", ttft_le),
+    [SL_H_TPOT] = SPEC("gen_ai_server_time_per_output_token_seconds",
+                       "Time per output token after the first one, for streams.", tpot_le),
+    [SL_H_CLIENT] =
+        SPEC("gen_ai_client_operation_duration_seconds",
+             "Time from sending the request upstream to the upstream response being complete.", duration_le),
+    [SL_H_TOK_IN] = TOKEN_SPEC,
+    [SL_H_TOK_OUT] = TOKEN_SPEC,
 };
 
 struct sl_metrics *sl_metrics_new(void)
@@ -89,8 +93,7 @@ static void observe_tokens(struct sl_series *s, const struct sl_event *ev)
 	if (ev->prompt_tokens >= 0)
 		sl_hist_observe(&s->hist[SL_H_TOK_IN], &sl_metrics_hists[SL_H_TOK_IN], (double)ev->prompt_tokens);
 	if (ev->completion_tokens >= 0)
-		sl_hist_observe(&s->hist[SL_H_TOK_OUT], &sl_metrics_hists[SL_H_TOK_OUT],
-				(double)ev->completion_tokens);
+		sl_hist_observe(&s->hist[SL_H_TOK_OUT], &sl_metrics_hists[SL_H_TOK_OUT], (double)ev->completion_tokens);
 }
 
 /* Sub-labels: sanitized and bounded like series keys; empty ones read "none". */

@@ -37,14 +37,16 @@ static struct sl_slice labels_of(const struct sl_series *s)
 static void render_hist(const struct sl_metrics *m, enum sl_mhist k, struct sl_mw *w)
 {
 	const struct sl_series *s;
+	struct sl_hist_le le;
+	sl_hist_le_text(&sl_metrics_hists[k], &le);
 	family(w, sl_metrics_hists[k].name, sl_metrics_hists[k].help, "histogram");
 	for (size_t i = 0; (s = nth(m, i)); i++)
 		if (s->hist[k].count)
-			sl_hist_render(&s->hist[k], &sl_metrics_hists[k], labels_of(s), w);
+			sl_hist_render(&s->hist[k], &sl_metrics_hists[k], &le, labels_of(s), w);
 }
 
 /* One token histogram child: the series labels plus token_type. */
-static void render_token_child(const struct sl_series *s, enum sl_mhist k, struct sl_mw *w)
+static void render_token_child(const struct sl_series *s, enum sl_mhist k, const struct sl_hist_le *le, struct sl_mw *w)
 {
 	char labels[4 * SL_METRICS_LABEL_MAX + 64]; /* escaping at most doubles each value */
 	const char *extra = k == SL_H_TOK_IN ? ",token_type=\"input\"" : ",token_type=\"output\"";
@@ -53,16 +55,18 @@ static void render_token_child(const struct sl_series *s, enum sl_mhist k, struc
 		return;
 	memcpy(labels, s->labels, s->labels_len);
 	memcpy(labels + s->labels_len, extra, elen);
-	sl_hist_render(&s->hist[k], &sl_metrics_hists[k], sl_slice_make(labels, s->labels_len + elen), w);
+	sl_hist_render(&s->hist[k], &sl_metrics_hists[k], le, sl_slice_make(labels, s->labels_len + elen), w);
 }
 
 static void render_tokens(const struct sl_metrics *m, struct sl_mw *w)
 {
 	const struct sl_series *s;
+	struct sl_hist_le le;
+	sl_hist_le_text(&sl_metrics_hists[SL_H_TOK_IN], &le);
 	family(w, sl_metrics_hists[SL_H_TOK_IN].name, sl_metrics_hists[SL_H_TOK_IN].help, "histogram");
 	for (size_t i = 0; (s = nth(m, i)); i++) {
-		render_token_child(s, SL_H_TOK_IN, w);
-		render_token_child(s, SL_H_TOK_OUT, w);
+		render_token_child(s, SL_H_TOK_IN, &le, w);
+		render_token_child(s, SL_H_TOK_OUT, &le, w);
 	}
 }
 
@@ -120,8 +124,8 @@ static void render_reasons(const struct sl_series *s, struct sl_mw *w)
 static void render_labelled(const struct sl_metrics *m, struct sl_mw *w)
 {
 	const struct sl_series *s;
-	family(w, "sluice_requests_total", "Requests by HTTP status sent to the client (0 when none was) and error class.",
-	       "counter");
+	family(w, "sluice_requests_total",
+	       "Requests by HTTP status sent to the client (0 when none was) and error class.", "counter");
 	for (size_t i = 0; (s = nth(m, i)); i++)
 		render_status(s, w);
 	family(w, "sluice_finish_reasons_total", "Responses by the last finish_reason seen.", "counter");
@@ -146,7 +150,7 @@ static uint64_t response_bytes_of(const struct sl_series *s)
 
 /* A plain counter per series, read by get. */
 static void render_counter(const struct sl_metrics *m, const char *name, const char *help,
-			   uint64_t (*get)(const struct sl_series *), struct sl_mw *w)
+                           uint64_t (*get)(const struct sl_series *), struct sl_mw *w)
 {
 	const struct sl_series *s;
 	family(w, name, help, "counter");
@@ -160,7 +164,7 @@ static void render_counters(const struct sl_metrics *m, struct sl_mw *w)
 {
 	render_counter(m, "sluice_streams_total", "Streaming requests.", streams_of, w);
 	render_counter(m, "sluice_request_bytes_total", "Request body bytes received from clients.", request_bytes_of,
-		       w);
+	               w);
 	render_counter(m, "sluice_response_bytes_total", "Response bytes sent to clients.", response_bytes_of, w);
 	family(w, "sluice_requests_in_flight", "Requests being served now.", "gauge");
 	sl_mw_puts(w, "sluice_requests_in_flight ");

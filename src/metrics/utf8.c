@@ -39,19 +39,23 @@ size_t sl_utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* ASCII is copied byte by byte without decoding: the common case on the data path. A NUL-terminated
+ * string is safe to decode with n = 4: the terminator fails the continuation check first. */
 size_t sl_utf8_sanitize(char *dst, size_t cap, const char *src)
 {
-	size_t n = src ? strlen(src) : 0, out = 0;
-	const unsigned char *s = (const unsigned char *)src;
-	for (size_t i = 0; i < n;) {
-		size_t len = sl_utf8_seq_len(s + i, n - i);
-		const void *piece = len ? (const void *)(s + i) : replacement;
-		size_t plen = len ? len : 3;
-		if (out + plen > cap - 1)
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	size_t out = 0;
+	while (*s && out < cap - 1) {
+		if (*s < 0x80) {
+			dst[out++] = (char)*s++;
+			continue;
+		}
+		size_t len = sl_utf8_seq_len(s, 4);
+		if (out + (len ? len : 3) > cap - 1)
 			break;
-		memcpy(dst + out, piece, plen);
-		out += plen;
-		i += len ? len : 1;
+		memcpy(dst + out, len ? (const void *)s : replacement, len ? len : 3);
+		out += len ? len : 3;
+		s += len ? len : 1;
 	}
 	dst[out] = '\0';
 	return out;
@@ -63,8 +67,8 @@ typedef size_t (*escape_fn)(unsigned char c, char esc[8]);
 static size_t json_escape(unsigned char c, char esc[8])
 {
 	static const char hex[] = "0123456789abcdef";
-	static const char named[] = {['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
-				     ['\b'] = 'b', ['\f'] = 'f'};
+	static const char named[] = {
+	    ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['\b'] = 'b', ['\f'] = 'f'};
 	if (c < sizeof(named) && named[c]) {
 		esc[0] = '\\';
 		esc[1] = named[c];

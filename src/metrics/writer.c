@@ -40,21 +40,25 @@ void sl_mw_i64(struct sl_mw *w, int64_t v)
 	sl_mw_u64(w, (uint64_t)v);
 }
 
+size_t sl_fmt_double(char out[SL_FMT_DOUBLE], double v)
+{
+	const char *word = isnan(v) ? "NaN" : !isinf(v) ? NULL : v > 0 ? "+Inf" : "-Inf";
+	if (word) {
+		size_t n = strlen(word);
+		memcpy(out, word, n + 1);
+		return n;
+	}
+	int n = snprintf(out, SL_FMT_DOUBLE, "%.15g", v);
+	if (strtod(out, NULL) != v)
+		n = snprintf(out, SL_FMT_DOUBLE, "%.17g", v);
+	return (size_t)n;
+}
+
 void sl_mw_double(struct sl_mw *w, double v)
 {
-	char tmp[32];
-	if (isnan(v)) {
-		sl_mw_puts(w, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		sl_mw_puts(w, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	int n = snprintf(tmp, sizeof(tmp), "%.15g", v);
-	if (strtod(tmp, NULL) != v)
-		n = snprintf(tmp, sizeof(tmp), "%.17g", v);
-	sl_mw_put(w, tmp, (size_t)n);
+	char tmp[SL_FMT_DOUBLE];
+	size_t n = sl_fmt_double(tmp, v);
+	sl_mw_put(w, tmp, n);
 }
 
 void sl_mw_label(struct sl_mw *w, const char *s)

@@ -74,8 +74,16 @@ int sl_buf_append(struct sl_buf *b, const void *p, size_t n);
 int sl_buf_puts(struct sl_buf *b, const char *s);
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sl_buf_vprintf(struct sl_buf *b, const char *fmt, va_list ap);
-/* Appends s as a JSON string literal, quotes included. */
+/* Appends s as a JSON string literal, quotes included; invalid UTF-8 becomes U+FFFD, so the
+ * output is always valid JSON. On failure (SL_ETOOBIG, SL_ENOMEM) b is left as it was. */
 int sl_buf_json_str(struct sl_buf *b, const char *s, size_t n);
+/* Appends s escaped as a Prometheus label value (\\, \", \n), invalid UTF-8 as U+FFFD. */
+int sl_buf_prom_label(struct sl_buf *b, const char *s, size_t n);
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 when none starts there. */
+size_t sl_utf8_seq_len(const unsigned char *s, size_t n);
+/* Copies src (NULL = "") into dst[cap] as valid UTF-8, cut on a character boundary to at most
+ * cap - 1 bytes, NUL-terminated; returns the length written. */
+size_t sl_utf8_sanitize(char *dst, size_t cap, const char *src);
 void sl_buf_consume(struct sl_buf *b, size_t n);
 
 /* Clock. */

@@ -72,12 +72,4 @@ size_t sl_metrics_series_count(const struct sl_metrics *m);
  * only when ev->body is set. Valid JSON for any bytes. On error out is left as it was. */
 int sl_event_to_json(const struct sl_event *ev, struct sl_buf *out);
 
-/* Appends s[0..n) as a JSON string literal, quotes included, like sl_buf_json_str, but always
- * valid UTF-8: each byte that does not start a well-formed UTF-8 sequence (overlongs and
- * surrogates included) becomes U+FFFD. */
-int sl_json_str_utf8(struct sl_buf *b, const char *s, size_t n);
-/* Appends s[0..n) escaped as a Prometheus label value (without quotes): '\\', '"' and '\n'
- * escaped, invalid UTF-8 replaced by U+FFFD. */
-int sl_prom_label_value(struct sl_buf *b, const char *s, size_t n);
-
 #endif

@@ -91,40 +91,6 @@ int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)
 	return rc;
 }
 
-int sl_buf_json_str(struct sl_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	int rc = sl_buf_reserve(b, n + 2);
-	if (rc)
-		return rc;
-	b->data[b->len++] = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7] = {'\\', 0};
-		size_t elen = 2;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			if (c >= 0x20) {
-				esc[0] = (char)c;
-				elen = 1;
-			} else {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				elen = 6;
-			}
-		}
-		if ((rc = sl_buf_append(b, esc, elen)))
-			return rc;
-	}
-	return sl_buf_append(b, "\"", 1);
-}
-
 void sl_buf_consume(struct sl_buf *b, size_t n)
 {
 	if (n >= b->len) {

@@ -30,7 +30,7 @@ static void str_n(struct sl_mw *w, const char *k, const char *s, size_t n)
 	if (!s)
 		sl_mw_puts(w, "null");
 	else if (w->rc == 0)
-		w->rc = sl_json_str_utf8(w->b, s, n);
+		w->rc = sl_buf_json_str(w->b, s, n);
 }
 
 static void str(struct sl_mw *w, const char *k, const char *s)

@@ -17,12 +17,6 @@ static inline void sl_metrics_rewind(struct sl_buf *b, size_t len)
 	}
 }
 
-/* utf8.c */
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 when none starts there. */
-size_t sl_utf8_seq_len(const unsigned char *s, size_t n);
-/* Copies src (NULL = "") into dst[cap] as valid UTF-8, cut on a character boundary to at most
- * cap - 1 bytes, NUL-terminated; returns the length written. */
-size_t sl_utf8_sanitize(char *dst, size_t cap, const char *src);
 
 /* histogram.c */
 #define SL_HIST_MAX_BOUNDS 17

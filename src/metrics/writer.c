@@ -64,5 +64,5 @@ void sl_mw_double(struct sl_mw *w, double v)
 void sl_mw_label(struct sl_mw *w, const char *s)
 {
 	if (w->rc == 0)
-		w->rc = sl_prom_label_value(w->b, s, strlen(s));
+		w->rc = sl_buf_prom_label(w->b, s, strlen(s));
 }

@@ -204,7 +204,7 @@ static void expect_escaped(const char *in, size_t n, const char *want)
 {
 	struct sl_buf b;
 	sl_buf_init(&b, 0);
-	cr_assert_eq(sl_json_str_utf8(&b, in, n), 0);
+	cr_assert_eq(sl_buf_json_str(&b, in, n), 0);
 	cr_expect_str_eq(b.data, want);
 	sl_buf_release(&b);
 }

@@ -1,11 +1,19 @@
 /* utf8.c: UTF-8-safe escaping for JSON strings and Prometheus label values, and the
- * sanitizer that turns untrusted label values into bounded, valid UTF-8 keys.
+ * sanitizer that turns untrusted strings into bounded, valid UTF-8 (metrics label keys).
  * Invariant: output is always well-formed UTF-8 (RFC 3629: no overlongs, no surrogates,
  * nothing above U+10FFFF); each byte that does not start a well-formed sequence becomes
  * U+FFFD on its own. */
 #include <string.h>
 
-#include "metrics-int.h"
+#include "sluice/core.h"
+
+static void rewind_to(struct sl_buf *b, size_t len)
+{
+	if (b->data) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
@@ -116,7 +124,7 @@ static int escape_utf8(struct sl_buf *b, const char *str, size_t n, escape_fn fn
 	return rc ? rc : sl_buf_append(b, s + run, n - run);
 }
 
-int sl_json_str_utf8(struct sl_buf *b, const char *s, size_t n)
+int sl_buf_json_str(struct sl_buf *b, const char *s, size_t n)
 {
 	size_t start = b->len;
 	int rc = sl_buf_append(b, "\"", 1);
@@ -125,15 +133,15 @@ int sl_json_str_utf8(struct sl_buf *b, const char *s, size_t n)
 	if (rc == 0)
 		rc = sl_buf_append(b, "\"", 1);
 	if (rc)
-		sl_metrics_rewind(b, start);
+		rewind_to(b, start);
 	return rc;
 }
 
-int sl_prom_label_value(struct sl_buf *b, const char *s, size_t n)
+int sl_buf_prom_label(struct sl_buf *b, const char *s, size_t n)
 {
 	size_t start = b->len;
 	int rc = escape_utf8(b, s, n, prom_escape);
 	if (rc)
-		sl_metrics_rewind(b, start);
+		rewind_to(b, start);
 	return rc;
 }

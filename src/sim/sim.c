@@ -2,6 +2,7 @@
  * and benchmarks: options, the listening socket and the h2o event loop.
  * Invariants: every option is bounded and checked before anything starts (exit 2 otherwise);
  * the server runs on one thread until SIGTERM or SIGINT, then exits 0. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -29,32 +30,32 @@ struct opt {
 
 #define OFF(f) offsetof(struct sl_sim_config, f)
 static const struct opt opts[] = {
-	{"listen", OPT_STR, OFF(listen), 1, 300, "HOST:PORT", "address to listen on (required; port 0 picks one)"},
-	{"model-id", OPT_STR, OFF(model_id), 1, SL_SIM_MODEL_MAX, "ID", "model listed by /v1/models (default sim)"},
-	{"seed", OPT_U64, OFF(seed), 0, 0, "N", "random seed (default 1)"},
-	{"latency-ms", OPT_DBL, OFF(latency_ms), 0, SL_SIM_MAX_MS, "MS", "median latency of non-streamed replies (20)"},
-	{"latency-sigma", OPT_DBL, OFF(latency_sigma), 0, 5, "S", "lognormal sigma of that latency (0.3)"},
-	{"ttft-ms", OPT_DBL, OFF(ttft_ms), 0, SL_SIM_MAX_MS, "MS", "median time to first token of streams (50)"},
-	{"ttft-sigma", OPT_DBL, OFF(ttft_sigma), 0, 5, "S", "lognormal sigma of that time (0.3)"},
-	{"tokens-per-second", OPT_DBL, OFF(tokens_per_second), 0, 1e6, "N", "stream pace, 0 = unpaced (200)"},
-	{"error-rate", OPT_DBL, OFF(error_rate), 0, 1, "P", "share of requests answered 500 (0)"},
-	{"bad-answer-rate", OPT_DBL, OFF(bad_answer_rate), 0, 1, "P", "share of answers that are bad (0)"},
-	{"max-tokens", OPT_U64, OFF(max_tokens), 1, SL_SIM_MAX_TOKENS, "N", "completion length without max_tokens (32)"},
-	{"quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "print only the listening line and errors"},
+    {"listen", OPT_STR, OFF(listen), 1, 300, "HOST:PORT", "address to listen on (required; port 0 picks one)"},
+    {"model-id", OPT_STR, OFF(model_id), 1, SL_SIM_MODEL_MAX, "ID", "model listed by /v1/models (default sim)"},
+    {"seed", OPT_U64, OFF(seed), 0, 0, "N", "random seed (default 1)"},
+    {"latency-ms", OPT_DBL, OFF(latency_ms), 0, SL_SIM_MAX_MS, "MS", "median latency of non-streamed replies (20)"},
+    {"latency-sigma", OPT_DBL, OFF(latency_sigma), 0, 5, "S", "lognormal sigma of that latency (0.3)"},
+    {"ttft-ms", OPT_DBL, OFF(ttft_ms), 0, SL_SIM_MAX_MS, "MS", "median time to first token of streams (50)"},
+    {"ttft-sigma", OPT_DBL, OFF(ttft_sigma), 0, 5, "S", "lognormal sigma of that time (0.3)"},
+    {"tokens-per-second", OPT_DBL, OFF(tokens_per_second), 0, 1e6, "N", "stream pace, 0 = unpaced (200)"},
+    {"error-rate", OPT_DBL, OFF(error_rate), 0, 1, "P", "share of requests answered 500 (0)"},
+    {"bad-answer-rate", OPT_DBL, OFF(bad_answer_rate), 0, 1, "P", "share of answers that are bad (0)"},
+    {"max-tokens", OPT_U64, OFF(max_tokens), 1, SL_SIM_MAX_TOKENS, "N", "completion length without max_tokens (32)"},
+    {"quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "print only the listening line and errors"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sluice sim --listen HOST:PORT [OPTIONS]\n\n"
-		   "A simulated OpenAI-compatible model server: POST /v1/chat/completions, /v1/completions,\n"
-		   "/v1/embeddings, GET /v1/models; GET /sim/stats and POST /sim/reset for tests.\n"
-		   "Header x-sim-fault: error-500 | die-mid-stream | hang | slow-first-byte | close.\n\n"
-		   "options:\n");
+	           "A simulated OpenAI-compatible model server: POST /v1/chat/completions, /v1/completions,\n"
+	           "/v1/embeddings, GET /v1/models; GET /sim/stats and POST /sim/reset for tests.\n"
+	           "Header x-sim-fault: error-500 | die-mid-stream | hang | slow-first-byte | close.\n\n"
+	           "options:\n");
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char name[48];
 		snprintf(name, sizeof(name), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-			 opts[i].arg ? opts[i].arg : "");
+		         opts[i].arg ? opts[i].arg : "");
 		fprintf(f, "  %-26s %s\n", name, opts[i].help);
 	}
 }
@@ -66,8 +67,8 @@ static int bad_value(const struct opt *o, const char *v)
 	else if (o->kind == OPT_U64 && o->max == 0)
 		fprintf(stderr, "sluice sim: --%s: '%s' is not an unsigned integer\n", o->name, v);
 	else
-		fprintf(stderr, "sluice sim: --%s: '%s' is not a%s number from %g to %g\n", o->name, v,
-			o->kind == OPT_U64 ? "n integer" : "", o->min, o->max);
+		fprintf(stderr, "sluice sim: --%s: '%s' is not %s from %g to %g\n", o->name, v,
+		        o->kind == OPT_U64 ? "an integer" : "a number", o->min, o->max);
 	return SL_EINVAL;
 }
 
@@ -133,8 +134,14 @@ static int parse_arg(struct sl_sim_config *cfg, int argc, char **argv, int *i)
 
 int sl_sim_config_parse(struct sl_sim_config *cfg, int argc, char **argv)
 {
-	*cfg = (struct sl_sim_config){.model_id = "sim", .seed = 1, .latency_ms = 20, .latency_sigma = 0.3,
-				      .ttft_ms = 50, .ttft_sigma = 0.3, .tokens_per_second = 200, .max_tokens = 32};
+	*cfg = (struct sl_sim_config){.model_id = "sim",
+	                              .seed = 1,
+	                              .latency_ms = 20,
+	                              .latency_sigma = 0.3,
+	                              .ttft_ms = 50,
+	                              .ttft_sigma = 0.3,
+	                              .tokens_per_second = 200,
+	                              .max_tokens = 32};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
@@ -184,15 +191,23 @@ static int bind_one(const struct addrinfo *ai)
 	return -e;
 }
 
+static void print_listen_error(const char *addr, const char *why)
+{
+	char msg[128];
+	snprintf(msg, sizeof(msg), "%s", why);
+	msg[0] = (char)tolower((unsigned char)msg[0]); /* house style: messages in lower case */
+	fprintf(stderr, "sluice sim: cannot listen on '%s': %s\n", addr, msg);
+}
+
 /* Returns a listening socket, or -1 after printing why. */
 static int open_listener(const char *addr, const char *host, const char *port)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo hints = {
+	    .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(host, port, &hints, &res);
 	if (rc) {
-		fprintf(stderr, "sluice sim: cannot listen on '%s': %s\n", addr, gai_strerror(rc));
+		print_listen_error(addr, gai_strerror(rc));
 		return -1;
 	}
 	int fd = -EADDRNOTAVAIL;
@@ -200,7 +215,7 @@ static int open_listener(const char *addr, const char *host, const char *port)
 		fd = bind_one(ai);
 	freeaddrinfo(res);
 	if (fd < 0)
-		fprintf(stderr, "sluice sim: cannot listen on '%s': %s\n", addr, strerror(-fd));
+		print_listen_error(addr, strerror(-fd));
 	return fd < 0 ? -1 : fd;
 }
 
@@ -248,9 +263,9 @@ static int watch_signals(struct sl_sim *sim)
 {
 	if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		return SL_EIO;
-	h2o_socket_t *sock = h2o_evloop_socket_create(sim->ctx.loop, signal_pipe[0], 0);
-	sock->data = sim;
-	h2o_socket_read_start(sock, on_signal_read);
+	sim->signals = h2o_evloop_socket_create(sim->ctx.loop, signal_pipe[0], 0);
+	sim->signals->data = sim;
+	h2o_socket_read_start(sim->signals, on_signal_read);
 	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: epoll_wait returns */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -267,9 +282,9 @@ static int start(struct sl_sim *sim, int fd)
 	sl_sim_clock_init(&sim->clock, sim->ctx.loop);
 	sim->accept_ctx.ctx = &sim->ctx;
 	sim->accept_ctx.hosts = sim->globalconf.hosts;
-	h2o_socket_t *listener = h2o_evloop_socket_create(sim->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-	listener->data = sim;
-	h2o_socket_read_start(listener, on_accept);
+	sim->listener = h2o_evloop_socket_create(sim->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	sim->listener->data = sim;
+	h2o_socket_read_start(sim->listener, on_accept);
 	return watch_signals(sim);
 }
 
@@ -293,7 +308,7 @@ int sl_cmd_sim(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, strchr(host, ':') ? "sluice sim: listening on [%s]:%u\n" : "sluice sim: listening on %s:%u\n",
-		host, bound_port(fd));
+	        host, bound_port(fd));
 	while (!sim.stop)
 		h2o_evloop_run(sim.ctx.loop, INT32_MAX);
 	if (!sim.cfg.quiet)

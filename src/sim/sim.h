@@ -14,13 +14,13 @@
 
 #include "sluice/core.h"
 
-#define SL_SIM_MAX_BODY ((size_t)8 << 20) /* larger request bodies get 413 from h2o */
+#define SL_SIM_MAX_BODY   ((size_t)8 << 20) /* larger request bodies get 413 from h2o */
 #define SL_SIM_MAX_TOKENS 4096
-#define SL_SIM_MAX_DIMS 4096
+#define SL_SIM_MAX_DIMS   4096
 #define SL_SIM_MAX_INPUTS 2048
 #define SL_SIM_MAX_FLOATS ((size_t)1 << 20) /* embedding values in one response */
-#define SL_SIM_MAX_MS 600000.0
-#define SL_SIM_MODEL_MAX 256 /* longest accepted `model` field, in bytes */
+#define SL_SIM_MAX_MS     600000.0
+#define SL_SIM_MODEL_MAX  256 /* longest accepted `model` field, in bytes */
 
 struct sl_sim_config {
 	const char *listen;
@@ -79,12 +79,13 @@ struct sl_sim {
 	h2o_globalconf_t globalconf;
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
-	struct sl_buf scratch;     /* response bodies are built here, then copied to the pool */
-	struct json_tokener *tok;  /* reused for every request body */
-	h2o_iovec_t model_json;    /* the --model-id as a JSON string literal */
-	h2o_iovec_t models_body;   /* GET /v1/models */
-	h2o_linklist_t watched;    /* pending requests whose sockets are watched for hang-ups */
-	uint64_t pending;          /* pending requests alive */
+	struct sl_buf scratch;    /* response bodies are built here, then copied to the pool */
+	struct json_tokener *tok; /* reused for every request body */
+	h2o_iovec_t model_json;   /* the --model-id as a JSON string literal */
+	h2o_iovec_t models_body;  /* GET /v1/models */
+	h2o_socket_t *listener, *signals;
+	h2o_linklist_t watched; /* pending requests whose sockets are watched for hang-ups */
+	uint64_t pending;       /* pending requests alive */
 	volatile bool stop;
 };
 
@@ -109,7 +110,7 @@ struct json_object;
 /* Parses req->entity for kind into plan. On success *doc holds the parsed document (release
  * it with json_object_put once done with plan->inputs); on failure fills err. */
 int sl_sim_plan_parse(struct sl_sim *sim, h2o_req_t *req, enum sl_sim_kind kind, struct sl_sim_plan *plan,
-		      struct json_object **doc, struct sl_sim_error *err);
+                      struct json_object **doc, struct sl_sim_error *err);
 
 /* Response bodies, appended to b; each returns 0 or SL_ENOMEM/SL_ETOOBIG. */
 struct sl_sim_answer {
@@ -147,7 +148,7 @@ struct sl_sim_pending {
 	bool started, in_flight, gone;
 };
 struct sl_sim_pending *sl_sim_pending_new(struct sl_sim *sim, h2o_req_t *req, size_t size,
-					  void (*resume)(struct sl_sim_pending *p));
+                                          void (*resume)(struct sl_sim_pending *p));
 /* Calls resume at due_ms (at once when already due). */
 void sl_sim_pending_wait(struct sl_sim_pending *p, uint64_t due_ms);
 /* Sends bufs; p is gone once a final state has been sent. */
@@ -159,9 +160,9 @@ void sl_sim_pending_abort(struct sl_sim_pending *p, bool shut);
 /* Replies: JSON bodies now or after delay_ms; die sends half the body, then drops the connection.
  * counted replies answer inference requests: they count in completed (once sent) or errors. */
 void sl_sim_reply(struct sl_sim *sim, h2o_req_t *req, int status, h2o_iovec_t body, uint64_t delay_ms, bool die,
-		  bool counted);
+                  bool counted);
 void sl_sim_reply_error(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_error *err, uint64_t delay_ms,
-			bool counted);
+                        bool counted);
 void sl_sim_hang(struct sl_sim *sim, h2o_req_t *req);
 void sl_sim_close_now(h2o_req_t *req);
 /* Copies scratch into the request pool. */
@@ -174,7 +175,7 @@ struct sl_sim_stream_opts {
 	bool bad, die;
 };
 void sl_sim_stream_start(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_plan *plan,
-			 const struct sl_sim_stream_opts *o);
+                         const struct sl_sim_stream_opts *o);
 
 /* Endpoints. */
 int sl_sim_http_init(struct sl_sim *sim);

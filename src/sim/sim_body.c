@@ -14,24 +14,25 @@ struct word {
 	const char *s;
 	size_t n;
 };
+/* clang-format off */
 #define W(s) {(s), sizeof(s) - 1}
+/* clang-format on */
 
-/* Joined, the bad prefix reads "Sorry, I am not sure about that." */
-static const struct word good_prefix[] = {W("Sure"), W("."), W(" Here"), W(" is"), W(" what"), W(" I"), W(" found"),
-					  W(":")};
-static const struct word bad_prefix[] = {W("Sorry"), W(","),     W(" I"),    W(" am"), W(" not"),
-					 W(" sure"), W(" about"), W(" that"), W(".")};
+/* A bad answer's first token is the whole marker phrase, so even a one-token answer carries it. */
+static const struct word good_prefix[] = {W("Sure"),  W("."),  W(" Here"),  W(" is"),
+                                          W(" what"), W(" I"), W(" found"), W(":")};
+static const struct word bad_prefix[] = {W("Sorry, I am not sure"), W(" about"), W(" that"), W(".")};
 static const struct word vocab[64] = {
-	W(" the"),     W(" model"),   W(" answer"),  W(" is"),     W(" a"),        W(" simple"),  W(" test"),
-	W(" of"),      W(" latency"), W(" and"),     W(" tokens"), W(" that"),     W(" we"),      W(" can"),
-	W(" measure"), W(" over"),    W(" time"),    W(" with"),   W(" care"),     W(","),        W("."),
-	W(" data"),    W(" shows"),   W(" results"), W(" from"),  W(" each"),     W(" request"), W(" in"),
-	W(" this"),    W(" stream"),  W(" server"),  W(" runs"),   W(" fast"),     W(" enough"),  W(" to"),
-	W(" serve"),   W(" users"),   W(" who"),     W(" ask"),    W(" questions"), W(" about"),  W(" many"),
-	W(" things"),  W(" like"),    W(" weather"), W(" code"),   W(" math"),     W(" history"), W(" or"),
-	W(" music"),   W(" so"),      W(" it"),      W(" should"), W(" look"),     W(" real"),    W(" but"),
-	W(" never"),   W(" be"),      W(" used"),    W(" as"),     W(" advice"),   W(" here"),    W(" now"),
-	W(" again"),
+    W(" the"),     W(" model"),   W(" answer"),  W(" is"),     W(" a"),         W(" simple"),  W(" test"),
+    W(" of"),      W(" latency"), W(" and"),     W(" tokens"), W(" that"),      W(" we"),      W(" can"),
+    W(" measure"), W(" over"),    W(" time"),    W(" with"),   W(" care"),      W(","),        W("."),
+    W(" data"),    W(" shows"),   W(" results"), W(" from"),   W(" each"),      W(" request"), W(" in"),
+    W(" this"),    W(" stream"),  W(" server"),  W(" runs"),   W(" fast"),      W(" enough"),  W(" to"),
+    W(" serve"),   W(" users"),   W(" who"),     W(" ask"),    W(" questions"), W(" about"),   W(" many"),
+    W(" things"),  W(" like"),    W(" weather"), W(" code"),   W(" math"),      W(" history"), W(" or"),
+    W(" music"),   W(" so"),      W(" it"),      W(" should"), W(" look"),      W(" real"),    W(" but"),
+    W(" never"),   W(" be"),      W(" used"),    W(" as"),     W(" advice"),    W(" here"),    W(" now"),
+    W(" again"),
 };
 
 static uint64_t mix64(uint64_t z)
@@ -154,7 +155,7 @@ int sl_sim_chunk_role(struct sl_buf *b, h2o_iovec_t head)
 {
 	int rc = put_iov(b, head);
 	rc |= PUT(b, "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
-		     "\"logprobs\":null,\"finish_reason\":null}]}\n\n");
+	             "\"logprobs\":null,\"finish_reason\":null}]}\n\n");
 	return rc ? SL_ENOMEM : 0;
 }
 
@@ -259,7 +260,8 @@ int sl_sim_body_embeddings(struct sl_buf *b, const struct sl_sim_plan *p)
 	int rc = PUT(b, "{\"object\":\"list\",\"data\":[");
 	for (size_t i = 0; i < p->n_inputs && !rc; i++) {
 		embed_vector(p->inputs[i], v, p->dims);
-		rc |= i ? PUT(b, ",{\"object\":\"embedding\",\"index\":") : PUT(b, "{\"object\":\"embedding\",\"index\":");
+		rc |= i ? PUT(b, ",{\"object\":\"embedding\",\"index\":")
+		        : PUT(b, "{\"object\":\"embedding\",\"index\":");
 		rc |= sl_sim_put_u64(b, i);
 		rc |= PUT(b, ",\"embedding\":");
 		rc |= p->base64 ? put_base64(b, v, p->dims) : put_floats(b, v, p->dims);

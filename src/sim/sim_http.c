@@ -59,8 +59,7 @@ static uint64_t draw_ms(struct sl_sim *sim, double median, double sigma)
 	return ms > 10 * SL_SIM_MAX_MS ? (uint64_t)(10 * SL_SIM_MAX_MS) : (uint64_t)llround(ms);
 }
 
-static void send_error(struct sl_sim *sim, h2o_req_t *req, int status, const char *msg, const char *code,
-		       bool counted)
+static void send_error(struct sl_sim *sim, h2o_req_t *req, int status, const char *msg, const char *code, bool counted)
 {
 	struct sl_sim_error err = {status, msg, NULL, code};
 	sl_sim_reply_error(sim, req, &err, 0, counted);
@@ -73,7 +72,7 @@ static h2o_iovec_t answer_body(struct sl_sim *sim, h2o_req_t *req, const struct 
 	struct sl_sim_answer a = {plan, id, (uint64_t)time(NULL), plan->text_hash ^ sim->cfg.seed, bad};
 	sl_buf_reset(&sim->scratch);
 	int rc = plan->kind == SL_SIM_EMBED ? sl_sim_body_embeddings(&sim->scratch, plan)
-					    : sl_sim_body_answer(&sim->scratch, &a);
+	                                    : sl_sim_body_answer(&sim->scratch, &a);
 	if (rc)
 		return h2o_iovec_init(NULL, 0);
 	return sl_sim_pool_copy(req, &sim->scratch);
@@ -86,7 +85,7 @@ static void answer(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_plan 
 	sim->stats.bad_answers += bad;
 	if (plan->stream) {
 		struct sl_sim_stream_opts o = {delay, (double)draw_ms(sim, sim->cfg.ttft_ms, sim->cfg.ttft_sigma), bad,
-					       fault == F_DIE};
+		                               fault == F_DIE};
 		sl_sim_stream_start(sim, req, plan, &o);
 		return;
 	}
@@ -109,8 +108,10 @@ static void inference(struct sl_sim *sim, h2o_req_t *req, enum sl_sim_kind kind)
 	int fault = read_fault(req);
 	sim->stats.requests++;
 	if (fault == F_UNKNOWN) {
-		send_error(sim, req, 400, "x-sim-fault must be one of error-500, die-mid-stream, hang, "
-					  "slow-first-byte, close", "invalid_fault", true);
+		send_error(sim, req, 400,
+		           "x-sim-fault must be one of error-500, die-mid-stream, hang, "
+		           "slow-first-byte, close",
+		           "invalid_fault", true);
 		return;
 	}
 	if (sl_sim_plan_parse(sim, req, kind, &plan, &doc, &err)) {
@@ -124,7 +125,7 @@ static void inference(struct sl_sim *sim, h2o_req_t *req, enum sl_sim_kind kind)
 		sl_sim_hang(sim, req);
 	} else if (draw(sim, sim->cfg.error_rate) || fault == F_ERROR_500) {
 		struct sl_sim_error e500 = {500, "The simulated server had an error while processing your request.",
-					    NULL, "sim_error"};
+		                            NULL, "sim_error"};
 		sl_sim_reply_error(sim, req, &e500, draw_ms(sim, sim->cfg.latency_ms, sim->cfg.latency_sigma), true);
 	} else {
 		answer(sim, req, &plan, fault);
@@ -138,14 +139,14 @@ static void stats(struct sl_sim *sim, h2o_req_t *req)
 	struct sl_buf *b = &sim->scratch;
 	sl_buf_reset(b);
 	int rc = sl_buf_printf(b,
-			       "{\"requests\":%llu,\"streams\":%llu,\"completed\":%llu,\"errors\":%llu,"
-			       "\"client_disconnects\":%llu,\"bad_answers\":%llu,\"faults\":%llu,"
-			       "\"model_lists\":%llu,\"pending\":%llu,\"last_model\":",
-			       (unsigned long long)st->requests, (unsigned long long)st->streams,
-			       (unsigned long long)st->completed, (unsigned long long)st->errors,
-			       (unsigned long long)st->client_disconnects, (unsigned long long)st->bad_answers,
-			       (unsigned long long)st->faults, (unsigned long long)st->model_lists,
-			       (unsigned long long)sim->pending);
+	                       "{\"requests\":%llu,\"streams\":%llu,\"completed\":%llu,\"errors\":%llu,"
+	                       "\"client_disconnects\":%llu,\"bad_answers\":%llu,\"faults\":%llu,"
+	                       "\"model_lists\":%llu,\"pending\":%llu,\"last_model\":",
+	                       (unsigned long long)st->requests, (unsigned long long)st->streams,
+	                       (unsigned long long)st->completed, (unsigned long long)st->errors,
+	                       (unsigned long long)st->client_disconnects, (unsigned long long)st->bad_answers,
+	                       (unsigned long long)st->faults, (unsigned long long)st->model_lists,
+	                       (unsigned long long)sim->pending);
 	rc |= st->have_last_model ? sl_buf_json_str(b, st->last_model, st->last_model_len) : sl_buf_puts(b, "null");
 	rc |= sl_buf_puts(b, "}");
 	if (rc)
@@ -170,32 +171,47 @@ static void unknown(struct sl_sim *sim, h2o_req_t *req, int status)
 	char msg[160];
 	int n = (int)(req->path_normalized.len > 80 ? 80 : req->path_normalized.len);
 	snprintf(msg, sizeof(msg), "%s: %.*s %.*s", status == 404 ? "Unknown request URL" : "Method not allowed",
-		 (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base, n, req->path_normalized.base);
+	         (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base, n, req->path_normalized.base);
 	send_error(sim, req, status, msg, status == 404 ? "unknown_url" : "method_not_allowed", false);
 }
+
+static void chat(struct sl_sim *sim, h2o_req_t *req)
+{
+	inference(sim, req, SL_SIM_CHAT);
+}
+
+static void text(struct sl_sim *sim, h2o_req_t *req)
+{
+	inference(sim, req, SL_SIM_TEXT);
+}
+
+static void embed(struct sl_sim *sim, h2o_req_t *req)
+{
+	inference(sim, req, SL_SIM_EMBED);
+}
+
+static const struct route {
+	const char *path, *method;
+	void (*serve)(struct sl_sim *sim, h2o_req_t *req);
+} routes[] = {
+    {"/v1/chat/completions", "POST", chat}, {"/v1/completions", "POST", text}, {"/v1/embeddings", "POST", embed},
+    {"/v1/models", "GET", models},          {"/sim/stats", "GET", stats},      {"/sim/reset", "POST", reset},
+};
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct sl_sim *sim = ((struct sim_handler *)self)->sim;
-	h2o_iovec_t path = req->path_normalized;
-	bool post = iov_is(req->method, "POST"), get = iov_is(req->method, "GET");
-	int kind = iov_is(path, "/v1/chat/completions") ? SL_SIM_CHAT
-		   : iov_is(path, "/v1/completions")    ? SL_SIM_TEXT
-		   : iov_is(path, "/v1/embeddings")     ? SL_SIM_EMBED
-							: -1;
-	if (kind >= 0 && post)
-		inference(sim, req, (enum sl_sim_kind)kind);
-	else if (iov_is(path, "/v1/models") && get)
-		models(sim, req);
-	else if (iov_is(path, "/sim/stats") && get)
-		stats(sim, req);
-	else if (iov_is(path, "/sim/reset") && post)
-		reset(sim, req);
-	else
-		unknown(sim, req, kind >= 0 || iov_is(path, "/v1/models") || iov_is(path, "/sim/stats") ||
-					  iov_is(path, "/sim/reset")
-				      ? 405
-				      : 404);
+	bool known_path = false;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!iov_is(req->path_normalized, routes[i].path))
+			continue;
+		known_path = true;
+		if (iov_is(req->method, routes[i].method)) {
+			routes[i].serve(sim, req);
+			return 0;
+		}
+	}
+	unknown(sim, req, known_path ? 405 : 404);
 	return 0;
 }
 
@@ -206,7 +222,7 @@ static int build_models_body(struct sl_sim *sim)
 	int rc = sl_buf_puts(&b, "{\"object\":\"list\",\"data\":[{\"id\":");
 	rc |= sl_buf_append(&b, sim->model_json.base, sim->model_json.len);
 	rc |= sl_buf_printf(&b, ",\"object\":\"model\",\"created\":%llu,\"owned_by\":\"sluice-sim\"}]}",
-			    (unsigned long long)time(NULL));
+	                    (unsigned long long)time(NULL));
 	if (rc) {
 		sl_buf_release(&b);
 		return SL_ENOMEM;

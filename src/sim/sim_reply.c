@@ -107,7 +107,7 @@ static void on_dispose(void *obj)
 }
 
 struct sl_sim_pending *sl_sim_pending_new(struct sl_sim *sim, h2o_req_t *req, size_t size,
-					  void (*resume)(struct sl_sim_pending *p))
+                                          void (*resume)(struct sl_sim_pending *p))
 {
 	struct sl_sim_pending *p = h2o_mem_alloc_shared(&req->pool, size, on_dispose);
 	memset(p, 0, size);
@@ -193,16 +193,21 @@ static void reply_resume(struct sl_sim_pending *p)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	default: return "Internal Server Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	default:
+		return "Internal Server Error";
 	}
 }
 
 void sl_sim_reply(struct sl_sim *sim, h2o_req_t *req, int status, h2o_iovec_t body, uint64_t delay_ms, bool die,
-		  bool counted)
+                  bool counted)
 {
 	static h2o_generator_t plain = {NULL, NULL};
 	req->res.status = status;
@@ -226,7 +231,7 @@ void sl_sim_reply(struct sl_sim *sim, h2o_req_t *req, int status, h2o_iovec_t bo
 }
 
 void sl_sim_reply_error(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_error *err, uint64_t delay_ms,
-			bool counted)
+                        bool counted)
 {
 	const char *type = err->status >= 500 ? "server_error" : "invalid_request_error";
 	sl_buf_reset(&sim->scratch);

@@ -56,7 +56,7 @@ static void remember_model(struct sl_sim_stats *st, const char *s, size_t n)
 }
 
 static int read_model(struct sl_sim *sim, h2o_req_t *req, struct json_object *doc, struct sl_sim_plan *p,
-		      struct sl_sim_error *err)
+                      struct sl_sim_error *err)
 {
 	struct json_object *m = member(doc, "model");
 	p->model = sim->model_json;
@@ -131,14 +131,15 @@ static int read_strings(struct json_object *v, const char *name, size_t max, str
 {
 	if (!v)
 		return fail(err, name[0] == 'p' ? "'prompt' is a required property" : "'input' is a required property",
-			    name, "missing_required_parameter");
+		            name, "missing_required_parameter");
 	if (json_object_is_type(v, json_type_string))
 		return 0;
 	size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
 	bool ok = n > 0 && n <= max;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = json_object_is_type(json_object_array_get_idx(v, i), json_type_string);
-	return ok ? 0 : fail(err, "must be a string or a non-empty array of strings (at most 2048)", name, "invalid_type");
+	return ok ? 0
+	          : fail(err, "must be a string or a non-empty array of strings (at most 2048)", name, "invalid_type");
 }
 
 static int read_prompt(struct sl_sim_plan *p, struct json_object *doc, uint64_t *chars, struct sl_sim_error *err)
@@ -155,8 +156,7 @@ static int read_prompt(struct sl_sim_plan *p, struct json_object *doc, uint64_t 
 	return 0;
 }
 
-static int read_max_tokens(struct sl_sim *sim, struct sl_sim_plan *p, struct json_object *doc,
-			   struct sl_sim_error *err)
+static int read_max_tokens(struct sl_sim *sim, struct sl_sim_plan *p, struct json_object *doc, struct sl_sim_error *err)
 {
 	const char *name = "max_tokens";
 	struct json_object *v = member(doc, name);
@@ -179,8 +179,7 @@ static bool is_true(struct json_object *o, const char *key)
 	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-static int read_generate(struct sl_sim *sim, struct sl_sim_plan *p, struct json_object *doc,
-			 struct sl_sim_error *err)
+static int read_generate(struct sl_sim *sim, struct sl_sim_plan *p, struct json_object *doc, struct sl_sim_error *err)
 {
 	uint64_t chars = 0;
 	int rc = p->kind == SL_SIM_CHAT ? read_messages(p, doc, &chars, err) : read_prompt(p, doc, &chars, err);
@@ -201,14 +200,16 @@ static int read_dims(struct sl_sim_plan *p, struct json_object *doc, struct sl_s
 	if (d) {
 		if (!json_object_is_type(d, json_type_int) || json_object_get_int64(d) < 1 ||
 		    json_object_get_int64(d) > SL_SIM_MAX_DIMS)
-			return fail(err, "'dimensions' must be an integer from 1 to 4096", "dimensions", "invalid_value");
+			return fail(err, "'dimensions' must be an integer from 1 to 4096", "dimensions",
+			            "invalid_value");
 		p->dims = (uint32_t)json_object_get_int64(d);
 	}
 	if (!f)
 		return 0;
 	const char *s = json_object_is_type(f, json_type_string) ? json_object_get_string(f) : "";
 	if (strcmp(s, "base64") != 0 && strcmp(s, "float") != 0)
-		return fail(err, "'encoding_format' must be \"float\" or \"base64\"", "encoding_format", "invalid_value");
+		return fail(err, "'encoding_format' must be \"float\" or \"base64\"", "encoding_format",
+		            "invalid_value");
 	p->base64 = s[0] == 'b';
 	return 0;
 }
@@ -234,13 +235,13 @@ static int read_embed(h2o_req_t *req, struct sl_sim_plan *p, struct json_object 
 }
 
 int sl_sim_plan_parse(struct sl_sim *sim, h2o_req_t *req, enum sl_sim_kind kind, struct sl_sim_plan *plan,
-		      struct json_object **doc, struct sl_sim_error *err)
+                      struct json_object **doc, struct sl_sim_error *err)
 {
 	*plan = (struct sl_sim_plan){.kind = kind};
 	*doc = parse_body(sim, req->entity);
 	if (!*doc)
 		return fail(err, "We could not parse the JSON body of your request: expected a JSON object", NULL,
-			    "invalid_json");
+		            "invalid_json");
 	int rc = read_model(sim, req, *doc, plan, err);
 	if (!rc)
 		rc = kind == SL_SIM_EMBED ? read_embed(req, plan, *doc, err) : read_generate(sim, plan, *doc, err);

@@ -13,7 +13,7 @@
 #include "sim/sim.h"
 
 #define BATCH_EVENTS 64
-#define DIE_AFTER 3 /* content chunks sent before die-mid-stream drops the connection */
+#define DIE_AFTER    3 /* content chunks sent before die-mid-stream drops the connection */
 
 enum phase { PH_FIRST, PH_TOKENS, PH_FINISH, PH_USAGE, PH_DONE, PH_END };
 enum fill { FILL_WAIT, FILL_MORE, FILL_DONE, FILL_DIE, FILL_ERR };
@@ -73,7 +73,7 @@ static int step(struct stream *s, double elapsed, double *wait_ms)
 /* Appends every event due at now (up to the batch limit). */
 static int fill(struct stream *s, uint64_t now, uint64_t *next_due)
 {
-	double elapsed = (double)(now - s->t0_ms), wait_ms = 0;
+	double elapsed = now > s->t0_ms ? (double)(now - s->t0_ms) : 0, wait_ms = 0; /* h2o's clock is wall time */
 	for (int n = 0; n < BATCH_EVENTS; n++) {
 		int st = step(s, elapsed, &wait_ms);
 		if (st == FILL_WAIT)
@@ -127,7 +127,7 @@ static void set_headers(h2o_req_t *req, bool bad)
 }
 
 void sl_sim_stream_start(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_plan *plan,
-			 const struct sl_sim_stream_opts *o)
+                         const struct sl_sim_stream_opts *o)
 {
 	char id[33];
 	sl_request_id(&sim->rng, id);

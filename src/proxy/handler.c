@@ -33,7 +33,7 @@ struct exchange {
 	struct sl_event ev;
 	uint64_t t_start, t_upstream;
 	char upstream[300];
-	unsigned stream_req : 1, client_wants_usage : 1, is_sse : 1, tap_on : 1, sending : 1, upstream_done : 1,
+	unsigned stream_req : 1, client_wants_usage : 1, is_sse : 1, is_json : 1, tap_on : 1, sending : 1, upstream_done : 1,
 		upstream_failed : 1, final_sent : 1, keep_copy : 1;
 };
 
@@ -210,6 +210,25 @@ static int take_body(struct exchange *ex, h2o_buffer_t **input)
 	return rc;
 }
 
+/* h2o's HTTP/1 client reports an upstream that closes between two chunks as a clean end, so
+ * the body itself must prove it is whole: a successful stream ends with "data: [DONE]" and no
+ * partial event, a JSON body parses. (Bodies too big to keep cannot be checked.) */
+static bool ended_whole(struct exchange *ex)
+{
+	if (ex->req->res.status < 200 || ex->req->res.status >= 300)
+		return true;
+	if (ex->tap_on)
+		return ex->tap.saw_done && ex->tap.partial.len == 0;
+	if (!ex->keep_copy || !ex->is_json)
+		return true;
+	struct json_object *obj = json_tokener_parse_ex(sl_server.tok, ex->copy.data, (int)ex->copy.len);
+	bool whole = obj != NULL && json_tokener_get_parse_end(sl_server.tok) == ex->copy.len;
+	json_tokener_reset(sl_server.tok);
+	if (obj)
+		json_object_put(obj);
+	return whole;
+}
+
 static int on_body(h2o_http1client_t *client, const char *errstr)
 {
 	struct exchange *ex = client->data;
@@ -222,6 +241,8 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
 		ex->client = NULL;
 		ex->upstream_done = 1;
 		ex->ev.upstream_s = since(ex->t_upstream);
+		if (errstr == h2o_http1client_error_is_eos && !ended_whole(ex))
+			errstr = "upstream response ended early";
 		if (ex->tap_on)
 			sl_sse_tap_finish(&ex->tap, &ex->pending);
 		if (errstr != h2o_http1client_error_is_eos) {
@@ -255,6 +276,9 @@ static void copy_response_headers(struct exchange *ex, h2o_header_t *headers, si
 		if (h2o_lcstris(name->base, name->len, H2O_STRLIT("content-type")) &&
 		    headers[i].value.len >= 17 && h2o_lcstris(headers[i].value.base, 17, H2O_STRLIT("text/event-stream")))
 			ex->is_sse = 1;
+		if (h2o_lcstris(name->base, name->len, H2O_STRLIT("content-type")) && headers[i].value.len >= 16 &&
+		    h2o_lcstris(headers[i].value.base, 16, H2O_STRLIT("application/json")))
+			ex->is_json = 1;
 		h2o_iovec_t value = h2o_strdup(&req->pool, headers[i].value.base, headers[i].value.len);
 		if (h2o_iovec_is_token(name))
 			h2o_add_header(&req->pool, &req->res.headers, (const h2o_token_t *)name, NULL, value.base,
@@ -539,12 +563,63 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
+/* ---- errors h2o sends before a handler runs ----
+ * A body over h2o's own limit (twice max_body_bytes) is refused while it is read, with a plain
+ * text 413 sent through the host's fallback path. This filter, on that path only, gives it the
+ * OpenAI shape and a request id, and counts it like any other request. */
+
+struct body_swap {
+	h2o_ostream_t super;
+	h2o_iovec_t body;
+};
+
+static void swap_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t n, h2o_send_state_t state)
+{
+	struct body_swap *sw = (struct body_swap *)self;
+	if (h2o_send_state_is_in_progress(state))
+		h2o_ostream_send_next(self, req, NULL, 0, state);
+	else
+		h2o_ostream_send_next(self, req, &sw->body, 1, state);
+}
+
+static void on_early_error(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+	struct sl_event ev;
+	struct sl_buf body;
+	const struct endpoint *ep = find_endpoint(req);
+	sl_event_init(&ev);
+	ev.start = sl_wall_time();
+	ev.endpoint = ep ? ep->name : "unknown";
+	ev.status = req->res.status;
+	ev.error_class = req->res.status == 413 ? "body_too_large" : "bad_request";
+	sl_request_id(&sl_server.rng, ev.request_id);
+	sl_buf_init(&body, 0);
+	if (req->res.status == 413)
+		sl_oai_error(&body, "invalid_request_error", "request_too_large",
+			     "request body exceeds the configured limit");
+	else
+		sl_oai_error(&body, "invalid_request_error", "bad_request", "the HTTP request is invalid");
+	struct body_swap *sw = (struct body_swap *)h2o_add_ostream(req, sizeof(*sw), slot);
+	sw->super.do_send = swap_do_send;
+	sw->body = h2o_strdup(&req->pool, body.data ? body.data : "", body.len);
+	sl_buf_release(&body);
+	req->res.content_length = sw->body.len;
+	h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"), 1);
+	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-request-id"), 0, NULL,
+			      h2o_strdup(&req->pool, ev.request_id, 32).base, 32);
+	ev.response_bytes = sw->body.len;
+	sl_server_record(&ev);
+	h2o_setup_next_ostream(req, &sw->super.next);
+}
+
 int sl_proxy_register(h2o_hostconf_t *host)
 {
 	h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
 	h2o_handler_t *h = h2o_create_handler(path, sizeof(*h));
-	if (!h)
+	h2o_filter_t *f = h2o_create_filter(&host->fallback_path, sizeof(*f));
+	if (!h || !f)
 		return SL_ENOMEM;
 	h->on_req = on_req;
+	f->on_setup_ostream = on_early_error;
 	return 0;
 }

@@ -46,7 +46,8 @@ wait_port 8101
 wait_port 8102
 
 echo "== starting sluice: $BIN serve -c $CONFIG (data plane 127.0.0.1:8080, admin 127.0.0.1:9090)"
-"$BIN" serve -c "$CONFIG" >"$work/access.log" 2>"$work/sluice.log" &
+{ cat "$CONFIG"; echo "store: $work/sluice.db"; } >"$work/config.yaml" # a fresh state every run
+"$BIN" serve -c "$work/config.yaml" >"$work/access.log" 2>"$work/sluice.log" &
 pids="$pids $!"
 wait_port 8080
 wait_port 9090

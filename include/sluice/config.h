@@ -6,6 +6,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Token prices in any currency per million tokens. */
+struct sl_cfg_price {
+	double input_per_mtok, output_per_mtok;
+};
+
+/* Rollout webhooks of a model: JSON POSTs with a timeout and retries. */
+struct sl_cfg_webhooks {
+	char *pre_start;    /* must answer 2xx before a rollout starts */
+	char *confirm_step; /* must answer 2xx before each step advances; otherwise the step holds */
+	char *on_promote, *on_rollback; /* notifications */
+	uint32_t timeout_ms; /* default 5000 */
+	uint32_t retries;    /* default 2 */
+};
+
 struct sl_cfg_version {
 	char *name;
 	char **upstreams; /* base URLs: http://host:port[/prefix] */
@@ -13,6 +27,7 @@ struct sl_cfg_version {
 	char *upstream_model; /* the upstream's own model id; defaults to the version name */
 	double weight;        /* relative share, >= 0 */
 	char *api_key_env;    /* optional: environment variable holding the upstream API key */
+	struct sl_cfg_price *price; /* optional: token prices, for the judge's cost metric */
 };
 
 struct sl_cfg_model {
@@ -20,6 +35,9 @@ struct sl_cfg_model {
 	char *hash_seed; /* sticky-assignment seed; defaults to the model name */
 	struct sl_cfg_version *versions;
 	unsigned versions_count;
+	struct sl_cfg_webhooks *webhooks; /* optional */
+	char *rollout_json_; /* the model's `rollout:` section as JSON ("{}" when absent), validated
+			      * by the rollout module; not a libcyaml field */
 };
 
 struct sl_config {
@@ -33,6 +51,8 @@ struct sl_config {
 	uint32_t drain_timeout_ms;    /* SIGTERM drain budget, default 10000 */
 	char *access_log;             /* path, "-" for stdout, or "off"; default "-" */
 	bool log_bodies;              /* put prompt bodies in the access log, default false */
+	char *store;                  /* SQLite file for rollouts and feedback, default "sluice.db"; "off" */
+	char *admin_token_env;        /* environment variable holding the admin API's bearer token */
 	struct sl_cfg_model *models;
 	unsigned models_count;
 	char *path_; /* the file it came from (not a YAML field) */

@@ -30,6 +30,7 @@ struct sl_route_version {
 	double weight; /* normalized share, sums to 1 over a model's versions */
 	double lo, hi; /* bucket range [lo, hi) */
 	size_t index;  /* position within its model */
+	double price_in, price_out; /* per million tokens; 0 when not configured */
 };
 
 struct sl_route_model {
@@ -37,6 +38,19 @@ struct sl_route_model {
 	char *seed;
 	struct sl_route_version *versions;
 	size_t nversions;
+	bool overridden;                 /* a rollout's override decides the split */
+	struct sl_route_version *shadow; /* mirror target (a rollout's shadow stage), or NULL */
+	double shadow_share;             /* share of requests mirrored to shadow */
+};
+
+/* A rollout's hold on one model's split: stable gets 1 - share, candidate share, every other
+ * version 0, and the buckets are laid out ..., stable, candidate, so that a growing share only
+ * moves users from stable to the candidate. candidate NULL: stable takes everything.
+ * An override naming an unknown model or version is ignored (the config wins). */
+struct sl_route_override {
+	const char *model, *stable, *candidate;
+	double share;        /* 0..1 */
+	double shadow_share; /* share of requests also mirrored to the candidate, 0..1 */
 };
 
 struct sl_route_table {
@@ -47,6 +61,9 @@ struct sl_route_table {
 
 /* Builds a table from a validated config. Returns NULL on allocation failure. */
 struct sl_route_table *sl_route_table_new(const struct sl_config *cfg, unsigned long generation);
+/* The same with rollout overrides applied (borrowed for the call only). */
+struct sl_route_table *sl_route_table_build(const struct sl_config *cfg, const struct sl_route_override *ov,
+					    size_t nov, unsigned long generation);
 void sl_route_table_free(struct sl_route_table *t);
 const struct sl_route_model *sl_route_find(const struct sl_route_table *t, struct sl_slice name);
 /* Sticky by key when key.len > 0 (GrowthBook v2 hash of seed and key), else random by weight. */

@@ -6,5 +6,7 @@
 int sl_cmd_serve(int argc, char **argv);
 int sl_cmd_sim(int argc, char **argv);
 int sl_cmd_load(int argc, char **argv);
+int sl_cmd_rollout(int argc, char **argv); /* rollout_cmd.c */
+int sl_cmd_status(int argc, char **argv);  /* rollout_cmd.c */
 
 #endif

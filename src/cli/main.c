@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{"serve", sl_cmd_serve, "run the gateway: sluice serve -c FILE"},
 	{"sim", sl_cmd_sim, "run a simulated OpenAI-compatible model server"},
 	{"load", sl_cmd_load, "drive simulated users against a gateway or server"},
+	{"rollout", sl_cmd_rollout, "start, watch and steer canary rollouts (admin API)"},
+	{"status", sl_cmd_status, "models, versions, weights and rollouts at a glance"},
 };
 
 static void usage(FILE *f)

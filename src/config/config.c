@@ -13,6 +13,7 @@
 
 #include "sluice/config.h"
 #include "sluice/core.h"
+#include "sluice/rollout.h"
 #include "cyamllog.h"
 #include "yamlpath.h"
 
@@ -22,12 +23,27 @@
 
 static const cyaml_schema_value_t string_ptr = {CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, 4096)};
 
+static const cyaml_schema_field_t price_fields[] = {
+	CYAML_FIELD_FLOAT("input_per_mtok", F_OPT, struct sl_cfg_price, input_per_mtok),
+	CYAML_FIELD_FLOAT("output_per_mtok", F_OPT, struct sl_cfg_price, output_per_mtok),
+	CYAML_FIELD_END};
+
+static const cyaml_schema_field_t webhook_fields[] = {
+	CYAML_FIELD_STRING_PTR("pre_start", F_OPT_PTR, struct sl_cfg_webhooks, pre_start, 0, 4096),
+	CYAML_FIELD_STRING_PTR("confirm_step", F_OPT_PTR, struct sl_cfg_webhooks, confirm_step, 0, 4096),
+	CYAML_FIELD_STRING_PTR("on_promote", F_OPT_PTR, struct sl_cfg_webhooks, on_promote, 0, 4096),
+	CYAML_FIELD_STRING_PTR("on_rollback", F_OPT_PTR, struct sl_cfg_webhooks, on_rollback, 0, 4096),
+	CYAML_FIELD_UINT("timeout_ms", F_OPT, struct sl_cfg_webhooks, timeout_ms),
+	CYAML_FIELD_UINT("retries", F_OPT, struct sl_cfg_webhooks, retries),
+	CYAML_FIELD_END};
+
 static const cyaml_schema_field_t version_fields[] = {
 	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct sl_cfg_version, name, 0, 4096),
 	CYAML_FIELD_SEQUENCE("upstreams", CYAML_FLAG_POINTER, struct sl_cfg_version, upstreams, &string_ptr, 0, 64),
 	CYAML_FIELD_STRING_PTR("upstream_model", F_OPT_PTR, struct sl_cfg_version, upstream_model, 0, 4096),
 	CYAML_FIELD_FLOAT("weight", CYAML_FLAG_DEFAULT, struct sl_cfg_version, weight),
 	CYAML_FIELD_STRING_PTR("api_key_env", F_OPT_PTR, struct sl_cfg_version, api_key_env, 0, 4096),
+	CYAML_FIELD_MAPPING_PTR("price", F_OPT_PTR, struct sl_cfg_version, price, price_fields),
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t version_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct sl_cfg_version, version_fields)};
@@ -36,6 +52,8 @@ static const cyaml_schema_field_t model_fields[] = {
 	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct sl_cfg_model, name, 0, 4096),
 	CYAML_FIELD_STRING_PTR("hash_seed", F_OPT_PTR, struct sl_cfg_model, hash_seed, 0, 4096),
 	CYAML_FIELD_SEQUENCE("versions", CYAML_FLAG_POINTER, struct sl_cfg_model, versions, &version_schema, 0, 64),
+	CYAML_FIELD_MAPPING_PTR("webhooks", F_OPT_PTR, struct sl_cfg_model, webhooks, webhook_fields),
+	CYAML_FIELD_IGNORE("rollout", F_OPT), /* read as JSON by model_rollout() */
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t model_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct sl_cfg_model, model_fields)};
@@ -51,6 +69,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_UINT("drain_timeout_ms", F_OPT, struct sl_config, drain_timeout_ms),
 	CYAML_FIELD_STRING_PTR("access_log", F_OPT_PTR, struct sl_config, access_log, 0, 4096),
 	CYAML_FIELD_BOOL("log_bodies", F_OPT, struct sl_config, log_bodies),
+	CYAML_FIELD_STRING_PTR("store", F_OPT_PTR, struct sl_config, store, 0, 4096),
+	CYAML_FIELD_STRING_PTR("admin_token_env", F_OPT_PTR, struct sl_config, admin_token_env, 0, 4096),
 	CYAML_FIELD_SEQUENCE("models", CYAML_FLAG_POINTER, struct sl_config, models, &model_schema, 0, 256),
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t top_schema = {CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct sl_config, top_fields)};
@@ -152,7 +172,7 @@ static int apply_defaults(struct sl_config *c)
 		c->drain_timeout_ms = 10000;
 	if (set_default_str(&c->listen, "127.0.0.1:8080") || set_default_str(&c->admin_listen, "127.0.0.1:9090") ||
 	    set_default_str(&c->sticky_field, "user") || set_default_str(&c->sticky_header, "x-sluice-user") ||
-	    set_default_str(&c->access_log, "-"))
+	    set_default_str(&c->access_log, "-") || set_default_str(&c->store, "sluice.db"))
 		return SL_ENOMEM;
 	return 0;
 }
@@ -219,12 +239,65 @@ static int check_version(struct verr *v, const struct sl_cfg_model *m, unsigned 
 	if (ver->api_key_env && !getenv(ver->api_key_env))
 		sl_log(SL_LOG_WARN, "%s: environment variable '%s' for %s/%s is not set", v->file, ver->api_key_env,
 		       m->name, ver->name);
+	const struct sl_cfg_price *pr = ver->price;
+	snprintf(p, sizeof(p), "models[%u].versions[%u].price", mi, vi);
+	if (pr && (!(pr->input_per_mtok >= 0 && pr->input_per_mtok <= 1e6) ||
+		   !(pr->output_per_mtok >= 0 && pr->output_per_mtok <= 1e6)))
+		return fail_at(v, p, "prices must be numbers from 0 to 1000000 per million tokens");
+	return 0;
+}
+
+static int check_webhooks(struct verr *v, struct sl_cfg_webhooks *w, unsigned mi)
+{
+	const char *names[] = {"pre_start", "confirm_step", "on_promote", "on_rollback"};
+	const char *urls[] = {w->pre_start, w->confirm_step, w->on_promote, w->on_rollback};
+	char p[128];
+	for (size_t i = 0; i < 4; i++) {
+		struct sl_url url;
+		snprintf(p, sizeof(p), "models[%u].webhooks.%s", mi, names[i]);
+		if (urls[i] && sl_parse_url(urls[i], &url))
+			return fail_at(v, p, "'%s' is not an http://host:port[/path] URL", urls[i]);
+	}
+	if (!w->timeout_ms)
+		w->timeout_ms = 5000;
+	if (!w->retries)
+		w->retries = 2;
+	snprintf(p, sizeof(p), "models[%u].webhooks", mi);
+	if (w->timeout_ms > 600000 || w->retries > 10)
+		return fail_at(v, p, "timeout_ms must be at most 600000 and retries at most 10");
+	return 0;
+}
+
+/* The model's `rollout:` section, as JSON checked by the rollout module's strict parser. */
+static int model_rollout(struct verr *v, struct sl_cfg_model *m, unsigned mi)
+{
+	char path[64], err[256], field[300];
+	struct sl_buf json;
+	struct sl_rollout_spec spec;
+	snprintf(path, sizeof(path), "models[%u].rollout", mi);
+	sl_buf_init(&json, 1 << 20);
+	int rc = sl_yaml_to_json(v->data, v->len, path, &json);
+	if (rc == SL_ENOTFOUND) {
+		sl_buf_reset(&json);
+		rc = sl_buf_puts(&json, "{}");
+	}
+	if (rc) {
+		sl_buf_release(&json);
+		return rc == SL_ENOMEM ? rc : fail_at(v, path, "must be a mapping of plain values (no anchors or tags)");
+	}
+	if (sl_rollout_spec_from_json(json.data, &spec, err, sizeof(err)) != 0) {
+		sl_buf_release(&json);
+		const char *colon = strstr(err, ": ");
+		snprintf(field, sizeof(field), "%s.%.*s", path, colon ? (int)(colon - err) : 0, err);
+		return fail_at(v, colon ? field : path, "%s", colon ? colon + 2 : err);
+	}
+	m->rollout_json_ = json.data; /* owned by the config from here */
 	return 0;
 }
 
 static int check_model(struct verr *v, const struct sl_config *c, unsigned mi)
 {
-	const struct sl_cfg_model *m = &c->models[mi];
+	struct sl_cfg_model *m = &c->models[mi];
 	char p[128];
 	snprintf(p, sizeof(p), "models[%u].name", mi);
 	if (!valid_name(m->name, 128))
@@ -244,7 +317,8 @@ static int check_model(struct verr *v, const struct sl_config *c, unsigned mi)
 	}
 	if (total <= 0)
 		return fail_at(v, p, "at least one version needs a weight above 0");
-	return 0;
+	int rc = m->webhooks ? check_webhooks(v, m->webhooks, mi) : 0;
+	return rc ? rc : model_rollout(v, m, mi);
 }
 
 /* libcyaml reads "4MiB" as 4, "1e3" as 1, "010" as 8 and any word but false/no/off/disable/0 as
@@ -316,6 +390,15 @@ static bool wildcard_host(const char *h)
 }
 
 /* Both listeners on one address: same port, and the same host or a wildcard on either side. */
+static bool loopback_listener(const char *hostport)
+{
+	char host[256];
+	uint16_t port;
+	if (sl_parse_hostport(hostport, host, sizeof(host), &port))
+		return false;
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0;
+}
+
 static int check_listeners(struct verr *v, const struct sl_config *c)
 {
 	char host[256], ahost[256];
@@ -348,6 +431,14 @@ static int check_config(struct verr *v, const struct sl_config *c)
 		return fail_at(v, "sticky_header", "must be a lower-case header name");
 	if (!valid_name(c->sticky_field, 128))
 		return fail_at(v, "sticky_field", "must be a JSON field name without spaces");
+	if (c->admin_token_env && (!valid_env_name(c->admin_token_env) || !getenv(c->admin_token_env)))
+		return fail_at(v, "admin_token_env", "'%s' must name a set environment variable holding the token",
+			       c->admin_token_env);
+	if (!c->admin_token_env && !loopback_listener(c->admin_listen))
+		return fail_at(v, "admin_listen", "'%s' is not a loopback address: set admin_token_env to protect the "
+						  "admin API", c->admin_listen);
+	if (!c->store[0])
+		return fail_at(v, "store", "must be a file path or \"off\"");
 	if (c->models_count == 0)
 		return fail_at(v, "models", "needs at least one model");
 	for (unsigned mi = 0; mi < c->models_count; mi++) {
@@ -446,6 +537,10 @@ void sl_config_free(struct sl_config *cfg)
 	char *p = cfg->path_;
 	cfg->path_ = NULL;
 	free(p);
+	for (unsigned i = 0; cfg->models && i < cfg->models_count; i++) {
+		free(cfg->models[i].rollout_json_);
+		cfg->models[i].rollout_json_ = NULL;
+	}
 	struct sl_cyaml_log log = {0};
 	cyaml_free(cyaml_cfg(&log), &top_schema, cfg, 0);
 }

@@ -21,4 +21,9 @@ int sl_yaml_find(const char *data, size_t len, const char *path, int nth, char *
  * Returns 0 if it parses. */
 int sl_yaml_syntax_error(const char *data, size_t len, char *msg, size_t cap);
 
+struct sl_buf;
+/* yamljson.c: appends the node at path as JSON text; SL_ENOTFOUND when it is not there,
+ * SL_EINVAL for anchors, aliases, tags or non-scalar keys, SL_EPARSE for invalid YAML. */
+int sl_yaml_to_json(const char *data, size_t len, const char *path, struct sl_buf *out);
+
 #endif

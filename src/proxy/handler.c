@@ -14,7 +14,10 @@
 #include <string.h>
 
 #include "proxy/proxy.h"
+#include "proxy/reqmap.h"
+#include "proxy/rollouts.h"
 #include "sluice/openai.h"
+#include <math.h>
 
 #define MAX_PENDING (64u << 20)   /* bytes waiting for a slow client */
 #define MAX_COPY (8u << 20)       /* non-stream response kept for usage parsing */
@@ -23,7 +26,7 @@
 struct exchange {
 	h2o_generator_t super;
 	h2o_req_t *req;
-	struct sl_table_ref *ref;
+	struct sl_routes_ref *ref;
 	struct sl_route_version *version;
 	h2o_http1client_t *client;
 	h2o_timeout_entry_t connect_entry;
@@ -96,7 +99,7 @@ static void on_dispose(void *p)
 	sl_buf_release(&ex->inflight);
 	sl_buf_release(&ex->copy);
 	if (ex->ref)
-		sl_table_release(ex->ref);
+		sl_routes_release(ex->ref);
 	sl_server.inflight--;
 }
 
@@ -531,6 +534,7 @@ static const struct endpoint endpoints[] = {
 	{"/v1/completions", "completions", true},
 	{"/v1/embeddings", "embeddings", true},
 	{"/v1/models", "models", false},
+	{"/v1/feedback", "feedback", true},
 };
 
 static const struct endpoint *find_endpoint(h2o_req_t *req)
@@ -542,21 +546,119 @@ static const struct endpoint *find_endpoint(h2o_req_t *req)
 	return NULL;
 }
 
+/* ---- feedback ---- */
+
+static void send_json(struct exchange *ex, int status, const char *json, size_t len)
+{
+	ex->final_sent = 1;
+	ex->req->res.status = status;
+	ex->req->res.reason = status == 200 ? "OK" : "Error";
+	h2o_set_header(&ex->req->pool, &ex->req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"),
+		       0);
+	h2o_send_inline(ex->req, json, len);
+}
+
+/* Reads label, score and metric; returns an error message or NULL. */
+static const char *feedback_fields(struct json_object *o, int *label, double *score, const char **metric)
+{
+	struct json_object *v;
+	json_object_object_foreach(o, key, val)
+	{
+		(void)val;
+		if (strcmp(key, "request_id") && strcmp(key, "label") && strcmp(key, "score") && strcmp(key, "metric"))
+			return "unknown field: use request_id, label, score and metric";
+	}
+	if (json_object_object_get_ex(o, "label", &v)) {
+		const char *l = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+		*label = !strcmp(l, "thumbs_up") ? 0 : !strcmp(l, "thumbs_down") ? 1 : -2;
+		if (*label == -2)
+			return "'label' must be \"thumbs_up\" or \"thumbs_down\"";
+	}
+	if (json_object_object_get_ex(o, "score", &v)) {
+		if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
+			return "'score' must be a number";
+		*score = json_object_get_double(v);
+		if (!isfinite(*score))
+			return "'score' must be a finite number";
+	}
+	if (json_object_object_get_ex(o, "metric", &v)) {
+		if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
+		    json_object_get_string_len(v) > 47)
+			return "'metric' must be a name of 1 to 47 characters";
+		*metric = json_object_get_string(v);
+	}
+	if (*label < 0 && isnan(*score))
+		return "give a 'label' (thumbs_up or thumbs_down), a 'score', or both";
+	return NULL;
+}
+
+static void feedback(struct exchange *ex)
+{
+	h2o_req_t *req = ex->req;
+	struct json_object *o = NULL, *idv;
+	const char *model, *version, *metric = NULL, *why;
+	int label = -1;
+	double score = NAN;
+	json_tokener_reset(sl_server.tok);
+	json_tokener_set_flags(sl_server.tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	if (req->entity.len == 0 || req->entity.len > 65536 ||
+	    !(o = json_tokener_parse_ex(sl_server.tok, req->entity.base, (int)req->entity.len)) ||
+	    json_tokener_get_parse_end(sl_server.tok) != req->entity.len || !json_object_is_type(o, json_type_object)) {
+		if (o)
+			json_object_put(o);
+		return fail(ex, 400, "invalid_json", "invalid_json", "the body must be one JSON object of at most 64 KiB");
+	}
+	if (!json_object_object_get_ex(o, "request_id", &idv) || !json_object_is_type(idv, json_type_string)) {
+		json_object_put(o);
+		return fail(ex, 400, "bad_request", "invalid_request", "'request_id' (the x-sluice-request-id of the "
+									"answer) is required");
+	}
+	if ((why = feedback_fields(o, &label, &score, &metric)) != NULL) {
+		json_object_put(o);
+		return fail(ex, 400, "bad_request", "invalid_request", why);
+	}
+	struct sl_slice id = sl_slice_make(json_object_get_string(idv), (size_t)json_object_get_string_len(idv));
+	int rc = sl_reqmap_take(id, &model, &version);
+	if (rc) {
+		json_object_put(o);
+		return fail(ex, rc == SL_ESTATE ? 409 : 404, rc == SL_ESTATE ? "feedback_exists" : "request_not_found",
+			    rc == SL_ESTATE ? "feedback_exists" : "request_not_found",
+			    rc == SL_ESTATE ? "this request already has feedback"
+					    : "unknown or expired request id (only recent requests can be rated)");
+	}
+	char idcopy[33];
+	snprintf(idcopy, sizeof(idcopy), "%.*s", (int)id.len, id.ptr);
+	sl_reqmap_count(model, version, label, score);
+	sl_rollouts_feedback(model, version, label, score, metric, idcopy);
+	struct sl_buf out;
+	sl_buf_init(&out, 0);
+	int w = sl_buf_printf(&out, "{\"request_id\":\"%s\",\"model\":", idcopy);
+	w = w ? w : sl_buf_json_str(&out, model, strlen(model));
+	w = w ? w : sl_buf_puts(&out, ",\"version\":");
+	w = w ? w : sl_buf_json_str(&out, version, strlen(version));
+	w = w ? w : sl_buf_puts(&out, ",\"recorded\":true}");
+	json_object_put(o);
+	send_json(ex, w ? 500 : 200, out.data ? out.data : "{}", out.data ? out.len : 2);
+	sl_buf_release(&out);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	const struct endpoint *ep = find_endpoint(req);
 	struct exchange *ex = exchange_new(req, ep ? ep->name : "unknown");
-	ex->ref = sl_table_hold();
+	ex->ref = sl_routes_hold();
 	if (sl_server.draining) {
 		fail(ex, 503, "draining", "service_unavailable", "the gateway is shutting down");
 	} else if (!ep) {
 		fail(ex, 404, "unknown_url", "unknown_url", "unknown URL: this gateway serves /v1/chat/completions, "
-						       "/v1/completions, /v1/embeddings and /v1/models");
+						       "/v1/completions, /v1/embeddings, /v1/models and /v1/feedback");
 	} else if (ep->post != h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")) ||
 		   (!ep->post && !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))) {
 		fail(ex, 405, "method_not_allowed", "method_not_allowed", ep->post ? "use POST" : "use GET");
 	} else if (!ep->post) {
 		list_models(ex);
+	} else if (strcmp(ep->name, "feedback") == 0) {
+		feedback(ex);
 	} else {
 		route_and_forward(ex);
 	}

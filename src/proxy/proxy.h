@@ -13,11 +13,19 @@
 #include "sluice/metrics.h"
 #include "sluice/route.h"
 
+/* A loaded configuration, shared by every route table built from it (rollouts rebuild tables
+ * without reloading the file); freed with its last table. */
+struct sl_config_ref {
+	struct sl_config *cfg;
+	long refs;
+};
+
 /* A route table plus the number of requests still holding it; freed when it is neither
  * current nor held. */
-struct sl_table_ref {
+struct sl_routes_ref {
 	struct sl_route_table *table;
-	struct sl_config *config;
+	struct sl_config *config; /* == cref->cfg */
+	struct sl_config_ref *cref;
 	long holders;
 };
 
@@ -35,10 +43,10 @@ struct sl_server {
 	h2o_accept_ctx_t data_accept, admin_accept;
 	h2o_socket_t *data_listener, *admin_listener, *signals;
 	h2o_http1client_ctx_t client_ctx;
-	h2o_timeout_t io_timeout, connect_timeout, flush_timeout;
-	h2o_timeout_entry_t flush_entry;
+	h2o_timeout_t io_timeout, connect_timeout, flush_timeout, tick_timeout;
+	h2o_timeout_entry_t flush_entry, tick_entry;
 
-	struct sl_table_ref *current;
+	struct sl_routes_ref *current;
 	unsigned long generation;
 	struct sl_upstream_pool *pools;
 	struct sl_metrics *metrics;
@@ -50,6 +58,7 @@ struct sl_server {
 	int stop;
 	uint64_t drain_deadline_ns;
 	const char *config_path;
+	const char *admin_token; /* from admin_token_env at start; NULL: no token asked */
 };
 
 extern struct sl_server sl_server;
@@ -62,8 +71,11 @@ void sl_upstream_pools_free(struct sl_server *s);
 /* admin.c */
 int sl_admin_register(h2o_hostconf_t *host);
 /* table refs (serve.c) */
-struct sl_table_ref *sl_table_hold(void);
-void sl_table_release(struct sl_table_ref *ref);
+struct sl_routes_ref *sl_routes_hold(void);
+void sl_routes_release(struct sl_routes_ref *ref);
+/* Builds and publishes a route table from the current configuration and the rollouts'
+ * overrides (after a rollout changed a share). */
+void sl_server_republish(void);
 /* Records a finished request: metrics and access log. */
 void sl_server_record(const struct sl_event *ev);
 /* Sends a complete response with an OpenAI-shaped error body. */

@@ -2,6 +2,7 @@
  * listeners on one h2o event loop, and handles signals: SIGHUP reloads the configuration (models
  * and routing; listeners and timeouts stay), SIGTERM/SIGINT stop accepting and drain in-flight
  * requests up to drain_timeout_ms. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -14,50 +15,79 @@
 
 #include "cli/commands.h"
 #include "proxy/proxy.h"
+#include "proxy/reqmap.h"
+#include "proxy/rollouts.h"
+#include "proxy/worker.h"
 
 struct sl_server sl_server;
 
 /* ---- route tables ---- */
 
-static struct sl_table_ref *table_ref_new(struct sl_config *cfg)
+static struct sl_routes_ref *table_ref_new(struct sl_config_ref *cref)
 {
-	struct sl_table_ref *ref = calloc(1, sizeof(*ref));
+	struct sl_route_override ov[256];
+	size_t nov = sl_rollouts_overrides(ov, 256);
+	struct sl_routes_ref *ref = calloc(1, sizeof(*ref));
 	if (!ref)
 		return NULL;
-	ref->table = sl_route_table_new(cfg, ++sl_server.generation);
+	ref->table = sl_route_table_build(cref->cfg, ov, nov, ++sl_server.generation);
 	if (!ref->table) {
 		free(ref);
 		return NULL;
 	}
-	ref->config = cfg;
+	ref->cref = cref;
+	ref->config = cref->cfg;
+	cref->refs++;
 	return ref;
 }
 
-static void table_ref_free(struct sl_table_ref *ref)
+static void table_ref_free(struct sl_routes_ref *ref)
 {
 	sl_route_table_free(ref->table);
-	sl_config_free(ref->config);
+	if (--ref->cref->refs == 0) {
+		sl_config_free(ref->cref->cfg);
+		free(ref->cref);
+	}
 	free(ref);
 }
 
-struct sl_table_ref *sl_table_hold(void)
+struct sl_routes_ref *sl_routes_hold(void)
 {
 	sl_server.current->holders++;
 	return sl_server.current;
 }
 
-void sl_table_release(struct sl_table_ref *ref)
+void sl_routes_release(struct sl_routes_ref *ref)
 {
 	if (--ref->holders == 0 && ref != sl_server.current)
 		table_ref_free(ref);
 }
 
-static void publish(struct sl_table_ref *ref)
+static void publish(struct sl_routes_ref *ref)
 {
-	struct sl_table_ref *old = sl_server.current;
+	struct sl_routes_ref *old = sl_server.current;
 	sl_server.current = ref;
 	if (old && old->holders == 0)
 		table_ref_free(old);
+}
+
+static struct sl_config_ref *config_ref_new(struct sl_config *cfg)
+{
+	struct sl_config_ref *cref = calloc(1, sizeof(*cref));
+	if (cref)
+		cref->cfg = cfg;
+	return cref;
+}
+
+void sl_server_republish(void)
+{
+	if (!sl_server.current)
+		return; /* still starting: the first table picks up the overrides */
+	struct sl_routes_ref *ref = table_ref_new(sl_server.current->cref);
+	if (ref)
+		publish(ref);
+	else
+		sl_log(SL_LOG_ERROR, "cannot rebuild the route table: out of memory");
 }
 
 static void reload(void)
@@ -68,9 +98,11 @@ static void reload(void)
 		sl_log(SL_LOG_ERROR, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
-	struct sl_table_ref *ref = table_ref_new(cfg);
+	struct sl_config_ref *cref = config_ref_new(cfg);
+	struct sl_routes_ref *ref = cref ? table_ref_new(cref) : NULL;
 	if (!ref) {
 		sl_config_free(cfg);
+		free(cref);
 		sl_log(SL_LOG_ERROR, "reload failed: out of memory");
 		return;
 	}
@@ -83,7 +115,12 @@ static void reload(void)
 
 void sl_server_record(const struct sl_event *ev)
 {
-	sl_metrics_observe(sl_server.metrics, ev);
+	if (strcmp(ev->endpoint, "feedback") != 0) { /* a rating is not a model request */
+		sl_metrics_observe(sl_server.metrics, ev);
+		sl_rollouts_observe(ev, false);
+		if (ev->version)
+			sl_reqmap_put(ev->request_id, ev->model, ev->version);
+	}
 	if (!sl_server.access_log)
 		return;
 	char stack[2048];
@@ -96,6 +133,12 @@ void sl_server_record(const struct sl_event *ev)
 	if (sl_event_to_json(ev, &line) == 0)
 		fwrite(line.data, 1, line.len, sl_server.access_log);
 	sl_buf_release(&line);
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+	sl_rollouts_tick();
+	h2o_timeout_link(sl_server.loop, &sl_server.tick_timeout, &sl_server.tick_entry);
 }
 
 static void on_flush(h2o_timeout_entry_t *entry)
@@ -197,15 +240,26 @@ static void on_signal(h2o_socket_t *sock, const char *err)
 	}
 }
 
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+/* Blocked in every thread (so first, before any thread starts) and read from a signalfd. */
+static int block_signals(void)
+{
+	sigset_t set;
+	handled_signals(&set);
+	return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : SL_EIO;
+}
+
 static int watch_signals(void)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-		return SL_EIO;
+	handled_signals(&set);
 	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return SL_EIO;
@@ -240,6 +294,11 @@ static int setup(const struct sl_config *cfg)
 	h2o_timeout_init(s->loop, &s->io_timeout, cfg->upstream_timeout_ms);
 	h2o_timeout_init(s->loop, &s->connect_timeout, cfg->connect_timeout_ms);
 	h2o_timeout_init(s->loop, &s->flush_timeout, 1000);
+	h2o_timeout_init(s->loop, &s->tick_timeout, 250);
+	s->tick_entry.cb = on_tick;
+	h2o_timeout_link(s->loop, &s->tick_timeout, &s->tick_entry);
+	if (sl_worker_start(s->data_ctx.queue) != 0)
+		return SL_EIO;
 	s->client_ctx = (h2o_http1client_ctx_t){.loop = s->loop,
 						 .getaddr_receiver = &s->data_ctx.receivers.hostinfo_getaddr,
 						 .io_timeout = &s->io_timeout};
@@ -315,11 +374,27 @@ int sl_cmd_serve(int argc, char **argv)
 		sl_config_free(cfg);
 		return 0;
 	}
+	if (block_signals() != 0) {
+		fprintf(stderr, "sluice: cannot block signals\n");
+		return 1;
+	}
 	sl_server.config_path = path;
+	sl_server.admin_token = cfg->admin_token_env ? getenv(cfg->admin_token_env) : NULL;
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: webhooks run on the worker */
 	sl_rng_seed(&sl_server.rng, sl_now_ns() ^ (uint64_t)getpid() << 32);
 	sl_server.metrics = sl_metrics_new();
 	sl_server.tok = json_tokener_new();
-	sl_server.current = table_ref_new(cfg);
+	if (sl_reqmap_init() != 0) {
+		fprintf(stderr, "sluice: out of memory\n");
+		return 1;
+	}
+	if (sl_rollouts_init(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		sl_config_free(cfg);
+		return 1;
+	}
+	struct sl_config_ref *cref = config_ref_new(cfg);
+	sl_server.current = cref ? table_ref_new(cref) : NULL;
 	if (!sl_server.metrics || !sl_server.tok || !sl_server.current) {
 		fprintf(stderr, "sluice: out of memory\n");
 		return 1;
@@ -328,6 +403,8 @@ int sl_cmd_serve(int argc, char **argv)
 		return 1;
 	sl_log(SL_LOG_INFO, "listening on %s (data plane) and %s (admin)", cfg->listen, cfg->admin_listen);
 	run_loop();
+	sl_worker_stop();
+	sl_rollouts_shutdown();
 	if (sl_server.access_log)
 		fflush(sl_server.access_log);
 	sl_log(SL_LOG_INFO, "stopped");

@@ -18,6 +18,8 @@ static int build_version(struct sl_route_version *v, const struct sl_cfg_version
 	v->name = strdup(cv->name);
 	v->upstream_model = strdup(cv->upstream_model ? cv->upstream_model : cv->name);
 	v->api_key = cv->api_key_env ? dup_or_null(getenv(cv->api_key_env)) : NULL;
+	v->price_in = cv->price ? cv->price->input_per_mtok : 0;
+	v->price_out = cv->price ? cv->price->output_per_mtok : 0;
 	v->nupstreams = cv->upstreams_count;
 	v->upstreams = calloc(v->nupstreams ? v->nupstreams : 1, sizeof(*v->upstreams));
 	if (!v->name || !v->upstream_model || !v->upstreams)
@@ -28,40 +30,90 @@ static int build_version(struct sl_route_version *v, const struct sl_cfg_version
 	return 0;
 }
 
-static int build_model(struct sl_route_model *m, const struct sl_cfg_model *cm)
+static const struct sl_route_override *find_override(const struct sl_route_override *ov, size_t nov,
+						     const char *model)
 {
-	double total = 0;
+	for (size_t i = 0; i < nov; i++)
+		if (strcmp(ov[i].model, model) == 0)
+			return &ov[i];
+	return NULL;
+}
+
+static long version_index(const struct sl_cfg_model *cm, const char *name)
+{
+	for (unsigned i = 0; name && i < cm->versions_count; i++)
+		if (strcmp(cm->versions[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Weights and bucket order of a model: config weights in config order, or, under an override,
+ * stable 1 - share and candidate share, laid out last (stable, then candidate) so the
+ * candidate's range is [1 - share, 1) and growing it only moves users from stable. */
+static void plan(const struct sl_cfg_model *cm, const struct sl_route_override *o, double *w, size_t *order)
+{
+	long st = o ? version_index(cm, o->stable) : -1, ca = o ? version_index(cm, o->candidate) : -1;
+	size_t n = 0;
+	for (size_t i = 0; i < cm->versions_count; i++) {
+		w[i] = st < 0 ? cm->versions[i].weight : (long)i == st ? 1.0 - (ca >= 0 ? o->share : 0)
+						       : (long)i == ca ? o->share
+								       : 0;
+		if ((long)i != st && (long)i != ca)
+			order[n++] = i;
+	}
+	if (st >= 0)
+		order[n++] = (size_t)st;
+	if (ca >= 0)
+		order[n++] = (size_t)ca;
+}
+
+static void layout(struct sl_route_model *m, const double *w, const size_t *order)
+{
+	double total = 0, cumulative = 0;
+	for (size_t i = 0; i < m->nversions; i++)
+		total += w[i];
+	struct sl_route_version *last = NULL;
+	for (size_t k = 0; k < m->nversions; k++) {
+		struct sl_route_version *v = &m->versions[order[k]];
+		v->weight = total > 0 ? w[order[k]] / total : 0;
+		v->lo = cumulative;
+		cumulative += v->weight;
+		v->hi = cumulative;
+		if (v->weight > 0)
+			last = v;
+	}
+	if (last) /* rounding never leaves a gap at the top */
+		last->hi = 1.0;
+}
+
+static int build_model(struct sl_route_model *m, const struct sl_cfg_model *cm, const struct sl_route_override *o)
+{
 	m->name = strdup(cm->name);
 	m->seed = strdup(cm->hash_seed ? cm->hash_seed : cm->name);
 	m->nversions = cm->versions_count;
 	m->versions = calloc(m->nversions ? m->nversions : 1, sizeof(*m->versions));
-	if (!m->name || !m->seed || !m->versions)
-		return SL_ENOMEM;
-	for (size_t i = 0; i < m->nversions; i++) {
-		int rc = build_version(&m->versions[i], &cm->versions[i]);
-		if (rc)
-			return rc;
-		total += cm->versions[i].weight;
+	double *w = calloc(m->nversions + 1, sizeof(*w));
+	size_t *order = calloc(m->nversions + 1, sizeof(*order));
+	int rc = (!m->name || !m->seed || !m->versions || !w || !order) ? SL_ENOMEM : 0;
+	for (size_t i = 0; !rc && i < m->nversions; i++) {
+		rc = build_version(&m->versions[i], &cm->versions[i]);
+		m->versions[i].index = i;
 	}
-	double cumulative = 0;
-	for (size_t i = 0; i < m->nversions; i++) {
-		struct sl_route_version *v = &m->versions[i];
-		v->index = i;
-		v->weight = total > 0 ? cm->versions[i].weight / total : 0;
-		v->lo = cumulative;
-		cumulative += v->weight;
-		v->hi = cumulative;
+	if (!rc) {
+		plan(cm, o, w, order);
+		layout(m, w, order);
+		long ca = o ? version_index(cm, o->candidate) : -1;
+		m->shadow = ca >= 0 && o->shadow_share > 0 ? &m->versions[ca] : NULL;
+		m->shadow_share = m->shadow ? o->shadow_share : 0;
+		m->overridden = o && version_index(cm, o->stable) >= 0;
 	}
-	/* Close the last non-empty range at 1 so rounding never leaves a gap at the top. */
-	for (size_t i = m->nversions; i-- > 0;)
-		if (m->versions[i].weight > 0) {
-			m->versions[i].hi = 1.0;
-			break;
-		}
-	return 0;
+	free(w);
+	free(order);
+	return rc;
 }
 
-struct sl_route_table *sl_route_table_new(const struct sl_config *cfg, unsigned long generation)
+struct sl_route_table *sl_route_table_build(const struct sl_config *cfg, const struct sl_route_override *ov,
+					    size_t nov, unsigned long generation)
 {
 	struct sl_route_table *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -72,12 +124,17 @@ struct sl_route_table *sl_route_table_new(const struct sl_config *cfg, unsigned 
 	if (!t->models)
 		goto fail;
 	for (size_t i = 0; i < t->nmodels; i++)
-		if (build_model(&t->models[i], &cfg->models[i]))
+		if (build_model(&t->models[i], &cfg->models[i], find_override(ov, nov, cfg->models[i].name)))
 			goto fail;
 	return t;
 fail:
 	sl_route_table_free(t);
 	return NULL;
+}
+
+struct sl_route_table *sl_route_table_new(const struct sl_config *cfg, unsigned long generation)
+{
+	return sl_route_table_build(cfg, NULL, 0, generation);
 }
 
 void sl_route_table_free(struct sl_route_table *t)

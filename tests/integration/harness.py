@@ -473,6 +473,7 @@ class Gateway(Process):
             self.admin_port = free_port()
             self.config = dict(config)
             self.config.setdefault("access_log", os.path.join(workdir, name + ".access.log"))
+            self.config.setdefault("store", os.path.join(workdir, name + ".db"))
             self.config["listen"] = "127.0.0.1:%d" % self.port
             self.config["admin_listen"] = "127.0.0.1:%d" % self.admin_port
             self.write_config(self.config)

@@ -78,6 +78,7 @@ cat >"$TMP/sluice.yaml" <<EOF
 listen: 127.0.0.1:$DATA
 admin_listen: 127.0.0.1:$ADMIN
 access_log: off
+store: off
 drain_timeout_ms: 1000
 models:
   - name: chat

@@ -1,0 +1,299 @@
+/* rollout: the canary state machine and its judge, as pure functions over data.
+ * A rollout moves one model from its stable version to a candidate: an optional shadow stage,
+ * then canary steps of growing candidate share, then promoted; or rolled back / aborted.
+ * Invariants: no I/O, no threads, no clock reads (time is always an argument, in milliseconds
+ * of any monotonic clock); every int-returning function returns 0 or a negative SL_E* code;
+ * a spec is a flat value (no pointers), so it can be copied with `=`. The user-facing
+ * description (every parameter, default and rule) is docs/ROLLOUTS.md. */
+#ifndef SLUICE_ROLLOUT_H
+#define SLUICE_ROLLOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/core.h"
+#include "sluice/stats.h"
+
+#define SL_ROLLOUT_MAX_STEPS  16
+#define SL_ROLLOUT_MAX_CHECKS 16
+#define SL_METRIC_NAME_MAX    48 /* bytes, NUL included */
+#define SL_ROLLOUT_REASON_MAX 192
+/* Values kept per version per value metric (a uniform reservoir): 8 bytes each. */
+#define SL_WINDOW_CAP_DEFAULT 20000
+#define SL_WINDOW_CAP_MAX     (1u << 20)
+/* A value check needs this many values on each side before it is judged (else no_data). */
+#define SL_JUDGE_MIN_VALUES 10
+
+/* ---- spec (spec.c, spec_json.c) ---------------------------------------------------------- */
+
+enum sl_metric_kind { SL_METRIC_VALUE, SL_METRIC_RATE };
+enum sl_direction { SL_DIR_INCREASE_BAD, SL_DIR_DECREASE_BAD, SL_DIR_EITHER };
+
+/* One metric compared between candidate and stable. */
+struct sl_metric_check {
+	char name[SL_METRIC_NAME_MAX]; /* [A-Za-z0-9_.:-], unique within a spec */
+	enum sl_metric_kind kind;
+	enum sl_direction direction;
+	/* value: largest acceptable shift of the median relative to stable's (0.1 = 10%).
+	 * rate: largest acceptable change of the rate in absolute points (0.01 = 1 point). */
+	double tolerance;
+	bool critical; /* a FAIL of this check fails the judgment alone */
+	bool dry_run;  /* judged and shown, never counted */
+	double weight; /* share of the score, > 0 */
+};
+
+struct sl_rollout_step {
+	double percent;        /* candidate share in percent, (0, 100] */
+	bool require_approval; /* wait for an operator's approve before entering this step */
+};
+
+struct sl_rollout_spec {
+	struct sl_rollout_step steps[SL_ROLLOUT_MAX_STEPS];
+	unsigned nsteps;               /* 1..16, strictly increasing, the last is 100 */
+	double shadow_share;           /* [0, 1]; 0 = no shadow stage */
+	uint64_t interval_ms;          /* time between judgments */
+	uint64_t min_requests;         /* candidate requests in a step before a judgment */
+	uint64_t progress_deadline_ms; /* 0 = 10 x interval_ms; else >= interval_ms */
+	unsigned max_failures;         /* cumulative failed judgments that roll back */
+	unsigned max_consecutive_failures;
+	double pass_score, marginal_score; /* 0..100, marginal <= pass */
+	double alpha;                      /* overall false-fail budget of one rollout, (0, 0.5] */
+	bool confirm_start;                /* wait for a pre-start webhook before starting */
+	bool confirm_steps;                /* ask a step-confirmation webhook before each advance */
+	struct sl_metric_check checks[SL_ROLLOUT_MAX_CHECKS];
+	unsigned nchecks;
+};
+
+/* Defaults: steps 1,5,25,50,100 without approvals, no shadow, interval 60 s, 100 requests,
+ * deadline 10 x interval, 3 failures / 2 consecutive, scores 95/75, alpha 0.01, no webhooks,
+ * and the seven default checks (latency, ttft, output_tokens, cost, error_rate,
+ * negative_feedback_rate, score), described in docs/ROLLOUTS.md. */
+void sl_rollout_spec_defaults(struct sl_rollout_spec *spec);
+/* 0 or SL_EINVAL with err = "field: problem", e.g. "steps[2].percent: must be larger than 25". */
+int sl_rollout_spec_validate(const struct sl_rollout_spec *spec, char *err, size_t errlen);
+/* The effective progress deadline (resolves 0 to 10 x interval_ms). */
+uint64_t sl_rollout_spec_deadline_ms(const struct sl_rollout_spec *spec);
+/* Index of the check named name, or -1. */
+int sl_rollout_spec_find(const struct sl_rollout_spec *spec, const char *name);
+/* Default check values for a kind (tolerance 0.1 or 0.01, increase_bad, weight 1). */
+void sl_metric_check_defaults(struct sl_metric_check *c, const char *name, enum sl_metric_kind kind);
+
+/* Appends the spec as one JSON object (every field, checks included). */
+int sl_rollout_spec_to_json(const struct sl_rollout_spec *spec, struct sl_buf *out);
+/* Parses a JSON object over the defaults: absent fields keep their default, "checks" replaces
+ * the whole default list. Strict: unknown fields, wrong types and out-of-range values are
+ * SL_EINVAL (SL_EPARSE for text that is not JSON) with err naming the field. *spec is written
+ * only on success. */
+int sl_rollout_spec_from_json(const char *json, struct sl_rollout_spec *spec, char *err, size_t errlen);
+/* The same from an already parsed json-c object (used for the state's embedded spec). */
+struct json_object;
+int sl_rollout_spec_from_jobj(struct json_object *o, struct sl_rollout_spec *spec, char *err, size_t errlen);
+
+/* ---- window (window.c) --------------------------------------------------------------------
+ * What the judge sees: per version, per check, a reservoir of values (value checks) or event
+ * and trial counts (rate checks), plus request counts. Memory: 2 x nvalue_checks x cap x 8
+ * bytes, allocated at init (defaults: 5 value checks x 2 x 20,000 x 8 = 1.6 MB); nothing grows
+ * afterwards. While a side has seen at most cap values the reservoir holds them all; beyond,
+ * it is a uniform sample of everything seen since the last reset. */
+enum sl_side { SL_STABLE = 0, SL_CANDIDATE = 1 };
+
+struct sl_window_metric {
+	enum sl_metric_kind kind;
+	struct sl_reservoir values[2]; /* value checks, by side */
+	uint64_t events[2], trials[2]; /* rate checks, by side */
+};
+
+struct sl_window {
+	unsigned nmetrics;
+	size_t cap;
+	uint64_t seed;
+	uint64_t resets;
+	uint64_t requests[2]; /* by side */
+	struct sl_window_metric m[SL_ROLLOUT_MAX_CHECKS];
+};
+
+/* Shapes the window after spec's checks (same indexes). cap 0 = SL_WINDOW_CAP_DEFAULT. */
+int sl_window_init(struct sl_window *w, const struct sl_rollout_spec *spec, size_t cap, uint64_t seed);
+void sl_window_release(struct sl_window *w);
+/* Empties every side and metric (a step began); reservoirs are reseeded from seed and the
+ * reset count, so a replay gives the same samples. */
+int sl_window_reset(struct sl_window *w);
+/* One request served by side (counts toward min_requests). */
+int sl_window_add_request(struct sl_window *w, enum sl_side side);
+/* SL_EINVAL for a rate metric, an unknown index or a value that is not finite. */
+int sl_window_add_value(struct sl_window *w, enum sl_side side, unsigned metric, double value);
+/* Adds events out of trials (events <= trials); SL_EINVAL for a value metric. */
+int sl_window_add_rate(struct sl_window *w, enum sl_side side, unsigned metric, uint64_t events, uint64_t trials);
+
+/* ---- judge (judge.c, judge_value.c, judge_rate.c, judgment_json.c) ----------------------- */
+
+enum sl_verdict { SL_VERDICT_PASS, SL_VERDICT_FAIL, SL_VERDICT_INCONCLUSIVE, SL_VERDICT_NO_DATA };
+enum sl_outcome {
+	SL_OUTCOME_NONE, /* only in sl_rollout_input: no judgment in this call */
+	SL_OUTCOME_PASS,
+	SL_OUTCOME_FAIL,
+	SL_OUTCOME_INCONCLUSIVE,
+	SL_OUTCOME_INSUFFICIENT_DATA,
+};
+enum sl_test_kind { SL_TEST_NONE, SL_TEST_MANN_WHITNEY, SL_TEST_FISHER, SL_TEST_Z };
+
+/* One check's evidence. Value checks: n = values kept (seen = values observed, larger once
+ * the reservoir is full), stable/candidate = medians, effect/lo/hi = Hodges-Lehmann shift of
+ * candidate against stable and its interval divided by |stable median| (abs_* in the metric's
+ * unit). Rate checks: n = trials, events, stable/candidate = rates, effect/lo/hi = candidate
+ * rate - stable rate and its Newcombe interval (abs_* the same). Unbounded ends are +-inf;
+ * fields that do not apply are NaN. */
+struct sl_check_result {
+	char name[SL_METRIC_NAME_MAX];
+	enum sl_metric_kind kind;
+	enum sl_direction direction;
+	bool critical, dry_run;
+	double weight;
+	uint64_t n[2], seen[2], events[2]; /* by side */
+	double stable, candidate;
+	double effect, lo, hi;
+	double abs_effect, abs_lo, abs_hi;
+	double confidence; /* of the interval: 1 - alpha */
+	enum sl_test_kind test;
+	double pvalue;    /* two-sided */
+	double alpha;     /* this look's threshold for the p-value */
+	double tolerance; /* the spec's tolerance or allowed change */
+	enum sl_verdict verdict;
+	char reason[SL_ROLLOUT_REASON_MAX];
+};
+
+struct sl_judgment {
+	unsigned index;       /* judgment index given to sl_judge (look k = index + 1) */
+	double alpha_look;    /* alpha_k = alpha 6 / (pi^2 k^2) */
+	double alpha_check;   /* alpha_k / number of non-dry-run checks */
+	uint64_t requests[2]; /* by side, from the window */
+	struct sl_check_result checks[SL_ROLLOUT_MAX_CHECKS];
+	unsigned nchecks;
+	double score; /* 0..100; NaN when no counted check has data */
+	enum sl_outcome outcome;
+	int decided_by; /* index of the deciding check, or -1 */
+	char reason[SL_ROLLOUT_REASON_MAX];
+};
+
+/* The share of alpha spent at look k = index + 1: alpha 6 / (pi^2 k^2); sums to alpha. */
+double sl_judge_alpha_look(double alpha, unsigned index);
+/* Judges the window. judgment_index counts every judgment of the rollout so far (pass
+ * sl_rollout_decision.judgment_index); it must grow across steps for the error control to
+ * hold. SL_EINVAL when the window does not match the spec, SL_ENOMEM on allocation failure. */
+int sl_judge(const struct sl_rollout_spec *spec, const struct sl_window *w, unsigned judgment_index,
+             struct sl_judgment *out);
+/* Appends the judgment with all its evidence as one JSON object (NaN and inf as null). */
+int sl_judgment_to_json(const struct sl_judgment *j, struct sl_buf *out);
+/* Appends a human table: one line per check and a closing line with score and outcome. */
+int sl_judgment_to_text(const struct sl_judgment *j, struct sl_buf *out);
+
+/* ---- state machine (machine.c, state_json.c) ------------------------------- */
+
+enum sl_rollout_state {
+	SL_ROLLOUT_PENDING,
+	SL_ROLLOUT_SHADOW,
+	SL_ROLLOUT_CANARY,
+	SL_ROLLOUT_AWAITING_APPROVAL,
+	SL_ROLLOUT_PAUSED,
+	SL_ROLLOUT_PROMOTED,
+	SL_ROLLOUT_ROLLED_BACK,
+	SL_ROLLOUT_ABORTED,
+};
+enum sl_rollout_action {
+	SL_ACTION_NONE,
+	SL_ACTION_PAUSE,
+	SL_ACTION_RESUME,
+	SL_ACTION_APPROVE,
+	SL_ACTION_PROMOTE,
+	SL_ACTION_ROLLBACK,
+	SL_ACTION_ABORT,
+};
+enum sl_webhook_result {
+	SL_WEBHOOK_NONE,
+	SL_WEBHOOK_START_CONFIRMED,
+	SL_WEBHOOK_START_REFUSED,
+	SL_WEBHOOK_STEP_OK,
+	SL_WEBHOOK_STEP_FAILED,
+};
+/* A webhook the gateway should call (level-triggered: asked on every call until answered;
+ * the gateway keeps at most one in flight). */
+enum sl_rollout_call { SL_CALL_NONE, SL_CALL_CONFIRM_START, SL_CALL_CONFIRM_STEP };
+/* A notification to send (edge-triggered: once, on the transition). */
+enum sl_rollout_notify { SL_NOTIFY_NONE, SL_NOTIFY_PROMOTED, SL_NOTIFY_ROLLED_BACK, SL_NOTIFY_ABORTED };
+
+struct sl_rollout {
+	struct sl_rollout_spec spec;
+	enum sl_rollout_state state;
+	enum sl_rollout_state paused_from; /* the state to resume (state == PAUSED only) */
+	unsigned step;                     /* canary: current step; awaiting_approval: the step to enter */
+	double share;                      /* candidate share published now, 0..1 */
+	double shadow_share;               /* mirrored share published now (shadow only), else 0 */
+	bool confirming;                   /* a step confirmation is wanted before advancing */
+	unsigned failures, consecutive_failures;
+	unsigned judgments; /* judgments counted (insufficient_data is not one) */
+	uint64_t started_ms, step_started_ms, last_judgment_ms, paused_at_ms, ended_ms;
+	char reason[SL_ROLLOUT_REASON_MAX]; /* why the last transition happened */
+};
+
+struct sl_rollout_input {
+	uint64_t now_ms;
+	uint64_t step_requests;         /* candidate requests since the current step began */
+	enum sl_outcome judgment;       /* result of the judgment asked for, or NONE */
+	enum sl_rollout_action action;  /* operator action, or NONE */
+	enum sl_webhook_result webhook; /* webhook answer, or NONE */
+};
+
+struct sl_rollout_decision {
+	enum sl_rollout_state state;
+	unsigned step;
+	double share;        /* candidate share to publish, 0..1 */
+	double shadow_share; /* mirrored share to publish, 0..1 */
+	bool share_changed;  /* publish a new route table */
+	bool state_changed;  /* store the state */
+	bool judge;          /* run sl_judge now with judgment_index, then report the outcome */
+	unsigned judgment_index;
+	bool reset_window; /* a new stage began: sl_window_reset before adding more data */
+	enum sl_rollout_call call;
+	unsigned confirm_step; /* the step a CONFIRM_STEP call is about (nsteps-1 = promotion) */
+	enum sl_rollout_notify notify;
+	char reason[SL_ROLLOUT_REASON_MAX];
+};
+
+/* Validates and copies spec; the rollout starts pending at now_ms. err as for validate. */
+int sl_rollout_init(struct sl_rollout *r, const struct sl_rollout_spec *spec, uint64_t now_ms, char *err,
+                    size_t errlen);
+/* Applies at most one event (judgment, action or webhook; more is SL_EINVAL) and the clock.
+ * An event the current state does not accept is refused with SL_ESTATE: r is unchanged and out
+ * describes the current state with the refusal in reason. out is always filled. */
+int sl_rollout_advance(struct sl_rollout *r, const struct sl_rollout_input *in, struct sl_rollout_decision *out);
+bool sl_rollout_terminal(enum sl_rollout_state s);
+/* After loading a rollout whose window was lost (a restart): the current stage starts over at
+ * now_ms with an empty window (its clocks restart, so the progress deadline and the interval
+ * count from now); counters, the look index and the share are kept. A paused rollout stays
+ * paused (the pause counts from now). Terminal rollouts are left as they are. */
+void sl_rollout_restore(struct sl_rollout *r, uint64_t now_ms);
+
+/* The rollout (spec included) as one JSON object, and back (strict, as the spec). */
+int sl_rollout_to_json(const struct sl_rollout *r, struct sl_buf *out);
+int sl_rollout_from_json(const char *json, struct sl_rollout *r, char *err, size_t errlen);
+
+/* ---- names (names.c): lower-case words used in JSON, logs and the API ------------------- */
+const char *sl_rollout_state_name(enum sl_rollout_state s);
+const char *sl_rollout_action_name(enum sl_rollout_action a);
+const char *sl_webhook_result_name(enum sl_webhook_result w);
+const char *sl_rollout_call_name(enum sl_rollout_call c);
+const char *sl_rollout_notify_name(enum sl_rollout_notify n);
+const char *sl_outcome_name(enum sl_outcome o);
+const char *sl_verdict_name(enum sl_verdict v);
+const char *sl_test_kind_name(enum sl_test_kind t);
+const char *sl_metric_kind_name(enum sl_metric_kind k);
+const char *sl_direction_name(enum sl_direction d);
+/* Parsers: 0 and *out, or SL_EINVAL for an unknown word. */
+int sl_rollout_state_parse(const char *s, enum sl_rollout_state *out);
+int sl_rollout_action_parse(const char *s, enum sl_rollout_action *out);
+int sl_webhook_result_parse(const char *s, enum sl_webhook_result *out);
+int sl_metric_kind_parse(const char *s, enum sl_metric_kind *out);
+int sl_direction_parse(const char *s, enum sl_direction *out);
+
+#endif

@@ -1,0 +1,23 @@
+/* reqmap.h: which model version answered a recent request, so that feedback posted later with
+ * the request id can be joined to it. Bounded: a direct-mapped table of 2^20 entries (24 MiB);
+ * a request is forgotten when a later one lands in its slot (on average after about a million
+ * requests). Loop thread only. Also counts the feedback per version for /metrics. */
+#ifndef SLUICE_REQMAP_H
+#define SLUICE_REQMAP_H
+
+#include <stdbool.h>
+
+#include "sluice/core.h"
+
+int sl_reqmap_init(void);
+void sl_reqmap_free(void);
+/* Remembers id (32 hex characters) -> (model, version). */
+void sl_reqmap_put(const char *id, const char *model, const char *version);
+/* Finds id; SL_ENOTFOUND when unknown or forgotten, SL_ESTATE when feedback was already taken.
+ * On success marks it rated and points model/version at names valid for the process's life. */
+int sl_reqmap_take(struct sl_slice id, const char **model, const char **version);
+/* Counts one feedback for /metrics: label 1 thumbs_down, 0 thumbs_up, -1 none; score NaN if none. */
+void sl_reqmap_count(const char *model, const char *version, int label, double score);
+int sl_reqmap_metrics(struct sl_buf *out);
+
+#endif

@@ -1,0 +1,67 @@
+/* names.c: the lower-case words for the rollout enums, used in JSON, logs, the API and the CLI.
+ * Invariant: each table is indexed by its enum and covers every value; out-of-range values get
+ * "unknown", and parsing accepts exactly the words of the table. */
+#include <string.h>
+
+#include "sluice/rollout.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const state_names[] = {"pending", "shadow",   "canary",      "awaiting_approval",
+                                          "paused",  "promoted", "rolled_back", "aborted"};
+static const char *const action_names[] = {"none", "pause", "resume", "approve", "promote", "rollback", "abort"};
+static const char *const webhook_names[] = {"none", "start_confirmed", "start_refused", "step_ok", "step_failed"};
+static const char *const call_names[] = {"none", "confirm_start", "confirm_step"};
+static const char *const notify_names[] = {"none", "promoted", "rolled_back", "aborted"};
+static const char *const outcome_names[] = {"none", "pass", "fail", "inconclusive", "insufficient_data"};
+static const char *const verdict_names[] = {"pass", "fail", "inconclusive", "no_data"};
+static const char *const test_names[] = {"none", "mann_whitney", "fisher_exact", "z_test"};
+static const char *const kind_names[] = {"value", "rate"};
+static const char *const direction_names[] = {"increase_bad", "decrease_bad", "either"};
+
+static const char *name_of(const char *const *table, size_t n, int v)
+{
+	return v >= 0 && (size_t)v < n ? table[v] : "unknown";
+}
+
+/* Words from table[first..n); first = 1 keeps "none" out of what an operator may type. */
+static int parse_in(const char *const *table, size_t first, size_t n, const char *s, int *out)
+{
+	for (size_t i = first; s && i < n; i++)
+		if (strcmp(s, table[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	return SL_EINVAL;
+}
+
+#define NAME_FN(fn, type, table)                                                                                       \
+	const char *fn(type v)                                                                                         \
+	{                                                                                                              \
+		return name_of(table, COUNT(table), (int)v);                                                           \
+	}
+#define PARSE_FN(fn, type, table, first)                                                                               \
+	int fn(const char *s, type *out)                                                                               \
+	{                                                                                                              \
+		int v, rc = parse_in(table, first, COUNT(table), s, &v);                                               \
+		if (rc == 0)                                                                                           \
+			*out = (type)v;                                                                                \
+		return rc;                                                                                             \
+	}
+
+NAME_FN(sl_rollout_state_name, enum sl_rollout_state, state_names)
+NAME_FN(sl_rollout_action_name, enum sl_rollout_action, action_names)
+NAME_FN(sl_webhook_result_name, enum sl_webhook_result, webhook_names)
+NAME_FN(sl_rollout_call_name, enum sl_rollout_call, call_names)
+NAME_FN(sl_rollout_notify_name, enum sl_rollout_notify, notify_names)
+NAME_FN(sl_outcome_name, enum sl_outcome, outcome_names)
+NAME_FN(sl_verdict_name, enum sl_verdict, verdict_names)
+NAME_FN(sl_test_kind_name, enum sl_test_kind, test_names)
+NAME_FN(sl_metric_kind_name, enum sl_metric_kind, kind_names)
+NAME_FN(sl_direction_name, enum sl_direction, direction_names)
+
+PARSE_FN(sl_rollout_state_parse, enum sl_rollout_state, state_names, 0)
+PARSE_FN(sl_rollout_action_parse, enum sl_rollout_action, action_names, 1)
+PARSE_FN(sl_webhook_result_parse, enum sl_webhook_result, webhook_names, 1)
+PARSE_FN(sl_metric_kind_parse, enum sl_metric_kind, kind_names, 0)
+PARSE_FN(sl_direction_parse, enum sl_direction, direction_names, 0)

@@ -1,0 +1,528 @@
+/* judge.c: the canary judge on seeded synthetic traffic: identical versions pass; a +40%
+ * latency shift fails with the right evidence; a +5% shift under the 10% tolerance never
+ * fails however large n grows; small rate counts use Fisher's exact test (p-values checked
+ * against SciPy 1.10), large ones the pooled z-test; dry-run checks never change the outcome;
+ * a critical check fails the judgment alone; scores against the pass and marginal thresholds;
+ * the alpha spent per look; and the JSON and text forms of the evidence. */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <string.h>
+
+#include "sluice/rollout.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LEAK_CHECK() cr_expect_eq(__lsan_do_recoverable_leak_check(), 0, "memory leaked: see LeakSanitizer above")
+#else
+#define LEAK_CHECK() ((void)0)
+#endif
+
+/* How the candidate differs: multipliers of each value metric and the two rates. */
+struct traffic {
+	double latency, ttft, tokens, cost, score;
+	double error_rate, negative_rate;
+};
+static const struct traffic base = {1, 1, 1, 1, 1, 0.02, 0.05};
+
+static int idx(const struct sl_rollout_spec *s, const char *name)
+{
+	int i = sl_rollout_spec_find(s, name);
+	cr_assert_geq(i, 0, "no check %s", name);
+	return i;
+}
+
+/* n requests of one side, each with every default metric. */
+static void feed(struct sl_window *w, const struct sl_rollout_spec *s, enum sl_side side, size_t n,
+                 const struct traffic *t, struct sl_rng *rng)
+{
+	for (size_t i = 0; i < n; i++) {
+		double tokens = round(sl_rng_lognormal(rng, 200, 0.7)) * t->tokens;
+		cr_assert_eq(sl_window_add_request(w, side), 0);
+		sl_window_add_value(w, side, idx(s, "latency"), sl_rng_lognormal(rng, 1000, 0.5) * t->latency);
+		sl_window_add_value(w, side, idx(s, "ttft"), sl_rng_lognormal(rng, 300, 0.6) * t->ttft);
+		sl_window_add_value(w, side, idx(s, "output_tokens"), tokens);
+		sl_window_add_value(w, side, idx(s, "cost"), sl_rng_lognormal(rng, 6e-4, 0.5) * t->cost);
+		sl_window_add_value(w, side, idx(s, "score"), (0.8 + 0.1 * sl_rng_normal(rng)) * t->score);
+		sl_window_add_rate(w, side, idx(s, "error_rate"), sl_rng_double(rng) < t->error_rate, 1);
+		sl_window_add_rate(w, side, idx(s, "negative_feedback_rate"), sl_rng_double(rng) < t->negative_rate, 1);
+	}
+}
+
+struct run {
+	struct sl_rollout_spec spec;
+	struct sl_window w;
+	struct sl_judgment j;
+};
+
+static void run_judge(struct run *r, size_t n_stable, size_t n_cand, const struct traffic *cand, uint64_t seed,
+                      unsigned index)
+{
+	struct sl_rng rng;
+	sl_rng_seed(&rng, seed);
+	cr_assert_eq(sl_window_init(&r->w, &r->spec, 0, seed), 0);
+	feed(&r->w, &r->spec, SL_STABLE, n_stable, &base, &rng);
+	feed(&r->w, &r->spec, SL_CANDIDATE, n_cand, cand, &rng);
+	cr_assert_eq(sl_judge(&r->spec, &r->w, index, &r->j), 0);
+	sl_window_release(&r->w);
+}
+
+static const struct sl_check_result *check(const struct run *r, const char *name)
+{
+	return &r->j.checks[idx(&r->spec, name)];
+}
+
+Test(judge, identical_samples_pass)
+{
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	struct sl_rng rng;
+	sl_rng_seed(&rng, 7);
+	cr_assert_eq(sl_window_init(&r.w, &r.spec, 0, 7), 0);
+	for (int i = 0; i < 1000; i++) { /* the very same values on both sides */
+		double v[5] = {sl_rng_lognormal(&rng, 1000, 0.5), sl_rng_lognormal(&rng, 300, 0.6), 200 + i % 50,
+		               1e-3 + i % 7 * 1e-5, 0.8 + 0.1 * sl_rng_normal(&rng)};
+		int ix[5] = {idx(&r.spec, "latency"), idx(&r.spec, "ttft"), idx(&r.spec, "output_tokens"),
+		             idx(&r.spec, "cost"), idx(&r.spec, "score")};
+		for (int side = 0; side < 2; side++) {
+			sl_window_add_request(&r.w, (enum sl_side)side);
+			for (int k = 0; k < 5; k++)
+				sl_window_add_value(&r.w, (enum sl_side)side, (unsigned)ix[k], v[k]);
+		}
+	}
+	for (int side = 0; side < 2; side++) { /* rates need more trials to be decided at 10,000 */
+		sl_window_add_rate(&r.w, (enum sl_side)side, idx(&r.spec, "error_rate"), 100, 10000);
+		sl_window_add_rate(&r.w, (enum sl_side)side, idx(&r.spec, "negative_feedback_rate"), 500, 10000);
+	}
+	cr_assert_eq(sl_judge(&r.spec, &r.w, 0, &r.j), 0);
+	sl_window_release(&r.w);
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_PASS, "%s", r.j.reason);
+	cr_expect_float_eq(r.j.score, 100, 1e-9);
+	for (unsigned i = 0; i < r.j.nchecks; i++) {
+		const struct sl_check_result *c = &r.j.checks[i];
+		cr_expect_eq(c->verdict, SL_VERDICT_PASS, "%s: %s", c->name, c->reason);
+		cr_expect_float_eq(c->effect, 0, 1e-12, "%s", c->name);
+		cr_expect_float_eq(c->pvalue, 1, 1e-9, "%s", c->name);
+	}
+	LEAK_CHECK();
+}
+
+Test(judge, same_distribution_passes)
+{
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 3000, 3000, &base, 11, 0);
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_PASS, "%s", r.j.reason);
+	for (unsigned i = 0; i < r.j.nchecks; i++)
+		cr_expect_neq(r.j.checks[i].verdict, SL_VERDICT_FAIL, "%s: %s", r.j.checks[i].name,
+		              r.j.checks[i].reason);
+}
+
+Test(judge, latency_plus_40_percent_fails_with_evidence)
+{
+	struct run r;
+	struct traffic t = base;
+	t.latency = 1.4;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 500, 500, &t, 21, 0);
+	const struct sl_check_result *c = check(&r, "latency");
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_FAIL, "%s", r.j.reason);
+	cr_expect_eq(r.j.decided_by, idx(&r.spec, "latency"));
+	cr_expect(strstr(r.j.reason, "critical check failed: latency"), "%s", r.j.reason);
+	cr_expect_eq(c->verdict, SL_VERDICT_FAIL, "%s", c->reason);
+	cr_expect_eq(c->n[SL_STABLE], 500);
+	cr_expect_eq(c->n[SL_CANDIDATE], 500);
+	cr_expect_eq(c->seen[SL_CANDIDATE], 500);
+	cr_expect_eq(c->test, SL_TEST_MANN_WHITNEY);
+	cr_expect_float_eq(c->candidate / c->stable, 1.4, 0.12, "median ratio %g", c->candidate / c->stable);
+	cr_expect(c->effect > 0.3 && c->effect < 0.5, "shift %g", c->effect);
+	cr_expect(c->lo > 0.1 && c->lo < c->effect && c->effect < c->hi, "interval [%g, %g]", c->lo, c->hi);
+	cr_expect_float_eq(c->abs_effect, c->effect * c->stable, 1e-9 * c->stable);
+	cr_expect_float_eq(c->tolerance, 0.1, 0);
+	cr_expect_float_eq(c->alpha, sl_judge_alpha_look(0.01, 0) / 6, 1e-15);
+	cr_expect_float_eq(c->confidence, 1 - c->alpha, 1e-15);
+	cr_expect(c->pvalue < 1e-20, "p %g", c->pvalue);
+	cr_expect(strstr(c->reason, "beyond the +10% tolerance"), "%s", c->reason);
+	/* no other check failed: the others pass or are undecided */
+	for (unsigned i = 1; i < r.j.nchecks; i++)
+		cr_expect_neq(r.j.checks[i].verdict, SL_VERDICT_FAIL, "%s: %s", r.j.checks[i].name,
+		              r.j.checks[i].reason);
+	cr_expect_float_eq(r.j.score, 100.0 * 5 / 6, 1e-9);
+}
+
+/* The shift is real and (with this n) significant, but smaller than the tolerance. */
+Test(judge, five_percent_shift_under_ten_percent_tolerance_never_fails)
+{
+	struct traffic t = base;
+	t.latency = 1.05;
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct run r;
+		sl_rollout_spec_defaults(&r.spec);
+		run_judge(&r, 20000, 20000, &t, seed, 0);
+		const struct sl_check_result *c = check(&r, "latency");
+		cr_expect_eq(c->verdict, SL_VERDICT_PASS, "seed %llu: %s", (unsigned long long)seed, c->reason);
+		cr_expect(c->lo > 0, "seed %llu: significant, interval [%g, %g]", (unsigned long long)seed, c->lo,
+		          c->hi);
+		cr_expect(c->hi < 0.1);
+		cr_expect_eq(r.j.outcome, SL_OUTCOME_PASS, "%s", r.j.reason);
+	}
+}
+
+Test(judge, reservoir_caps_the_sample)
+{
+	struct run r;
+	struct traffic t = base;
+	t.latency = 1.05;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 30000, 25000, &t, 5, 3);
+	const struct sl_check_result *c = check(&r, "latency");
+	cr_expect_eq(c->n[SL_STABLE], SL_WINDOW_CAP_DEFAULT);
+	cr_expect_eq(c->seen[SL_STABLE], 30000);
+	cr_expect_eq(c->seen[SL_CANDIDATE], 25000);
+	cr_expect_neq(c->verdict, SL_VERDICT_FAIL, "%s", c->reason);
+	cr_expect_eq(r.j.requests[SL_STABLE], 30000);
+}
+
+static struct sl_window rate_window(const struct sl_rollout_spec *s, uint64_t es, uint64_t ns, uint64_t ec, uint64_t nc)
+{
+	struct sl_window w;
+	cr_assert_eq(sl_window_init(&w, s, 64, 1), 0);
+	w.requests[SL_STABLE] = ns;
+	w.requests[SL_CANDIDATE] = nc;
+	cr_assert_eq(sl_window_add_rate(&w, SL_STABLE, 0, es, ns), 0);
+	cr_assert_eq(sl_window_add_rate(&w, SL_CANDIDATE, 0, ec, nc), 0);
+	return w;
+}
+
+static struct sl_rollout_spec rate_spec(double allowed, bool critical)
+{
+	struct sl_rollout_spec s;
+	sl_rollout_spec_defaults(&s);
+	s.nchecks = 1;
+	sl_metric_check_defaults(&s.checks[0], "error_rate", SL_METRIC_RATE);
+	s.checks[0].tolerance = allowed;
+	s.checks[0].critical = critical;
+	s.min_requests = 1;
+	return s;
+}
+
+Test(judge, small_rate_counts_use_fisher)
+{
+	struct sl_rollout_spec s = rate_spec(0.01, true);
+	struct sl_window w = rate_window(&s, 1, 1000, 3, 150);
+	struct sl_judgment j;
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	sl_window_release(&w);
+	const struct sl_check_result *c = &j.checks[0];
+	cr_expect_eq(c->test, SL_TEST_FISHER);
+	cr_expect_float_eq(c->pvalue, 0.007884063312944386, 1e-12, "SciPy fisher_exact([[3,147],[1,999]])");
+	cr_expect_eq(c->events[SL_CANDIDATE], 3);
+	cr_expect_eq(c->n[SL_CANDIDATE], 150);
+	cr_expect_float_eq(c->candidate, 0.02, 1e-15);
+	cr_expect_float_eq(c->stable, 0.001, 1e-15);
+	cr_expect_float_eq(c->effect, 0.019, 1e-15);
+	cr_expect_eq(c->verdict, SL_VERDICT_INCONCLUSIVE, "%s", c->reason);
+	cr_expect(isfinite(c->lo) && c->lo < 0.01 && c->hi > 0.019);
+	/* a clear regression in small counts still fails, on Fisher's p */
+	w = rate_window(&s, 0, 400, 5, 100);
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	sl_window_release(&w);
+	cr_expect_eq(j.checks[0].test, SL_TEST_FISHER);
+	cr_expect_float_eq(j.checks[0].pvalue, 0.0002949621428281589, 1e-12, "SciPy fisher_exact([[5,95],[0,400]])");
+}
+
+Test(judge, large_rate_counts_use_the_z_test)
+{
+	struct sl_rollout_spec s = rate_spec(0.01, true);
+	struct sl_window w = rate_window(&s, 100, 10000, 1000, 10000);
+	struct sl_judgment j;
+	struct sl_prop_result p;
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	sl_window_release(&w);
+	const struct sl_check_result *c = &j.checks[0];
+	cr_assert_eq(sl_prop_test(1000, 10000, 100, 10000, SL_ALT_TWO_SIDED, 1 - c->alpha, &p), 0);
+	cr_expect_eq(c->test, SL_TEST_Z);
+	cr_expect_float_eq(c->pvalue, p.pvalue, 0);
+	cr_expect_float_eq(c->lo, p.lo, 0);
+	cr_expect_float_eq(c->hi, p.hi, 0);
+	cr_expect_eq(c->verdict, SL_VERDICT_FAIL, "%s", c->reason);
+	cr_expect_eq(j.outcome, SL_OUTCOME_FAIL);
+	cr_expect(strstr(c->reason, "rate 10.00% vs stable 1.00%"), "%s", c->reason);
+	/* +0.5 points under the allowed 1 point: passes once the interval is tight */
+	w = rate_window(&s, 2000, 200000, 2100, 200000);
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	sl_window_release(&w);
+	cr_expect_eq(j.checks[0].verdict, SL_VERDICT_PASS, "%s", j.checks[0].reason);
+}
+
+Test(judge, dry_run_checks_never_change_the_outcome)
+{
+	struct traffic t = base;
+	t.tokens = 1.6; /* output_tokens is dry-run by default */
+	struct run a, b;
+	sl_rollout_spec_defaults(&a.spec);
+	sl_rollout_spec_defaults(&b.spec);
+	run_judge(&a, 2000, 2000, &t, 3, 0);
+	run_judge(&b, 2000, 2000, &base, 3, 0);
+	cr_expect_eq(check(&a, "output_tokens")->verdict, SL_VERDICT_FAIL, "%s", check(&a, "output_tokens")->reason);
+	cr_expect_eq(a.j.outcome, SL_OUTCOME_PASS, "%s", a.j.reason);
+	cr_expect_eq(a.j.outcome, b.j.outcome);
+	cr_expect_float_eq(a.j.score, b.j.score, 0);
+	cr_expect_float_eq(a.j.alpha_check, sl_judge_alpha_look(0.01, 0) / 6, 1e-15, "dry-run checks get no alpha");
+	/* making the latency check dry-run turns its failure into a shown, inert one */
+	t = base;
+	t.latency = 1.5;
+	a.spec.checks[idx(&a.spec, "latency")].dry_run = true;
+	run_judge(&a, 1000, 1000, &t, 4, 0);
+	cr_expect_eq(check(&a, "latency")->verdict, SL_VERDICT_FAIL);
+	cr_expect_eq(a.j.outcome, SL_OUTCOME_PASS, "%s", a.j.reason);
+	cr_expect_eq(a.j.decided_by, -1);
+}
+
+Test(judge, critical_check_failing_alone_fails)
+{
+	struct traffic t = base;
+	t.error_rate = 0.12; /* +10 points on a critical rate */
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 2000, 2000, &t, 8, 0);
+	cr_expect_eq(check(&r, "error_rate")->verdict, SL_VERDICT_FAIL, "%s", check(&r, "error_rate")->reason);
+	cr_expect_float_eq(r.j.score, 100.0 * 5 / 6, 1e-9, "the score alone would only be marginal");
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_FAIL);
+	cr_expect_eq(r.j.decided_by, idx(&r.spec, "error_rate"));
+	/* the same failure on a non-critical copy only makes the judgment inconclusive */
+	r.spec.checks[idx(&r.spec, "error_rate")].critical = false;
+	run_judge(&r, 2000, 2000, &t, 8, 0);
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_INCONCLUSIVE, "%s", r.j.reason);
+	cr_expect_eq(r.j.decided_by, idx(&r.spec, "error_rate"));
+}
+
+Test(judge, score_against_pass_and_marginal)
+{
+	struct traffic t = base;
+	t.ttft = 1.5;
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 2000, 2000, &t, 9, 0);
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_INCONCLUSIVE, "one of six: %s", r.j.reason);
+	cr_expect(strstr(r.j.reason, "score 83.3 below the pass 95"), "%s", r.j.reason);
+	t.cost = 1.5;
+	run_judge(&r, 2000, 2000, &t, 9, 0);
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_FAIL, "two of six: %s", r.j.reason);
+	cr_expect_float_eq(r.j.score, 100.0 * 4 / 6, 1e-9);
+	cr_expect(strstr(r.j.reason, "below the marginal 75"), "%s", r.j.reason);
+	/* weights: ttft heavy enough that its failure alone is a fail */
+	t = base;
+	t.ttft = 1.5;
+	r.spec.checks[idx(&r.spec, "ttft")].weight = 3;
+	run_judge(&r, 2000, 2000, &t, 9, 0);
+	cr_expect_float_eq(r.j.score, 100.0 * 5 / 8, 1e-9);
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_FAIL);
+}
+
+Test(judge, decrease_bad_and_either_directions)
+{
+	struct traffic t = base;
+	t.score = 0.7;
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 2000, 2000, &t, 12, 0);
+	cr_expect_eq(check(&r, "score")->verdict, SL_VERDICT_FAIL, "%s", check(&r, "score")->reason);
+	cr_expect(strstr(check(&r, "score")->reason, "beyond the -10% tolerance"), "%s", check(&r, "score")->reason);
+	t.score = 1.3; /* better scores are fine */
+	run_judge(&r, 2000, 2000, &t, 12, 0);
+	cr_expect_eq(check(&r, "score")->verdict, SL_VERDICT_PASS, "%s", check(&r, "score")->reason);
+	t = base;
+	t.tokens = 0.6; /* either: a drop fails too */
+	run_judge(&r, 2000, 2000, &t, 12, 0);
+	cr_expect_eq(check(&r, "output_tokens")->verdict, SL_VERDICT_FAIL, "%s", check(&r, "output_tokens")->reason);
+	t.latency = 0.5; /* increase_bad: much faster passes */
+	run_judge(&r, 2000, 2000, &t, 12, 0);
+	cr_expect_eq(check(&r, "latency")->verdict, SL_VERDICT_PASS, "%s", check(&r, "latency")->reason);
+}
+
+Test(judge, too_few_candidate_requests_is_insufficient_data)
+{
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	struct traffic t = base;
+	t.latency = 3;
+	run_judge(&r, 5000, 99, &t, 13, 0);
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_INSUFFICIENT_DATA);
+	cr_expect_str_eq(r.j.reason, "99 of 100 candidate requests");
+	cr_expect(isnan(r.j.score));
+	for (unsigned i = 0; i < r.j.nchecks; i++)
+		cr_expect_eq(r.j.checks[i].verdict, SL_VERDICT_NO_DATA);
+	cr_expect_eq(check(&r, "latency")->n[SL_CANDIDATE], 99, "the counts are still shown");
+}
+
+Test(judge, checks_without_data_are_left_out_of_the_score)
+{
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	struct sl_rng rng;
+	sl_rng_seed(&rng, 14);
+	cr_assert_eq(sl_window_init(&r.w, &r.spec, 0, 14), 0);
+	for (int side = 0; side < 2; side++)
+		for (int i = 0; i < 500; i++) {
+			sl_window_add_request(&r.w, (enum sl_side)side);
+			sl_window_add_value(&r.w, (enum sl_side)side, idx(&r.spec, "latency"),
+			                    sl_rng_lognormal(&rng, 1000, 0.5) * (side ? 1.3 : 1));
+			sl_window_add_rate(&r.w, (enum sl_side)side, idx(&r.spec, "error_rate"), 0, 1);
+		}
+	cr_assert_eq(sl_judge(&r.spec, &r.w, 0, &r.j), 0);
+	sl_window_release(&r.w);
+	cr_expect_eq(check(&r, "score")->verdict, SL_VERDICT_NO_DATA);
+	cr_expect(strstr(check(&r, "score")->reason, "too few values"), "%s", check(&r, "score")->reason);
+	cr_expect_eq(check(&r, "negative_feedback_rate")->verdict, SL_VERDICT_NO_DATA);
+	cr_expect_eq(check(&r, "latency")->verdict, SL_VERDICT_FAIL);
+	cr_expect_float_eq(r.j.score, 50, 1e-9, "latency failed, error_rate did not: 1 of 2 with data");
+	cr_expect_eq(r.j.outcome, SL_OUTCOME_FAIL);
+}
+
+Test(judge, no_check_with_data_is_insufficient_data)
+{
+	struct sl_rollout_spec s;
+	struct sl_window w;
+	struct sl_judgment j;
+	sl_rollout_spec_defaults(&s);
+	cr_assert_eq(sl_window_init(&w, &s, 16, 1), 0);
+	w.requests[0] = w.requests[1] = 1000;
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	sl_window_release(&w);
+	cr_expect_eq(j.outcome, SL_OUTCOME_INSUFFICIENT_DATA);
+	cr_expect_str_eq(j.reason, "no check has data yet");
+	s.nchecks = 0; /* a timed ramp: nothing to judge */
+	cr_assert_eq(sl_window_init(&w, &s, 16, 1), 0);
+	w.requests[1] = 1000;
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	sl_window_release(&w);
+	cr_expect_eq(j.outcome, SL_OUTCOME_PASS);
+	cr_expect_float_eq(j.score, 100, 0);
+}
+
+/* Ten values a side cannot reach confidence 1 - 1e-6: the interval is unbounded and the
+ * check cannot fail, however different the samples. */
+Test(judge, unattainable_interval_never_fails)
+{
+	struct sl_rollout_spec s;
+	sl_rollout_spec_defaults(&s);
+	s.nchecks = 1;
+	sl_metric_check_defaults(&s.checks[0], "latency", SL_METRIC_VALUE);
+	s.min_requests = 1;
+	s.alpha = 1e-5;
+	struct sl_window w;
+	struct sl_judgment j;
+	cr_assert_eq(sl_window_init(&w, &s, 64, 1), 0);
+	for (int i = 0; i < 10; i++) {
+		sl_window_add_value(&w, SL_STABLE, 0, 100 + i);
+		sl_window_add_value(&w, SL_CANDIDATE, 0, 1000 + i);
+	}
+	w.requests[1] = 10;
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	cr_expect(isinf(j.checks[0].lo) && isinf(j.checks[0].hi));
+	cr_expect_eq(j.checks[0].verdict, SL_VERDICT_INCONCLUSIVE, "%s", j.checks[0].reason);
+	cr_expect(strstr(j.checks[0].reason, "too few values for this look's confidence"), "%s", j.checks[0].reason);
+	/* at a looser alpha the same data decide */
+	s.alpha = 0.05;
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	cr_expect_eq(j.checks[0].verdict, SL_VERDICT_FAIL, "%s", j.checks[0].reason);
+	sl_window_release(&w);
+}
+
+Test(judge, stable_median_zero_is_undecided)
+{
+	struct sl_rollout_spec s;
+	sl_rollout_spec_defaults(&s);
+	s.nchecks = 1;
+	sl_metric_check_defaults(&s.checks[0], "tool_calls", SL_METRIC_VALUE);
+	s.min_requests = 1;
+	struct sl_window w;
+	struct sl_judgment j;
+	cr_assert_eq(sl_window_init(&w, &s, 256, 1), 0);
+	for (int i = 0; i < 100; i++) {
+		sl_window_add_value(&w, SL_STABLE, 0, i % 3 == 0);
+		sl_window_add_value(&w, SL_CANDIDATE, 0, 2);
+	}
+	w.requests[1] = 100;
+	cr_assert_eq(sl_judge(&s, &w, 0, &j), 0);
+	sl_window_release(&w);
+	cr_expect_eq(j.checks[0].verdict, SL_VERDICT_INCONCLUSIVE);
+	cr_expect(strstr(j.checks[0].reason, "no relative shift"), "%s", j.checks[0].reason);
+	cr_expect_float_eq(j.checks[0].abs_effect, 2, 1e-12);
+}
+
+Test(judge, alpha_spending_sums_to_alpha)
+{
+	double sum = 0;
+	for (unsigned k = 0; k < 1000000; k++)
+		sum += sl_judge_alpha_look(0.01, k);
+	cr_expect_float_eq(sum, 0.01, 1e-8, "partial sum %.10g", sum);
+	cr_expect_float_eq(sl_judge_alpha_look(0.01, 0), 0.06 / (M_PI * M_PI), 1e-18);
+	cr_expect_float_eq(sl_judge_alpha_look(0.01, 9), 0.06 / (M_PI * M_PI * 100), 1e-18);
+	struct run r;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 200, 200, &base, 15, 19);
+	cr_expect_eq(r.j.index, 19);
+	cr_expect_float_eq(r.j.alpha_look, 0.06 / (M_PI * M_PI * 400), 1e-18);
+	cr_expect_float_eq(r.j.alpha_check, r.j.alpha_look / 6, 1e-18);
+}
+
+Test(judge, window_must_match_the_spec)
+{
+	struct sl_rollout_spec s, other;
+	struct sl_window w;
+	struct sl_judgment j;
+	sl_rollout_spec_defaults(&s);
+	other = s;
+	other.nchecks--;
+	cr_assert_eq(sl_window_init(&w, &other, 16, 1), 0);
+	cr_expect_eq(sl_judge(&s, &w, 0, &j), SL_EINVAL);
+	sl_window_release(&w);
+	other = s;
+	other.checks[0].kind = SL_METRIC_RATE;
+	cr_assert_eq(sl_window_init(&w, &other, 16, 1), 0);
+	cr_expect_eq(sl_judge(&s, &w, 0, &j), SL_EINVAL);
+	sl_window_release(&w);
+}
+
+Test(judge, evidence_as_json_and_text)
+{
+	struct run r;
+	struct traffic t = base;
+	t.latency = 1.4;
+	sl_rollout_spec_defaults(&r.spec);
+	run_judge(&r, 500, 500, &t, 21, 0);
+	struct sl_buf b;
+	sl_buf_init(&b, 0);
+	cr_assert_eq(sl_judgment_to_json(&r.j, &b), 0);
+	struct json_object *o = json_tokener_parse(b.data), *v, *c0, *x;
+	cr_assert_not_null(o, "not JSON: %s", b.data);
+	cr_expect(json_object_object_get_ex(o, "outcome", &v) && strcmp(json_object_get_string(v), "fail") == 0);
+	cr_expect(json_object_object_get_ex(o, "decided_by", &v) && strcmp(json_object_get_string(v), "latency") == 0);
+	cr_expect(json_object_object_get_ex(o, "look", &v) && json_object_get_int(v) == 1);
+	cr_assert(json_object_object_get_ex(o, "checks", &v) && json_object_array_length(v) == 7);
+	c0 = json_object_array_get_idx(v, 0);
+	cr_expect(json_object_object_get_ex(c0, "verdict", &x) && strcmp(json_object_get_string(x), "fail") == 0);
+	cr_expect(json_object_object_get_ex(c0, "test", &x) && strcmp(json_object_get_string(x), "mann_whitney") == 0);
+	cr_expect(json_object_object_get_ex(c0, "n", &x) && json_object_object_get_ex(x, "candidate", &x) &&
+	          json_object_get_int(x) == 500);
+	cr_expect(json_object_object_get_ex(c0, "lo", &x) &&
+	          fabs(json_object_get_double(x) - r.j.checks[0].lo) < 1e-12);
+	cr_expect(json_object_object_get_ex(c0, "events", &x) == false, "values have no events");
+	json_object_put(o);
+	sl_buf_reset(&b);
+	cr_assert_eq(sl_judgment_to_text(&r.j, &b), 0);
+	cr_expect(strstr(b.data, "latency") && strstr(b.data, "critical") && strstr(b.data, "=> fail"), "%s", b.data);
+	sl_buf_release(&b);
+	/* an insufficient judgment has NaNs: they must come out as null */
+	run_judge(&r, 10, 10, &base, 1, 0);
+	sl_buf_init(&b, 0);
+	cr_assert_eq(sl_judgment_to_json(&r.j, &b), 0);
+	o = json_tokener_parse(b.data);
+	cr_assert_not_null(o, "not JSON: %s", b.data);
+	cr_expect(json_object_object_get_ex(o, "score", &v) && v == NULL);
+	json_object_put(o);
+	sl_buf_release(&b);
+	LEAK_CHECK();
+}

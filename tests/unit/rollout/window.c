@@ -1,0 +1,119 @@
+/* window.c: the judge's window: shaped after the spec, bounded (a reservoir per side and value
+ * check never holds more than cap values), strict about what it accepts, and reproducible: the
+ * same seed and the same calls, resets included, give the same samples. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "sluice/rollout.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LEAK_CHECK() cr_expect_eq(__lsan_do_recoverable_leak_check(), 0, "memory leaked: see LeakSanitizer above")
+#else
+#define LEAK_CHECK() ((void)0)
+#endif
+
+static struct sl_rollout_spec spec(void)
+{
+	struct sl_rollout_spec s;
+	sl_rollout_spec_defaults(&s);
+	return s;
+}
+
+Test(window, shaped_after_the_spec)
+{
+	struct sl_rollout_spec s = spec();
+	struct sl_window w;
+	cr_assert_eq(sl_window_init(&w, &s, 0, 1), 0);
+	cr_expect_eq(w.nmetrics, s.nchecks);
+	cr_expect_eq(w.cap, SL_WINDOW_CAP_DEFAULT);
+	for (unsigned i = 0; i < s.nchecks; i++) {
+		cr_expect_eq(w.m[i].kind, s.checks[i].kind);
+		if (s.checks[i].kind == SL_METRIC_VALUE)
+			cr_expect_eq(w.m[i].values[SL_CANDIDATE].cap, SL_WINDOW_CAP_DEFAULT);
+	}
+	sl_window_release(&w);
+	sl_window_release(&w); /* a released window can be released again */
+	LEAK_CHECK();
+}
+
+Test(window, refuses_what_does_not_fit)
+{
+	struct sl_rollout_spec s = spec();
+	struct sl_window w;
+	unsigned lat = (unsigned)sl_rollout_spec_find(&s, "latency"),
+	         err = (unsigned)sl_rollout_spec_find(&s, "error_rate");
+	cr_expect_eq(sl_window_init(&w, &s, SL_WINDOW_CAP_MAX + 1, 1), SL_EINVAL);
+	cr_assert_eq(sl_window_init(&w, &s, 100, 1), 0);
+	cr_expect_eq(sl_window_add_value(&w, SL_STABLE, err, 1), SL_EINVAL, "value into a rate check");
+	cr_expect_eq(sl_window_add_rate(&w, SL_STABLE, lat, 0, 1), SL_EINVAL, "rate into a value check");
+	cr_expect_eq(sl_window_add_value(&w, SL_STABLE, lat, NAN), SL_EINVAL);
+	cr_expect_eq(sl_window_add_value(&w, SL_STABLE, lat, INFINITY), SL_EINVAL);
+	cr_expect_eq(sl_window_add_value(&w, SL_STABLE, s.nchecks, 1), SL_EINVAL, "unknown check");
+	cr_expect_eq(sl_window_add_value(&w, (enum sl_side)2, lat, 1), SL_EINVAL, "unknown side");
+	cr_expect_eq(sl_window_add_request(&w, (enum sl_side)2), SL_EINVAL);
+	cr_expect_eq(sl_window_add_rate(&w, SL_STABLE, err, 3, 2), SL_EINVAL, "events > trials");
+	cr_expect_eq(sl_window_add_rate(&w, SL_STABLE, err, 0, INT64_MAX), 0);
+	cr_expect_eq(sl_window_add_rate(&w, SL_STABLE, err, 0, 1), SL_ERANGE, "trials would overflow");
+	cr_expect_eq(w.m[lat].values[SL_STABLE].len, 0);
+	sl_window_release(&w);
+}
+
+Test(window, memory_is_bounded_by_cap)
+{
+	struct sl_rollout_spec s = spec();
+	struct sl_window w;
+	unsigned lat = (unsigned)sl_rollout_spec_find(&s, "latency");
+	cr_assert_eq(sl_window_init(&w, &s, 1000, 2), 0);
+	for (int i = 0; i < 50000; i++)
+		cr_assert_eq(sl_window_add_value(&w, SL_CANDIDATE, lat, i), 0);
+	cr_expect_eq(w.m[lat].values[SL_CANDIDATE].len, 1000);
+	cr_expect_eq(w.m[lat].values[SL_CANDIDATE].seen, 50000);
+	cr_expect_eq(w.m[lat].values[SL_CANDIDATE].cap, 1000);
+	double mean = 0; /* a uniform sample of 0..49999 */
+	for (int i = 0; i < 1000; i++)
+		mean += w.m[lat].values[SL_CANDIDATE].v[i] / 1000;
+	cr_expect(fabs(mean - 25000) < 5 * 14434 / sqrt(1000), "sample mean %g", mean);
+	sl_window_release(&w);
+}
+
+static void feed(struct sl_window *w, const struct sl_rollout_spec *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (unsigned c = 0; c < s->nchecks; c++) {
+			if (s->checks[c].kind == SL_METRIC_VALUE)
+				sl_window_add_value(w, (enum sl_side)(i & 1), c, i * 1.5 + c);
+			else
+				sl_window_add_rate(w, (enum sl_side)(i & 1), c, i % 3 == 0, 1);
+			sl_window_add_request(w, (enum sl_side)(i & 1));
+		}
+}
+
+Test(window, reset_empties_and_replays_identically)
+{
+	struct sl_rollout_spec s = spec();
+	struct sl_window a, b;
+	cr_assert_eq(sl_window_init(&a, &s, 64, 9), 0);
+	cr_assert_eq(sl_window_init(&b, &s, 64, 9), 0);
+	feed(&a, &s, 1000);
+	cr_assert_eq(sl_window_reset(&a), 0);
+	for (unsigned c = 0; c < s.nchecks; c++)
+		for (int side = 0; side < 2; side++) {
+			cr_expect_eq(a.m[c].values[side].len, 0);
+			cr_expect_eq(a.m[c].values[side].seen, 0);
+			cr_expect_eq(a.m[c].trials[side], 0);
+			cr_expect_eq(a.m[c].events[side], 0);
+		}
+	cr_expect_eq(a.requests[0] + a.requests[1], 0);
+	feed(&b, &s, 1000);
+	sl_window_reset(&b);
+	feed(&a, &s, 999);
+	feed(&b, &s, 999);
+	unsigned lat = (unsigned)sl_rollout_spec_find(&s, "latency");
+	cr_expect_eq(memcmp(a.m[lat].values[1].v, b.m[lat].values[1].v, 64 * sizeof(double)), 0);
+	cr_expect_eq(a.requests[1], b.requests[1]);
+	sl_window_release(&a);
+	sl_window_release(&b);
+	LEAK_CHECK();
+}

@@ -370,9 +370,9 @@ static bool skip_request_header(const h2o_iovec_t *name, bool have_key)
 	return have_key && h2o_lcstris(name->base, name->len, H2O_STRLIT("authorization"));
 }
 
-static int build_head(struct exchange *ex, const struct sl_url *url, struct sl_buf *head)
+int sl_upstream_head(h2o_req_t *req, const struct sl_route_version *v, const struct sl_url *url, size_t body_len,
+		     const char *request_id, struct sl_buf *head)
 {
-	h2o_req_t *req = ex->req;
 	const char *path = req->path.base;
 	size_t plen = req->path.len;
 	size_t blen = strlen(url->base);
@@ -383,12 +383,12 @@ static int build_head(struct exchange *ex, const struct sl_url *url, struct sl_b
 	}
 	int rc = sl_buf_printf(head, "POST %s%.*s HTTP/1.1\r\nhost: %s:%u\r\nconnection: keep-alive\r\n"
 				     "content-length: %zu\r\nx-sluice-request-id: %s\r\n",
-			       url->base, (int)plen, path, url->host, url->port, ex->up_body.len, ex->ev.request_id);
-	if (!rc && ex->version->api_key)
-		rc = sl_buf_printf(head, "authorization: Bearer %s\r\n", ex->version->api_key);
+			       url->base, (int)plen, path, url->host, url->port, body_len, request_id);
+	if (!rc && v->api_key)
+		rc = sl_buf_printf(head, "authorization: Bearer %s\r\n", v->api_key);
 	for (size_t i = 0; !rc && i < req->headers.size; i++) {
 		const h2o_header_t *h = &req->headers.entries[i];
-		if (skip_request_header(h->name, ex->version->api_key != NULL))
+		if (skip_request_header(h->name, v->api_key != NULL))
 			continue;
 		rc = sl_buf_printf(head, "%.*s: %.*s\r\n", (int)h->name->len, h->name->base, (int)h->value.len,
 				   h->value.base);
@@ -417,7 +417,7 @@ static int start_upstream(struct exchange *ex, struct sl_oai_request *body)
 	if (sl_oai_request_rewrite(body, ex->version->upstream_model, &ex->up_body) != 0)
 		return SL_ENOMEM;
 	sl_buf_init(&head, 0);
-	if (build_head(ex, url, &head) != 0) {
+	if (sl_upstream_head(ex->req, ex->version, url, ex->up_body.len, ex->ev.request_id, &head) != 0) {
 		sl_buf_release(&head);
 		return SL_ENOMEM;
 	}
@@ -492,6 +492,8 @@ static void route_and_forward(struct exchange *ex)
 	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-version"), 0, NULL,
 			      ex->version->name, strlen(ex->version->name));
 	rc = start_upstream(ex, &body);
+	if (!rc && m->shadow && ex->version != m->shadow && sl_rng_double(&sl_server.rng) < m->shadow_share)
+		sl_mirror_start(req, m, &body, ex->ev.request_id);
 	sl_oai_request_release(&body);
 	if (rc)
 		fail(ex, 502, "internal", "internal_error", "out of memory");

@@ -78,6 +78,15 @@ void sl_routes_release(struct sl_routes_ref *ref);
 void sl_server_republish(void);
 /* Records a finished request: metrics and access log. */
 void sl_server_record(const struct sl_event *ev);
+/* handler.c: the request head for an upstream (hop-by-hop headers dropped, key replaced). */
+struct sl_oai_request;
+int sl_upstream_head(h2o_req_t *req, const struct sl_route_version *v, const struct sl_url *url, size_t body_len,
+		     const char *request_id, struct sl_buf *head);
+/* mirror.c: sends a copy of the request to the model's shadow version; the answer is measured
+ * for the rollout's judge and discarded. The body is rewritten for the shadow version. */
+void sl_mirror_start(h2o_req_t *req, const struct sl_route_model *m, struct sl_oai_request *body,
+		     const char *request_id);
+long sl_mirrors_in_flight(void);
 /* Sends a complete response with an OpenAI-shaped error body. */
 void sl_send_oai_error(h2o_req_t *req, int status, const char *type, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

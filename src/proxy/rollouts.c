@@ -39,6 +39,7 @@ struct rt {
 	bool calling, has_last;
 	struct sl_judgment last;
 	unsigned long outcomes[5]; /* judgments by sl_outcome */
+	unsigned long verdicts[SL_ROLLOUT_MAX_CHECKS][4]; /* check results by sl_verdict */
 	struct rt *next;
 };
 
@@ -255,6 +256,9 @@ static void judge(struct rt *t, unsigned index, int depth)
 	t->has_last = true;
 	if ((unsigned)j.outcome < 5)
 		t->outcomes[j.outcome]++;
+	for (unsigned i = 0; i < j.nchecks && i < SL_ROLLOUT_MAX_CHECKS; i++)
+		if ((unsigned)j.checks[i].verdict < 4)
+			t->verdicts[i][j.checks[i].verdict]++;
 	record_judgment(t, &j);
 	sl_log(SL_LOG_INFO, "rollout %lld (%s %s->%s): judgment %u: %s, score %.0f: %s", (long long)t->id, t->model,
 	       t->stable, t->candidate, index + 1, sl_outcome_name(j.outcome), j.score, j.reason);
@@ -765,5 +769,17 @@ int sl_rollouts_metrics(struct sl_buf *out)
 				: sl_buf_printf(out, "\",rollout=\"%lld\",outcome=\"%s\"} %lu\n", (long long)t->id,
 						sl_outcome_name((enum sl_outcome)o), t->outcomes[o]);
 		}
+	rc = rc ? rc : sl_buf_puts(out, "# HELP sluice_rollout_checks_total Metric checks of an active rollout by verdict.\n"
+					"# TYPE sluice_rollout_checks_total counter\n");
+	for (struct rt *t = R.active; !rc && t; t = t->next)
+		for (unsigned i = 0; !rc && i < t->r.spec.nchecks; i++)
+			for (int v = SL_VERDICT_PASS; !rc && v <= SL_VERDICT_NO_DATA; v++) {
+				rc = sl_buf_puts(out, "sluice_rollout_checks_total{model=\"");
+				rc = rc ? rc : sl_buf_prom_label(out, t->model, strlen(t->model));
+				rc = rc ? rc
+					: sl_buf_printf(out, "\",rollout=\"%lld\",check=\"%s\",verdict=\"%s\"} %lu\n",
+							(long long)t->id, t->r.spec.checks[i].name,
+							sl_verdict_name((enum sl_verdict)v), t->verdicts[i][v]);
+			}
 	return rc;
 }

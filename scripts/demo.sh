@@ -1,6 +1,9 @@
 #!/bin/sh
-# The demo behind `make demo`: two simulated model versions behind sluice with a 90/10 split,
-# 20 seconds of simulated users, then what each version served and how fast.
+# The demo behind `make demo`, in two parts (about two and a half minutes):
+#  1. two simulated model versions behind sluice with a 90/10 split, 20 seconds of simulated
+#     users, then what each version served and how fast;
+#  2. automated canaries: a candidate 40% slower with three times the bad answers is caught at an
+#     early step and rolled back, with the evidence; a good candidate is ramped and promoted.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${SLUICE_BIN:-build/sluice}
@@ -29,7 +32,7 @@ wait_port() {
 	done
 }
 
-for p in 8080 9090 8101 8102; do
+for p in 8080 9090 8101 8102 8103; do
 	if port_busy $p; then echo "demo: port 127.0.0.1:$p is in use; stop whatever holds it and retry" >&2; exit 1; fi
 done
 
@@ -38,17 +41,23 @@ echo "   v1 on 127.0.0.1:8101: steady, 30 ms to first token"
 "$BIN" sim --listen 127.0.0.1:8101 --model-id sim-v1 --seed 1 --latency-ms 40 --ttft-ms 30 --tokens-per-second 400 \
 	--bad-answer-rate 0.05 --quiet 2>"$work/sim-v1.log" &
 pids="$pids $!"
-echo "   v2 on 127.0.0.1:8102: the candidate, slower to first token and more bad answers"
-"$BIN" sim --listen 127.0.0.1:8102 --model-id sim-v2 --seed 2 --latency-ms 60 --ttft-ms 70 --tokens-per-second 300 \
-	--bad-answer-rate 0.15 --error-rate 0.01 --quiet 2>"$work/sim-v2.log" &
+echo "   v2 on 127.0.0.1:8102: a candidate 40% slower, with three times the bad answers"
+"$BIN" sim --listen 127.0.0.1:8102 --model-id sim-v2 --seed 2 --latency-ms 56 --ttft-ms 42 --tokens-per-second 400 \
+	--bad-answer-rate 0.15 --quiet 2>"$work/sim-v2.log" &
+pids="$pids $!"
+echo "   v3 on 127.0.0.1:8103: a candidate as good as v1"
+"$BIN" sim --listen 127.0.0.1:8103 --model-id sim-v3 --seed 3 --latency-ms 40 --ttft-ms 30 --tokens-per-second 400 \
+	--bad-answer-rate 0.05 --quiet 2>"$work/sim-v3.log" &
 pids="$pids $!"
 wait_port 8101
 wait_port 8102
+wait_port 8103
 
 echo "== starting sluice: $BIN serve -c $CONFIG (data plane 127.0.0.1:8080, admin 127.0.0.1:9090)"
 { cat "$CONFIG"; echo "store: $work/sluice.db"; } >"$work/config.yaml" # a fresh state every run
 "$BIN" serve -c "$work/config.yaml" >"$work/access.log" 2>"$work/sluice.log" &
-pids="$pids $!"
+gateway=$!
+pids="$pids $gateway"
 wait_port 8080
 wait_port 9090
 
@@ -62,6 +71,38 @@ curl -s http://127.0.0.1:9090/metrics | grep -E '^sluice_requests_total|^sluice_
 echo
 echo "== one access-log line"
 head -n 1 "$work/access.log"
+echo
+echo "== part 2: automated canaries (examples/canary.yaml: steps 5, 20, 50, 100%, judged every 3 s)"
+kill "$gateway"
+wait "$gateway" 2>/dev/null || true
+sed "s|^store: .*|store: $work/canary.db|" examples/canary.yaml >"$work/canary.yaml"
+"$BIN" serve -c "$work/canary.yaml" >/dev/null 2>"$work/sluice-canary.log" &
+pids="$pids $!"
+wait_port 8080
+wait_port 9090
+echo "   2000 simulated users send 200 requests/s in the background; half of them rate each answer"
+"$BIN" load --target http://127.0.0.1:8080 --model chat --users 2000 --rate 200 --duration 300 \
+	--stream-share 0.3 --feedback 0.5 --seed 11 --quiet >"$work/load-canary.txt" 2>&1 &
+load=$!
+pids="$pids $load"
+ADMIN="--admin http://127.0.0.1:9090"
+
+echo
+echo "-- rollout of v2 (40% slower, 3x bad answers): sluice rollout start chat v2"
+"$BIN" rollout start chat v2 $ADMIN
+"$BIN" rollout watch chat $ADMIN --timeout 2m || true
+echo
+echo "-- rollout of v3 (as good as v1): sluice rollout start chat v3"
+"$BIN" rollout start chat v3 $ADMIN
+"$BIN" rollout watch chat $ADMIN --timeout 2m || true
+kill -INT "$load" 2>/dev/null || true
+wait "$load" 2>/dev/null || true
+echo
+echo "== sluice status"
+"$BIN" status $ADMIN
+echo
+echo "== what the users saw during part 2"
+cat "$work/load-canary.txt"
 cat <<'TXT'
 
 == put a real model server behind sluice
@@ -72,4 +113,6 @@ cat <<'TXT'
    id, and `api_key_env` to the name of an environment variable holding its key, if it needs one.
 3. Run `build/sluice serve -c your.yaml` and point any OpenAI client at http://127.0.0.1:8080/v1.
    `kill -HUP` reloads the weights; http://127.0.0.1:9090/metrics feeds Prometheus.
+4. Ramp a new version with `build/sluice rollout start MODEL VERSION` and follow it with
+   `build/sluice rollout watch MODEL` (docs/ROLLOUTS.md explains the judge).
 TXT

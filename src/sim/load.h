@@ -1,7 +1,8 @@
 /* load.h: private interface of `sluice load`, the load generator of simulated users.
  * load_opts.c parses the command line, load_prompts.c owns the prompts and request bodies,
- * load_run.c drives libcurl's multi interface, load_report.c aggregates results and prints
- * the progress line and the summary; load.c ties them together.
+ * load_run.c drives libcurl's multi interface, load_answer.c judges an answer's text the way a
+ * user rating it would, load_report.c aggregates results and prints the progress line and the
+ * summary; load.c ties them together.
  * Invariant: nothing here touches the network except load_run.c. */
 #ifndef SLUICE_SIM_LOAD_H
 #define SLUICE_SIM_LOAD_H
@@ -13,6 +14,8 @@
 #include "sim/latency.h"
 #include "sluice/core.h"
 
+struct json_tokener;
+
 #define SL_LOAD_MAX_HEADERS     64
 #define SL_LOAD_VERSION_MAX     64        /* bytes of x-sluice-version kept, NUL included */
 #define SL_LOAD_PROMPT_LINE_MAX (1 << 20) /* a --prompts line may not exceed 1 MiB */
@@ -21,15 +24,17 @@
 enum sl_load_endpoint { SL_LOAD_CHAT, SL_LOAD_COMPLETIONS, SL_LOAD_EMBEDDINGS };
 
 struct sl_load_opts {
-	const char *target; /* as given */
-	char url[1100];     /* the full request URL, endpoint path included */
-	char host[256];     /* host part of the target, without brackets */
+	const char *target;      /* as given */
+	char url[1100];          /* the full request URL, endpoint path included */
+	char feedback_url[1100]; /* <target>/v1/feedback */
+	char host[256];          /* host part of the target, without brackets */
 	const char *model;
 	const char *prompts_path; /* NULL: the built-in prompts */
 	const char *headers[SL_LOAD_MAX_HEADERS];
 	size_t nheaders;
 	uint64_t users, requests, concurrency, max_tokens, seed; /* requests 0 = no limit */
 	double rate, duration_s, stream_share, timeout_s;        /* rate 0 = closed loop */
+	double feedback, feedback_noise; /* share of good answers rated; share of labels flipped */
 	enum sl_load_endpoint endpoint;
 	bool json, quiet, allow_remote, help;
 };
@@ -74,6 +79,27 @@ void sl_load_body_tmpl_release(struct sl_load_body_tmpl *t);
 int sl_load_body(struct sl_buf *b, const struct sl_load_body_tmpl *t, const struct sl_load_prompt *p, uint64_t user,
                  bool stream);
 
+/* load_answer.c: reads an answer body (JSON, or SSE for a stream) as it arrives and keeps
+ * the first bytes of the answer's text: choices[0].message.content, .delta.content (deltas
+ * joined) or .text. Bodies past SL_LOAD_JUDGE_MAX (a line of it, for streams) are not read. */
+#define SL_LOAD_JUDGE_MAX  (64 * 1024)
+#define SL_LOAD_BAD_MARKER "Sorry, I am not sure" /* how a bad answer of `sluice sim` starts */
+
+struct sl_load_judge {
+	struct sl_buf buf; /* the body so far, or for a stream the current line */
+	char text[32];     /* the answer text's first bytes, NUL-terminated */
+	size_t text_len;
+	bool stream, skip_line, overflow;
+};
+
+void sl_load_judge_init(struct sl_load_judge *j);
+void sl_load_judge_release(struct sl_load_judge *j);
+/* Starts a new body; keeps the buffer's memory. */
+void sl_load_judge_reset(struct sl_load_judge *j, bool stream);
+void sl_load_judge_feed(struct sl_load_judge *j, struct json_tokener *tok, const char *p, size_t n);
+/* Ends the body. True when the answer's text starts with SL_LOAD_BAD_MARKER. */
+bool sl_load_judge_bad(struct sl_load_judge *j, struct json_tokener *tok);
+
 /* Transport error classes; a request that failed this way without a status has status 0. */
 #define SL_LOAD_ERRCLASSES(X)                                                                                          \
 	X(NONE, "none")                                                                                                \
@@ -97,13 +123,31 @@ struct sl_load_result {
 	uint64_t ttft_ns; /* streams only; 0 when no body byte arrived */
 	uint64_t user;    /* the simulated user, for steps after the answer */
 	bool stream, stream_done, stream_error;
+	bool sim_bad; /* the answer carried x-sim-answer: bad */
 };
+
+/* Feedback posted after answers, counted against the answer's (version, status) group. */
+struct sl_load_fb_counts {
+	uint64_t posted, up, down, failed, skipped; /* up and down: recorded by the server (2xx) */
+};
+
+enum sl_load_fb_event {
+	SL_LOAD_FB_SKIPPED, /* rated, but the answer had no x-sluice-request-id */
+	SL_LOAD_FB_POSTED,
+	SL_LOAD_FB_UP,
+	SL_LOAD_FB_DOWN,
+	SL_LOAD_FB_FAILED,
+};
+
+#define SL_LOAD_FB_STATUS_MAX 16 /* distinct statuses of failed feedback kept; more land in -1 */
 
 /* load_report.c: results grouped by (version, status). */
 struct sl_load_group {
 	char version[SL_LOAD_VERSION_MAX];
 	long status;
 	uint64_t count, streams, incomplete, stream_errors;
+	uint64_t answers, bad; /* successful answers; those marked x-sim-answer: bad */
+	struct sl_load_fb_counts fb;
 	struct sl_latency latency, ttft;
 };
 
@@ -114,7 +158,13 @@ struct sl_load_stats {
 	uint64_t transport[SL_LOAD_ERR_COUNT_];
 	uint64_t samples, samples_dropped;
 	uint64_t t_start_ns, t_end_ns;
-	char first_error[256]; /* libcurl's message for the first transport error */
+	char first_error[256];       /* libcurl's message for the first transport error */
+	struct sl_load_fb_counts fb; /* all groups together */
+	struct {
+		long status; /* 0: no HTTP response; -1: any status past the first SL_LOAD_FB_STATUS_MAX */
+		uint64_t count;
+	} fb_failed[SL_LOAD_FB_STATUS_MAX];
+	size_t nfb_failed;
 };
 
 void sl_load_stats_init(struct sl_load_stats *s);
@@ -122,6 +172,12 @@ void sl_load_stats_release(struct sl_load_stats *s);
 int sl_load_stats_record(struct sl_load_stats *s, const struct sl_load_result *r);
 /* A request that did not succeed: no status, status >= 400, or a stream that failed. */
 bool sl_load_result_failed(const struct sl_load_result *r);
+/* A 2xx answer, complete and without an error event when streamed: one a user may rate. */
+bool sl_load_result_answered(const struct sl_load_result *r);
+/* Counts one feedback event of the answer recorded as (version, status); fb_status is the
+ * feedback request's own status (0 when none arrived), read for SL_LOAD_FB_FAILED only. */
+int sl_load_stats_feedback(struct sl_load_stats *s, const char *version, long status, enum sl_load_fb_event ev,
+                           long fb_status);
 
 /* The progress line on stderr: rewritten in place each second on a terminal, a new line
  * every 2 s otherwise. */

@@ -34,7 +34,15 @@ void sl_load_usage(void)
 	       "  --prompts FILE        JSONL, each line with \"prompt\" (string) or \"messages\" (array)\n"
 	       "  --header 'N: v'       extra request header (repeatable)\n"
 	       "  --timeout SECONDS     per-request timeout (default 30)\n"
-	       "  --seed N              random seed (default 1)\n"
+	       "  --feedback P          share of answers the users rate (default 0, off): after a\n"
+	       "                        2xx answer (a complete stream), POST /v1/feedback with its\n"
+	       "                        x-sluice-request-id: thumbs_down when the answer was bad\n"
+	       "                        (x-sim-answer: bad, or without that header its text starts\n"
+	       "                        \"Sorry, I am not sure\"), thumbs_up otherwise. Ratings share\n"
+	       "                        --concurrency with requests and are not in the latency table;\n"
+	       "                        answers without x-sluice-request-id (no gateway) are skipped\n"
+	       "  --feedback-noise Q    share of ratings flipped, as real users err (default 0.05)\n"
+	       "  --seed N              random seed (default 1; also picks the rated answers)\n"
 	       "  --json                print the summary as one JSON object\n"
 	       "  --quiet               no progress line\n"
 	       "  --allow-remote        allow a target that is not loopback\n"
@@ -63,6 +71,7 @@ static void defaults(struct sl_load_opts *o)
 	o->max_tokens = 32;
 	o->seed = 1;
 	o->timeout_s = 30;
+	o->feedback_noise = 0.05;
 }
 
 bool sl_load_host_is_loopback(const char *host)
@@ -96,6 +105,17 @@ static int split_target(const char *s, char *host, size_t hostcap, char *rest, s
 	return w < 0 || (size_t)w >= restcap ? SL_EINVAL : 0;
 }
 
+/* http://HOST:PORT/BASE/v1 + path into out. */
+static int join_url(char *out, size_t cap, const struct sl_load_opts *o, const struct sl_url *u, bool v6,
+                    const char *path)
+{
+	size_t blen = strlen(u->base);
+	bool has_v1 = blen >= 3 && strcmp(u->base + blen - 3, "/v1") == 0;
+	int w = snprintf(out, cap, "http://%s%s%s:%u%s%s%s", v6 ? "[" : "", o->host, v6 ? "]" : "", (unsigned)u->port,
+	                 u->base, has_v1 ? "" : "/v1", path);
+	return w < 0 || (size_t)w >= cap ? SL_EINVAL : 0;
+}
+
 static int build_url(struct sl_load_opts *o)
 {
 	struct sl_url u;
@@ -108,11 +128,9 @@ static int build_url(struct sl_load_opts *o)
 		return SL_EINVAL;
 	if (!v6)
 		snprintf(o->host, sizeof(o->host), "%s", u.host);
-	size_t blen = strlen(u.base);
-	bool has_v1 = blen >= 3 && strcmp(u.base + blen - 3, "/v1") == 0;
-	int w = snprintf(o->url, sizeof(o->url), "http://%s%s%s:%u%s%s%s", v6 ? "[" : "", o->host, v6 ? "]" : "",
-	                 (unsigned)u.port, u.base, has_v1 ? "" : "/v1", endpoint_paths[o->endpoint]);
-	return w < 0 || (size_t)w >= sizeof(o->url) ? SL_EINVAL : 0;
+	if (join_url(o->url, sizeof(o->url), o, &u, v6, endpoint_paths[o->endpoint]))
+		return SL_EINVAL;
+	return join_url(o->feedback_url, sizeof(o->feedback_url), o, &u, v6, "/feedback");
 }
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -206,6 +224,8 @@ static const struct opt opts[] = {
     DBL("--duration", duration_s, 0, 3600, true),
     DBL("--timeout", timeout_s, 0, 3600, true),
     DBL("--stream-share", stream_share, 0, 1, false),
+    DBL("--feedback", feedback, 0, 1, false),
+    DBL("--feedback-noise", feedback_noise, 0, 1, false),
     {.name = "--header", .type = OPT_HEADER},
     {.name = "--endpoint", .type = OPT_ENDPOINT},
     FLAG("--json", json),
@@ -299,5 +319,10 @@ int sl_load_opts_parse(struct sl_load_opts *o, int argc, char **argv)
 		return 0;
 	if (o->endpoint == SL_LOAD_EMBEDDINGS)
 		o->stream_share = 0;
+	if (o->endpoint == SL_LOAD_EMBEDDINGS && o->feedback > 0) {
+		fprintf(stderr, "sluice load: --feedback: embeddings have no answer to rate; use --endpoint chat or "
+		                "completions\n");
+		return SL_EINVAL;
+	}
 	return check_target(o);
 }

@@ -1,5 +1,6 @@
 /* load_report.c: what `sluice load` learns: results grouped by (x-sluice-version, status),
- * the progress line, and the final summary as a table or one JSON object.
+ * the feedback posted after answers (counted in the answer's group, never as a request), the
+ * progress line, and the final summary as a table or one JSON object.
  * Invariant: counts are exact; latency samples stop being stored past SL_LOAD_SAMPLE_CAP
  * (counted in samples_dropped), so quantiles then describe the first samples only. */
 #include <math.h>
@@ -43,6 +44,11 @@ bool sl_load_result_failed(const struct sl_load_result *r)
 	return r->stream && ok_status(r->status) && (!r->stream_done || r->stream_error);
 }
 
+bool sl_load_result_answered(const struct sl_load_result *r)
+{
+	return ok_status(r->status) && !sl_load_result_failed(r);
+}
+
 static struct sl_load_group *new_group(struct sl_load_stats *s, const char *version, long status)
 {
 	if (s->n == s->cap) {
@@ -62,14 +68,23 @@ static struct sl_load_group *new_group(struct sl_load_stats *s, const char *vers
 	return g;
 }
 
-static struct sl_load_group *find_group(struct sl_load_stats *s, const char *version, long status)
+static struct sl_load_group *lookup_group(struct sl_load_stats *s, const char *version, long status)
 {
-	if (s->n >= MAX_GROUPS)
-		version = "(other)";
 	for (size_t i = 0; i < s->n; i++)
 		if (s->g[i].status == status && strcmp(s->g[i].version, version) == 0)
 			return &s->g[i];
-	return new_group(s, version, status);
+	return NULL;
+}
+
+/* Past MAX_GROUPS, new (version, status) pairs share one "(other)" group per status. */
+static struct sl_load_group *find_group(struct sl_load_stats *s, const char *version, long status)
+{
+	struct sl_load_group *g = lookup_group(s, version, status);
+	if (g)
+		return g;
+	if (s->n >= MAX_GROUPS && (g = lookup_group(s, "(other)", status)))
+		return g;
+	return new_group(s, s->n >= MAX_GROUPS ? "(other)" : version, status);
 }
 
 static void add_sample(struct sl_load_stats *s, struct sl_latency *l, uint64_t ns)
@@ -92,6 +107,10 @@ int sl_load_stats_record(struct sl_load_stats *s, const struct sl_load_result *r
 	if (r->errclass != SL_LOAD_ERR_NONE)
 		s->transport[r->errclass]++;
 	add_sample(s, &g->latency, r->latency_ns);
+	if (sl_load_result_answered(r)) {
+		g->answers++;
+		g->bad += r->sim_bad;
+	}
 	if (!r->stream)
 		return 0;
 	g->streams++;
@@ -99,6 +118,54 @@ int sl_load_stats_record(struct sl_load_stats *s, const struct sl_load_result *r
 	g->stream_errors += r->stream_error;
 	if (r->ttft_ns)
 		add_sample(s, &g->ttft, r->ttft_ns);
+	return 0;
+}
+
+static void count_failed(struct sl_load_stats *s, long status)
+{
+	size_t i = 0;
+	while (i < s->nfb_failed && s->fb_failed[i].status != status)
+		i++;
+	if (i == SL_LOAD_FB_STATUS_MAX) {
+		i--; /* full: the last entry counts every status not listed before it */
+		s->fb_failed[i].status = -1;
+	} else if (i == s->nfb_failed) {
+		s->fb_failed[s->nfb_failed++].status = status;
+	}
+	s->fb_failed[i].count++;
+}
+
+static void fb_add(struct sl_load_fb_counts *c, enum sl_load_fb_event ev)
+{
+	switch (ev) {
+	case SL_LOAD_FB_SKIPPED:
+		c->skipped++;
+		break;
+	case SL_LOAD_FB_POSTED:
+		c->posted++;
+		break;
+	case SL_LOAD_FB_UP:
+		c->up++;
+		break;
+	case SL_LOAD_FB_DOWN:
+		c->down++;
+		break;
+	case SL_LOAD_FB_FAILED:
+		c->failed++;
+		break;
+	}
+}
+
+int sl_load_stats_feedback(struct sl_load_stats *s, const char *version, long status, enum sl_load_fb_event ev,
+                           long fb_status)
+{
+	struct sl_load_group *g = find_group(s, version, status);
+	if (!g)
+		return SL_ENOMEM;
+	fb_add(&g->fb, ev);
+	fb_add(&s->fb, ev);
+	if (ev == SL_LOAD_FB_FAILED)
+		count_failed(s, fb_status);
 	return 0;
 }
 
@@ -125,9 +192,12 @@ void sl_load_progress_tick(struct sl_load_progress *p, const struct sl_load_stat
 		p->next_ns += p->every_ns;
 	if (!p->enabled)
 		return;
-	fprintf(stderr, "%ssluice load: %6.1fs  sent %llu  done %llu  in-flight %llu  %.1f req/s  errors %llu%s",
+	char fb[48] = "";
+	if (s->fb.posted || s->fb.skipped)
+		snprintf(fb, sizeof(fb), "  feedback %llu", (unsigned long long)s->fb.posted);
+	fprintf(stderr, "%ssluice load: %6.1fs  sent %llu  done %llu  in-flight %llu  %.1f req/s  errors %llu%s%s",
 	        p->tty ? "\r" : "", (double)(now_ns - s->t_start_ns) / 1e9, (unsigned long long)s->sent,
-	        (unsigned long long)s->done, (unsigned long long)inflight, rate, (unsigned long long)s->errors,
+	        (unsigned long long)s->done, (unsigned long long)inflight, rate, (unsigned long long)s->errors, fb,
 	        p->tty ? "\033[K" : "\n");
 	p->dirty = p->tty;
 }
@@ -160,6 +230,49 @@ static double achieved_rate(const struct sl_load_stats *s)
 static double share(const struct sl_load_stats *s, uint64_t count)
 {
 	return s->done ? (double)count / (double)s->done : 0;
+}
+
+/* The groups g[0..n) of one version, summed. */
+struct version_sum {
+	uint64_t count, streams, incomplete, stream_errors, answers, bad;
+	struct sl_load_fb_counts fb;
+};
+
+static void sum_version(const struct sl_load_group *g, size_t n, struct version_sum *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		v->count += g[i].count;
+		v->streams += g[i].streams;
+		v->incomplete += g[i].incomplete;
+		v->stream_errors += g[i].stream_errors;
+		v->answers += g[i].answers;
+		v->bad += g[i].bad;
+		v->fb.posted += g[i].fb.posted;
+		v->fb.up += g[i].fb.up;
+		v->fb.down += g[i].fb.down;
+		v->fb.failed += g[i].fb.failed;
+		v->fb.skipped += g[i].fb.skipped;
+	}
+}
+
+/* The end of the run of groups sharing g[i]'s version (groups are sorted by version). */
+static size_t version_end(const struct sl_load_stats *s, size_t i)
+{
+	size_t j = i + 1;
+	while (j < s->n && strcmp(s->g[j].version, s->g[i].version) == 0)
+		j++;
+	return j;
+}
+
+static const char *fb_status_name(long status, char *buf, size_t cap)
+{
+	if (status == 0)
+		return "no response";
+	if (status < 0)
+		return "other";
+	snprintf(buf, cap, "%ld", status);
+	return buf;
 }
 
 /* ---- the table ---- */
@@ -212,6 +325,47 @@ static void print_notes(const struct sl_load_stats *s, const struct sl_load_opts
 		       (unsigned long long)s->samples, (unsigned long long)s->samples_dropped);
 }
 
+static void print_answer_row(const char *version, const struct version_sum *v)
+{
+	printf("%-16.16s %9llu %8llu %6.2f%% %8llu %8llu %8llu %8llu %8llu\n", version, (unsigned long long)v->answers,
+	       (unsigned long long)v->bad, v->answers ? 100.0 * (double)v->bad / (double)v->answers : 0.0,
+	       (unsigned long long)v->fb.posted, (unsigned long long)v->fb.up, (unsigned long long)v->fb.down,
+	       (unsigned long long)v->fb.failed, (unsigned long long)v->fb.skipped);
+}
+
+static void print_feedback_line(const struct sl_load_stats *s)
+{
+	char num[24];
+	printf("feedback: %llu posted, %llu thumbs up and %llu thumbs down recorded, %llu failed",
+	       (unsigned long long)s->fb.posted, (unsigned long long)s->fb.up, (unsigned long long)s->fb.down,
+	       (unsigned long long)s->fb.failed);
+	for (size_t i = 0; i < s->nfb_failed; i++)
+		printf("%s%s: %llu", i ? ", " : " (", fb_status_name(s->fb_failed[i].status, num, sizeof(num)),
+		       (unsigned long long)s->fb_failed[i].count);
+	printf("%s, %llu skipped (no x-sluice-request-id)\n", s->nfb_failed ? ")" : "",
+	       (unsigned long long)s->fb.skipped);
+}
+
+/* Answers (2xx, streams complete) by version: bad ones and the feedback they got. */
+static void print_answers(const struct sl_load_stats *s, const struct sl_load_opts *o)
+{
+	struct version_sum v, total;
+	sum_version(s->g, s->n, &total);
+	if (o->feedback <= 0 && total.bad == 0)
+		return;
+	printf("\n%-16s %9s %8s %7s %8s %8s %8s %8s %8s\n", "version", "answers", "bad", "bad %", "posted", "up",
+	       "down", "failed", "skipped");
+	for (size_t i = 0, j; i < s->n; i = j) {
+		j = version_end(s, i);
+		sum_version(&s->g[i], j - i, &v);
+		print_answer_row(s->g[i].version, &v);
+	}
+	print_answer_row("total", &total);
+	printf("answers: 2xx, streams complete; bad: marked x-sim-answer: bad; up, down: feedback recorded\n");
+	if (o->feedback > 0)
+		print_feedback_line(s);
+}
+
 static int print_total(struct sl_load_stats *s)
 {
 	struct sl_latency lat, ttft;
@@ -252,6 +406,7 @@ int sl_load_print_table(struct sl_load_stats *s, const struct sl_load_opts *o)
 		          g->incomplete);
 	}
 	int rc = print_total(s);
+	print_answers(s, o);
 	print_notes(s, o);
 	fflush(stdout);
 	return rc;
@@ -280,33 +435,45 @@ static int json_quantiles(struct sl_buf *b, struct sl_latency *lat, struct sl_la
 	return rc ? rc : sl_buf_puts(b, "}");
 }
 
+static int json_fb_counts(struct sl_buf *b, const struct sl_load_fb_counts *c)
+{
+	return sl_buf_printf(b,
+	                     "\"feedback\":{\"posted\":%llu,\"thumbs_up\":%llu,\"thumbs_down\":%llu,\"failed\":%llu,"
+	                     "\"skipped\":%llu",
+	                     (unsigned long long)c->posted, (unsigned long long)c->up, (unsigned long long)c->down,
+	                     (unsigned long long)c->failed, (unsigned long long)c->skipped);
+}
+
 /* One version: the groups g[0..n) share it. */
 static int json_version(struct sl_buf *b, struct sl_load_stats *s, struct sl_load_group *g, size_t n)
 {
 	struct sl_latency lat, ttft;
-	uint64_t count = 0, streams = 0, incomplete = 0, serr = 0;
+	struct version_sum v;
 	int rc = sl_buf_json_str(b, g->version, strlen(g->version));
 	if (!rc)
 		rc = sl_buf_puts(b, ":{\"status\":{");
+	sum_version(g, n, &v);
 	sl_latency_init(&lat);
 	sl_latency_init(&ttft);
 	for (size_t i = 0; i < n && !rc; i++) {
-		count += g[i].count;
-		streams += g[i].streams;
-		incomplete += g[i].incomplete;
-		serr += g[i].stream_errors;
 		rc = sl_buf_printf(b, "%s\"%ld\":%llu", i ? "," : "", g[i].status, (unsigned long long)g[i].count);
 		if (!rc && !(rc = sl_latency_merge(&lat, &g[i].latency)))
 			rc = sl_latency_merge(&ttft, &g[i].ttft);
 	}
 	if (!rc)
-		rc = sl_buf_printf(b, "},\"count\":%llu,\"share\":%.6f", (unsigned long long)count, share(s, count));
+		rc =
+		    sl_buf_printf(b, "},\"count\":%llu,\"share\":%.6f", (unsigned long long)v.count, share(s, v.count));
 	if (!rc)
 		rc = json_quantiles(b, &lat, &ttft);
 	if (!rc)
-		rc = sl_buf_printf(b, ",\"streams\":%llu,\"incomplete_streams\":%llu,\"stream_errors\":%llu}",
-		                   (unsigned long long)streams, (unsigned long long)incomplete,
-		                   (unsigned long long)serr);
+		rc = sl_buf_printf(
+		    b,
+		    ",\"streams\":%llu,\"incomplete_streams\":%llu,\"stream_errors\":%llu,\"answers\":%llu,"
+		    "\"bad_answers\":%llu,",
+		    (unsigned long long)v.streams, (unsigned long long)v.incomplete,
+		    (unsigned long long)v.stream_errors, (unsigned long long)v.answers, (unsigned long long)v.bad);
+	if (!rc && !(rc = json_fb_counts(b, &v.fb)))
+		rc = sl_buf_puts(b, "}}");
 	sl_latency_release(&lat);
 	sl_latency_release(&ttft);
 	return rc;
@@ -316,13 +483,29 @@ static int json_by_version(struct sl_buf *b, struct sl_load_stats *s)
 {
 	int rc = sl_buf_puts(b, ",\"by_version\":{");
 	for (size_t i = 0, j; i < s->n && !rc; i = j) {
-		for (j = i + 1; j < s->n && strcmp(s->g[j].version, s->g[i].version) == 0; j++)
-			;
+		j = version_end(s, i);
 		if (i && (rc = sl_buf_puts(b, ",")))
 			break;
 		rc = json_version(b, s, &s->g[i], j - i);
 	}
 	return rc ? rc : sl_buf_puts(b, "}");
+}
+
+/* "feedback":{...,"failed_by_status":{"404":n,"0":n}}: status 0 is no response at all. */
+static int json_feedback(struct sl_buf *b, const struct sl_load_stats *s)
+{
+	char num[24];
+	int rc = sl_buf_puts(b, ",");
+	rc = rc ? rc : json_fb_counts(b, &s->fb);
+	rc = rc ? rc : sl_buf_puts(b, ",\"failed_by_status\":{");
+	for (size_t i = 0; i < s->nfb_failed && !rc; i++) {
+		long st = s->fb_failed[i].status;
+		if (st >= 0)
+			snprintf(num, sizeof(num), "%ld", st);
+		rc = sl_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", st >= 0 ? num : "other",
+		                   (unsigned long long)s->fb_failed[i].count);
+	}
+	return rc ? rc : sl_buf_puts(b, "}}");
 }
 
 static int json_transport(struct sl_buf *b, const struct sl_load_stats *s)
@@ -360,6 +543,8 @@ int sl_load_print_json(struct sl_load_stats *s, const struct sl_load_opts *o)
 	int rc = json_head(&b, s, o);
 	if (!rc)
 		rc = json_transport(&b, s);
+	if (!rc)
+		rc = json_feedback(&b, s);
 	if (!rc)
 		rc = json_by_version(&b, s);
 	if (!rc && !(rc = sl_buf_puts(&b, "}\n")))

@@ -4,11 +4,15 @@
  * Slots are split into shards of SHARD_SLOTS, each with its own multi handle: libcurl looks
  * for a reusable connection by walking every connection to the host, so one multi handle
  * with thousands of connections spends most of its time there.
- * Invariants: at most --concurrency requests are in flight; a slot is either on the free
- * list or attached to its shard's multi handle, never both; every started request is
- * recorded exactly once, unless a second interrupt abandons it. */
+ * With --feedback a slot that got an answer may go on with a second request, the user's
+ * rating of it, before it returns to the free list: ratings share the concurrency budget and
+ * the connections, but are counted apart from the answers.
+ * Invariants: at most --concurrency requests (answers and ratings) are in flight; a slot is
+ * either on the free list or attached to its shard's multi handle, never both; every started
+ * request is recorded exactly once, unless a second interrupt abandons it. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,7 +29,9 @@
 #define LATE_NS           10000000u /* a start this far behind its arrival counts as late */
 #define UNREACHABLE_AFTER 20        /* connect failures with no response at all: give up */
 #define EPOLL_BATCH       256
-#define SHARD_SLOTS       64 /* slots (and so connections) per multi handle */
+#define SHARD_SLOTS       64                  /* slots (and so connections) per multi handle */
+#define REQUEST_ID_MAX    64                  /* bytes of x-sluice-request-id kept; a longer one is ignored */
+#define FEEDBACK_SALT     0x666565646261636bu /* "feedback": rating draws apart from the mix */
 
 struct load_run;
 
@@ -38,6 +44,12 @@ struct load_shard {
 	bool timer_set;
 };
 
+/* What x-sim-answer said about the answer. */
+enum sim_mark { MARK_NONE, MARK_GOOD, MARK_BAD };
+
+/* A slot's request: the answer, then perhaps the user's rating of it. */
+enum phase { PHASE_ANSWER, PHASE_FEEDBACK };
+
 /* One request slot. */
 struct load_req {
 	CURL *easy;
@@ -45,9 +57,15 @@ struct load_req {
 	struct load_req *next_free;
 	struct sl_buf body;
 	struct sl_sse_scan sse;
+	struct sl_load_judge judge; /* read only when rating and x-sim-answer is absent */
 	uint64_t t_start, t_first, user;
-	bool stream;
+	uint64_t seq; /* the request's number in the run: seeds its rating draws */
+	long status;  /* the answer's status, its group's key when its rating ends */
+	enum phase phase;
+	enum sim_mark mark;
+	bool stream, url_feedback, rated_down;
 	char version[SL_LOAD_VERSION_MAX];
+	char request_id[REQUEST_ID_MAX + 1]; /* x-sluice-request-id, "" when absent */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -61,6 +79,7 @@ struct load_run {
 	struct load_shard *shards;
 	size_t nshards;
 	struct curl_slist *headers;
+	struct json_tokener *tok; /* for the judge: one run, one thread */
 	struct load_req *reqs, *free;
 	int epfd;
 	uint64_t inflight;
@@ -77,11 +96,9 @@ static void on_sigint(int sig)
 }
 
 /* ---- what happens once an answer is complete ----
- * Steps run in order on every finished request. Recording is the only one today. The
- * planned "post feedback after the answer" step (a simulated user rating the answer) goes
- * after it: it will read the response id (on_body must then keep the first bytes of the
- * body) and start a follow-up request to the feedback endpoint, from this slot, before
- * the slot returns to the free list. */
+ * Steps run in order on every finished answer: record it, then perhaps rate it. A step that
+ * starts a follow-up request from the slot sets q->phase to PHASE_FEEDBACK; the slot then
+ * returns to the free list when that request ends (finish_feedback). */
 struct load_step {
 	const char *name;
 	int (*run)(struct load_run *r, struct load_req *q, const struct sl_load_result *res);
@@ -98,8 +115,55 @@ static int step_record(struct load_run *r, struct load_req *q, const struct sl_l
 	return sl_load_stats_record(r->stats, res);
 }
 
+static bool rating_on(const struct load_run *r)
+{
+	return r->o->feedback > 0;
+}
+
+/* The rating's body, {"request_id":"...","label":"..."}, goes into the slot's body buffer:
+ * the answer's request body is no longer needed. */
+static int start_feedback(struct load_run *r, struct load_req *q, bool down)
+{
+	struct sl_buf *b = &q->body;
+	sl_buf_reset(b);
+	int rc = sl_buf_puts(b, "{\"request_id\":");
+	rc = rc ? rc : sl_buf_json_str(b, q->request_id, strlen(q->request_id));
+	rc = rc ? rc : sl_buf_printf(b, ",\"label\":\"%s\"}", down ? "thumbs_down" : "thumbs_up");
+	rc = rc ? rc : sl_load_stats_feedback(r->stats, q->version, q->status, SL_LOAD_FB_POSTED, 0);
+	if (rc)
+		return rc;
+	q->phase = PHASE_FEEDBACK;
+	q->rated_down = down;
+	q->errbuf[0] = '\0';
+	q->url_feedback = true;
+	curl_easy_setopt(q->easy, CURLOPT_URL, r->o->feedback_url);
+	curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE, (long)b->len);
+	curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, b->data);
+	return curl_multi_add_handle(q->shard->multi, q->easy) == CURLM_OK ? 0 : SL_EIO;
+}
+
+/* With probability --feedback the user rates a successful answer: thumbs_down when it was
+ * bad, flipped with probability --feedback-noise. The draws come from the request's number
+ * and --seed, so which answers are rated does not depend on the order answers end in. */
+static int step_feedback(struct load_run *r, struct load_req *q, const struct sl_load_result *res)
+{
+	struct sl_rng rng;
+	if (!rating_on(r) || !sl_load_result_answered(res))
+		return 0;
+	sl_rng_seed(&rng, r->o->seed ^ FEEDBACK_SALT ^ (q->seq * 0x9e3779b97f4a7c15u));
+	if (sl_rng_double(&rng) >= r->o->feedback)
+		return 0;
+	bool down = q->mark == MARK_BAD || (q->mark == MARK_NONE && sl_load_judge_bad(&q->judge, r->tok));
+	if (sl_rng_double(&rng) < r->o->feedback_noise)
+		down = !down;
+	if (!q->request_id[0]) /* straight against a model server: nothing to rate it by */
+		return sl_load_stats_feedback(r->stats, q->version, q->status, SL_LOAD_FB_SKIPPED, 0);
+	return start_feedback(r, q, down);
+}
+
 static const struct load_step answer_steps[] = {
     {"record", step_record},
+    {"feedback", step_feedback},
 };
 
 /* ---- libcurl callbacks ---- */
@@ -107,20 +171,30 @@ static const struct load_step answer_steps[] = {
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	struct load_req *q = ud;
+	if (q->phase == PHASE_FEEDBACK) /* the rating's answer: only its status matters */
+		return n;
 	if (!q->t_first)
 		q->t_first = sl_now_ns();
 	if (q->stream)
 		sl_sse_scan_feed(&q->sse, p, n);
+	if (q->mark == MARK_NONE && rating_on(q->shard->run))
+		sl_load_judge_feed(&q->judge, q->shard->run->tok, p, n);
 	return n;
+}
+
+/* A header's value without the blanks and line break around it. */
+static void trim(const char **p, size_t *n)
+{
+	while (*n && (**p == ' ' || **p == '\t'))
+		(*p)++, (*n)--;
+	while (*n && ((*p)[*n - 1] == '\r' || (*p)[*n - 1] == '\n' || (*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+		(*n)--;
 }
 
 /* Keeps a header value printable and short: it ends up in tables and JSON keys. */
 static void set_version(struct load_req *q, const char *p, size_t n)
 {
-	while (n && (*p == ' ' || *p == '\t'))
-		p++, n--;
-	while (n && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
+	trim(&p, &n);
 	if (n == 0) {
 		memcpy(q->version, "-", 2);
 		return;
@@ -132,14 +206,56 @@ static void set_version(struct load_req *q, const char *p, size_t n)
 	q->version[n] = '\0';
 }
 
+/* Keeps the request id only when it is a plain token that fits. */
+static void set_request_id(struct load_req *q, const char *p, size_t n)
+{
+	trim(&p, &n);
+	q->request_id[0] = '\0';
+	if (n == 0 || n > REQUEST_ID_MAX)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      p[i] == '-' || p[i] == '_'))
+			return;
+	memcpy(q->request_id, p, n);
+	q->request_id[n] = '\0';
+}
+
+static void set_mark(struct load_req *q, const char *p, size_t n)
+{
+	trim(&p, &n);
+	q->mark = n == 3 && strncasecmp(p, "bad", 3) == 0 ? MARK_BAD : MARK_GOOD;
+}
+
+/* When the header line starts with name (which ends in ':'), its value. */
+static bool header_is(const char *p, size_t n, const char *name, const char **v, size_t *vn)
+{
+	size_t len = strlen(name);
+	if (n < len || strncasecmp(p, name, len) != 0)
+		return false;
+	*v = p + len;
+	*vn = n - len;
+	return true;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-	static const char name[] = "x-sluice-version:";
 	struct load_req *q = ud;
-	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
-		memcpy(q->version, "-", 2); /* a new response (after a 1xx) starts clean */
-	else if (n >= sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0)
-		set_version(q, p + sizeof(name) - 1, n - (sizeof(name) - 1));
+	const char *v;
+	size_t vn;
+	if (q->phase == PHASE_FEEDBACK)
+		return n;
+	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after a 1xx) starts clean */
+		memcpy(q->version, "-", 2);
+		q->request_id[0] = '\0';
+		q->mark = MARK_NONE;
+	} else if (header_is(p, n, "x-sluice-version:", &v, &vn)) {
+		set_version(q, v, vn);
+	} else if (header_is(p, n, "x-sluice-request-id:", &v, &vn)) {
+		set_request_id(q, v, vn);
+	} else if (header_is(p, n, "x-sim-answer:", &v, &vn)) {
+		set_mark(q, v, vn);
+	}
 	return n;
 }
 
@@ -207,6 +323,7 @@ static int easy_setup(struct load_run *r, struct load_req *q)
 	if (!e)
 		return SL_ENOMEM;
 	sl_buf_init(&q->body, 0);
+	sl_load_judge_init(&q->judge);
 	if (curl_easy_setopt(e, CURLOPT_URL, o->url) || curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers) ||
 	    curl_easy_setopt(e, CURLOPT_POST, 1L) || curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L) ||
@@ -295,6 +412,7 @@ static void run_release(struct load_run *r)
 		if (q->easy)
 			curl_easy_cleanup(q->easy);
 		sl_buf_release(&q->body);
+		sl_load_judge_release(&q->judge);
 	}
 	free(r->reqs);
 	for (size_t i = 0; r->shards && i < r->nshards; i++)
@@ -302,6 +420,8 @@ static void run_release(struct load_run *r)
 			curl_multi_cleanup(r->shards[i].multi);
 	free(r->shards);
 	curl_slist_free_all(r->headers);
+	if (r->tok)
+		json_tokener_free(r->tok);
 	if (r->epfd >= 0)
 		close(r->epfd);
 	sl_load_body_tmpl_release(&r->tmpl);
@@ -326,8 +446,17 @@ static int start_request(struct load_run *r, uint64_t due_ns)
 	r->free = q->next_free;
 	memcpy(q->version, "-", 2);
 	q->errbuf[0] = '\0';
+	q->request_id[0] = '\0';
 	q->t_first = 0;
+	q->seq = r->stats->sent;
+	q->phase = PHASE_ANSWER;
+	q->mark = MARK_NONE;
 	sl_sse_scan_init(&q->sse);
+	sl_load_judge_reset(&q->judge, q->stream);
+	if (q->url_feedback) {
+		curl_easy_setopt(q->easy, CURLOPT_URL, r->o->url);
+		q->url_feedback = false;
+	}
 	curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE, (long)q->body.len);
 	curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, q->body.data);
 	q->t_start = sl_now_ns();
@@ -360,6 +489,23 @@ static enum sl_load_errclass classify(CURLcode c)
 	}
 }
 
+static void slot_free(struct load_run *r, struct load_req *q)
+{
+	q->next_free = r->free;
+	r->free = q;
+	r->inflight--;
+}
+
+/* A rating ended: 2xx means the server recorded it. */
+static int finish_feedback(struct load_run *r, struct load_req *q, long status, CURLcode code)
+{
+	bool ok = code == CURLE_OK && status >= 200 && status < 300;
+	enum sl_load_fb_event ev = !ok ? SL_LOAD_FB_FAILED : q->rated_down ? SL_LOAD_FB_DOWN : SL_LOAD_FB_UP;
+	int rc = sl_load_stats_feedback(r->stats, q->version, q->status, ev, code == CURLE_OK ? status : 0);
+	slot_free(r, q);
+	return rc;
+}
+
 static int finish_request(struct load_run *r, CURL *e, CURLcode code)
 {
 	char *priv = NULL;
@@ -369,6 +515,9 @@ static int finish_request(struct load_run *r, CURL *e, CURLcode code)
 	struct load_req *q = (struct load_req *)priv;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(q->shard->multi, e);
+	if (q->phase == PHASE_FEEDBACK)
+		return finish_feedback(r, q, status, code);
+	q->status = status;
 	sl_sse_scan_finish(&q->sse);
 	if (code != CURLE_OK && !q->errbuf[0])
 		snprintf(q->errbuf, sizeof(q->errbuf), "%s", curl_easy_strerror(code));
@@ -382,14 +531,14 @@ static int finish_request(struct load_run *r, CURL *e, CURLcode code)
 	    .stream = q->stream,
 	    .stream_done = q->sse.done,
 	    .stream_error = q->sse.error,
+	    .sim_bad = q->mark == MARK_BAD,
 	};
 	int rc = 0;
+	r->stats->t_end_ns = now;
 	for (size_t i = 0; i < sizeof(answer_steps) / sizeof(answer_steps[0]) && !rc; i++)
 		rc = answer_steps[i].run(r, q, &res);
-	q->next_free = r->free;
-	r->free = q;
-	r->inflight--;
-	r->stats->t_end_ns = now;
+	if (q->phase != PHASE_FEEDBACK) /* else the slot stays busy until the rating ends */
+		slot_free(r, q);
 	return rc;
 }
 
@@ -510,6 +659,8 @@ static int run_init(struct load_run *r, const struct sl_load_opts *o, const stru
 	r->epfd = -1;
 	sl_buf_init(&r->tmpl.head, 0);
 	sl_rng_seed(&r->rng, o->seed);
+	if (o->feedback > 0 && !(r->tok = json_tokener_new()))
+		return SL_ENOMEM;
 	int rc = ensure_fds(o->concurrency + 64);
 	if (!rc)
 		rc = sl_load_body_tmpl_init(&r->tmpl, o);

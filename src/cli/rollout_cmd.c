@@ -38,6 +38,8 @@ static const char rollout_usage[] =
     "                             with one: that rollout, its latest evidence and events\n"
     "    --model MODEL            (list) only this model's rollouts\n"
     "    --limit N                (list) at most N rollouts\n"
+    "  watch [MODEL|ID]           follow a rollout until it ends (--interval 1s, --timeout 10m);\n"
+    "                             exit 0 promoted, 3 rolled back or aborted, 4 timeout\n"
     "  pause MODEL|ID             hold the weights where they are; no judging\n"
     "  resume MODEL|ID            continue a paused rollout\n"
     "  approve MODEL|ID           let a rollout waiting for approval enter its next step\n"
@@ -469,12 +471,15 @@ static int run_action(int argc, char **argv)
 	return call(&a, "POST", path, NULL, VIEW_ACTED);
 }
 
+int sl_rollout_watch(int argc, char **argv); /* rollout_watch.c */
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } subcommands[] = {
     {"start", run_start},    {"status", run_status},  {"pause", run_action},    {"resume", run_action},
     {"approve", run_action}, {"promote", run_action}, {"rollback", run_action}, {"abort", run_action},
+    {"watch", sl_rollout_watch},
 };
 
 int sl_cmd_rollout(int argc, char **argv)

@@ -121,24 +121,24 @@ static struct rt *find_active_id(int64_t id)
 	return NULL;
 }
 
-static void set_prices(struct rt *t)
+/* Token prices of both sides, from the configuration (it exists before the first route table). */
+static void set_prices(struct rt *t, const struct sl_config *cfg)
 {
-	struct sl_routes_ref *ref = sl_routes_hold();
-	const struct sl_route_model *m = sl_route_find(ref->table, sl_slice_cstr(t->model));
-	for (size_t i = 0; m && i < m->nversions; i++) {
-		int side = strcmp(m->versions[i].name, t->stable) == 0	   ? SL_STABLE
-			   : strcmp(m->versions[i].name, t->candidate) == 0 ? SL_CANDIDATE
-									   : -1;
-		if (side >= 0) {
-			t->price_in[side] = m->versions[i].price_in;
-			t->price_out[side] = m->versions[i].price_out;
+	for (unsigned i = 0; i < cfg->models_count; i++) {
+		const struct sl_cfg_model *m = &cfg->models[i];
+		for (unsigned j = 0; strcmp(m->name, t->model) == 0 && j < m->versions_count; j++) {
+			const struct sl_cfg_version *v = &m->versions[j];
+			int side = !strcmp(v->name, t->stable) ? SL_STABLE : !strcmp(v->name, t->candidate) ? SL_CANDIDATE : -1;
+			if (side >= 0 && v->price) {
+				t->price_in[side] = v->price->input_per_mtok;
+				t->price_out[side] = v->price->output_per_mtok;
+			}
 		}
 	}
-	sl_routes_release(ref);
 }
 
 static struct rt *rt_new(int64_t id, const char *model, const char *stable, const char *candidate,
-			 const struct sl_rollout *r)
+			 const struct sl_rollout *r, const struct sl_config *cfg)
 {
 	struct rt *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -155,7 +155,7 @@ static struct rt *rt_new(int64_t id, const char *model, const char *stable, cons
 	for (int i = 0; i < M_COUNT; i++)
 		t->idx[i] = sl_rollout_spec_find(&r->spec, metric_names[i]);
 	t->created_at = t->updated_at = sl_wall_time();
-	set_prices(t);
+	set_prices(t, cfg);
 	t->next = R.active;
 	R.active = t;
 	return t;
@@ -394,6 +394,7 @@ void sl_rollouts_feedback(const char *model, const char *version, int label, dou
 
 struct load_ctx {
 	int failures;
+	const struct sl_config *cfg;
 };
 
 static int on_override_row(void *ctx, const struct sl_store_override *row)
@@ -420,7 +421,7 @@ static int on_active_row(void *ctx, const struct sl_store_rollout *row)
 		return 0;
 	}
 	sl_rollout_restore(&r, now_ms()); /* the window starts empty: give the step a fresh clock */
-	struct rt *t = rt_new(row->id, row->model, row->stable, row->candidate, &r);
+	struct rt *t = rt_new(row->id, row->model, row->stable, row->candidate, &r, lc->cfg);
 	if (!t)
 		return SL_ENOMEM;
 	t->created_at = row->created_at;
@@ -436,7 +437,7 @@ int sl_rollouts_init(const struct sl_config *cfg, char *err, size_t errlen)
 		return 0;
 	if (sl_store_open(cfg->store, &R.store, err, errlen) != 0)
 		return SL_EIO;
-	struct load_ctx lc = {0};
+	struct load_ctx lc = {0, cfg};
 	if (sl_store_overrides_load(R.store, on_override_row, NULL) != 0 ||
 	    sl_store_rollouts_load_active(R.store, on_active_row, &lc) != 0) {
 		snprintf(err, errlen, "cannot read '%s': %s", cfg->store, sl_store_errmsg(R.store));
@@ -570,12 +571,33 @@ static int on_detail_row(void *ctx, const struct sl_store_rollout *row)
 	return render_row(dc->out, row);
 }
 
+#define DETAIL_JUDGMENTS 20
+
+/* The store lists judgments oldest first; the API shows them newest first. */
+struct judgments_ctx {
+	char *json[DETAIL_JUDGMENTS];
+	int n;
+};
+
 static int on_judgment_row(void *ctx, const struct sl_store_judgment *row)
 {
-	struct detail_ctx *dc = ctx;
-	int rc = dc->n++ ? sl_buf_puts(dc->out, ",") : 0;
-	return rc ? rc : sl_buf_append(dc->out, row->detail_json ? row->detail_json : "null",
-					      row->detail_json ? row->detail_json_len : 4);
+	struct judgments_ctx *jc = ctx;
+	if (jc->n >= DETAIL_JUDGMENTS)
+		return 0;
+	jc->json[jc->n] = row->detail_json ? strndup(row->detail_json, row->detail_json_len) : strdup("null");
+	return jc->json[jc->n++] ? 0 : SL_ENOMEM;
+}
+
+static int judgments_newest_first(int64_t id, struct sl_buf *out)
+{
+	struct judgments_ctx jc = {.n = 0};
+	int rc = R.store ? sl_store_judgments_list(R.store, id, DETAIL_JUDGMENTS, on_judgment_row, &jc) : 0;
+	for (int i = jc.n - 1; i >= 0; i--) {
+		rc = rc ? rc : sl_buf_puts(out, i == jc.n - 1 ? "" : ",");
+		rc = rc ? rc : sl_buf_puts(out, jc.json[i]);
+		free(jc.json[i]);
+	}
+	return rc;
 }
 
 static int on_event_row(void *ctx, const struct sl_store_event *row)
@@ -606,8 +628,7 @@ int sl_rollouts_detail(const char *ref, struct sl_buf *out)
 	else if (!rc)
 		rc = sl_buf_puts(out, "null");
 	rc = rc ? rc : sl_buf_puts(out, ",\"judgments\":[");
-	dc.n = 0;
-	rc = rc ? rc : R.store ? sl_store_judgments_list(R.store, id, 20, on_judgment_row, &dc) : 0;
+	rc = rc ? rc : judgments_newest_first(id, out);
 	rc = rc ? rc : sl_buf_puts(out, "],\"events\":[");
 	dc.n = 0;
 	rc = rc ? rc : R.store ? sl_store_events_list(R.store, id, 50, on_event_row, &dc) : 0;
@@ -676,7 +697,7 @@ static int begin_checked(const struct sl_route_model *m, const char *stable, con
 	sl_buf_release(&b);
 	if (rc)
 		return rc;
-	struct rt *t = rt_new(id, m->name, stable, candidate, &r);
+	struct rt *t = rt_new(id, m->name, stable, candidate, &r, cfg);
 	if (!t)
 		return SL_ENOMEM;
 	record_event(t, "started", "{\"stable\":\"%s\",\"candidate\":\"%s\"}", stable, candidate);

@@ -231,8 +231,7 @@ static void print_plan(struct json_object *r, struct json_object *spec)
 static void print_counters(struct json_object *r)
 {
 	char fails[48], t1[32], a1[32], a2[32], t3[32];
-	struct json_object *js = sl_cli_jget(r, "judgments");
-	double n = js && json_object_is_type(js, json_type_array) ? NAN : sl_cli_jnum(r, "judgments");
+	double n = sl_cli_jnum(r, "judgment_count");
 	double now = sl_wall_time(), ended = sl_view_epoch(r, "ended_at");
 	failures_text(fails, sizeof(fails), r);
 	if (!isnan(n))

@@ -260,7 +260,8 @@ static int check_webhooks(struct verr *v, struct sl_cfg_webhooks *w, unsigned mi
 	}
 	if (!w->timeout_ms)
 		w->timeout_ms = 5000;
-	if (!w->retries)
+	snprintf(p, sizeof(p), "models[%u].webhooks.retries", mi);
+	if (!w->retries && !sl_yaml_locate(v->data, v->len, p)) /* an explicit 0 turns retries off */
 		w->retries = 2;
 	snprintf(p, sizeof(p), "models[%u].webhooks", mi);
 	if (w->timeout_ms > 600000 || w->retries > 10)

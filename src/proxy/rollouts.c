@@ -534,13 +534,32 @@ int sl_rollouts_current(const char *model, struct sl_buf *out)
 	return t ? render_active(out, t) : sl_buf_puts(out, "null");
 }
 
+struct detail_ctx {
+	struct sl_buf *out;
+	int n;
+	int rc;
+};
+
+static int on_detail_row(void *ctx, const struct sl_store_rollout *row)
+{
+	struct detail_ctx *dc = ctx;
+	dc->n++;
+	return render_row(dc->out, row);
+}
+
 /* An id, or a model name: its active rollout, else its latest. Sets *id. */
 static int resolve(const char *ref, int64_t *id)
 {
 	uint64_t n;
 	if (sl_parse_u64(ref, INT64_MAX, &n) == 0) {
+		struct sl_buf tmp;
+		struct detail_ctx dc = {&tmp, 0, 0};
+		sl_buf_init(&tmp, 1 << 22);
+		bool known = find_active_id((int64_t)n) ||
+			     (R.store && sl_store_rollout_get(R.store, (int64_t)n, on_detail_row, &dc) == 0);
+		sl_buf_release(&tmp);
 		*id = (int64_t)n;
-		return 0;
+		return known ? 0 : SL_ENOTFOUND;
 	}
 	struct rt *t = find_active(ref);
 	if (t) {
@@ -556,19 +575,6 @@ static int resolve(const char *ref, int64_t *id)
 		*id = found;
 	sl_buf_release(&tmp);
 	return found >= 0 ? 0 : SL_ENOTFOUND;
-}
-
-struct detail_ctx {
-	struct sl_buf *out;
-	int n;
-	int rc;
-};
-
-static int on_detail_row(void *ctx, const struct sl_store_rollout *row)
-{
-	struct detail_ctx *dc = ctx;
-	dc->n++;
-	return render_row(dc->out, row);
 }
 
 #define DETAIL_JUDGMENTS 20
@@ -677,6 +683,7 @@ static int begin_checked(const struct sl_route_model *m, const char *stable, con
 	if (sl_rollout_init(&r, spec, now_ms(), err, errlen) != 0)
 		return SL_EINVAL;
 	struct sl_buf b;
+	double created = sl_wall_time();
 	sl_buf_init(&b, 1 << 20);
 	int rc = sl_rollout_spec_to_json(spec, &b);
 	size_t speclen = b.len;
@@ -685,7 +692,7 @@ static int begin_checked(const struct sl_route_model *m, const char *stable, con
 	if (!rc && R.store) {
 		b.data[speclen] = '\0';
 		rc = sl_store_rollout_create(R.store, m->name, stable, candidate, b.data, sl_rollout_state_name(r.state),
-					     b.data + speclen + 1, sl_wall_time(), &id);
+					     b.data + speclen + 1, created, &id);
 		if (rc == SL_ESTATE)
 			snprintf(err, errlen, "the model '%s' has an active rollout", m->name);
 		else if (rc)
@@ -700,6 +707,7 @@ static int begin_checked(const struct sl_route_model *m, const char *stable, con
 	struct rt *t = rt_new(id, m->name, stable, candidate, &r, cfg);
 	if (!t)
 		return SL_ENOMEM;
+	t->created_at = t->updated_at = created;
 	record_event(t, "started", "{\"stable\":\"%s\",\"candidate\":\"%s\"}", stable, candidate);
 	sl_log(SL_LOG_INFO, "rollout %lld (%s %s->%s) started", (long long)id, m->name, stable, candidate);
 	struct sl_rollout_input in = {.now_ms = now_ms()};

@@ -48,7 +48,7 @@ static int render(struct sl_buf *out, const struct sl_rt_view *v)
 	rc = rc ? rc : str_field(out, "state", sl_rollout_state_name(r->state));
 	rc = rc ? rc
 		: sl_buf_printf(out, ",\"step\":%u,\"steps\":%u,\"share\":%.6g,\"shadow_share\":%.6g,\"failures\":%u,"
-				     "\"consecutive_failures\":%u,\"judgments\":%u",
+				     "\"consecutive_failures\":%u,\"judgment_count\":%u",
 				r->step, r->spec.nsteps, r->share, r->shadow_share, r->failures,
 				r->consecutive_failures, r->judgments);
 	rc = rc ? rc : str_field(out, "reason", r->reason);

@@ -766,3 +766,234 @@ def completion_body(model="chat", prompt="Once upon a time", **extra):
     b = {"model": model, "prompt": prompt, "max_tokens": 8}
     b.update(extra)
     return b
+
+
+# ---------------------------------------------------------------------------------------------
+# background traffic with feedback, and the admin API (rollouts)
+
+
+class Traffic:
+    """Chat requests to a gateway from `threads` keep-alive connections until stop(), each as a
+    user drawn (seeded) from `users` sticky keys, at most `rate` requests/s in all (0 = as fast as
+    it goes). With feedback > 0, that share of the answered requests is rated through
+    /v1/feedback: thumbs_down when the simulator marked the answer bad (x-sim-answer: bad), else
+    thumbs_up. Every answer is kept in .records as (monotonic time the request was sent, user,
+    version, status, request id, bad answer)."""
+
+    def __init__(self, port, model="chat", threads=4, users=1000, rate=200.0, feedback=0.0, seed=1,
+                 max_tokens=4, user_prefix="user"):
+        self.port = port
+        self.model = model
+        self.users = users
+        self.rate = rate
+        self.feedback = feedback
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.user_prefix = user_prefix
+        self.records = []
+        self.errors = []
+        self.feedback_posted = {}  # (version, label) -> count answered 200
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i, threads), daemon=True)
+                         for i in range(threads)]
+
+    def start(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=HTTP_TIMEOUT_S + 2)
+
+    def _run(self, index, nthreads):
+        import random
+        rng = random.Random(self.seed * 1000003 + index)
+        conn = None
+        interval = nthreads / self.rate if self.rate else 0.0
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            if interval:
+                now = time.monotonic()
+                if now < next_at:
+                    self._stop.wait(next_at - now)
+                    continue
+                next_at = max(next_at + interval, now - 1.0)
+            user = "%s-%d" % (self.user_prefix, rng.randrange(self.users))
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT_S)
+                body = {"model": self.model, "user": user, "max_tokens": self.max_tokens,
+                        "messages": [{"role": "user", "content": "Say hello."}]}
+                sent = time.monotonic()
+                r = call(self.port, "POST", "/v1/chat/completions", body, conn=conn)
+                bad = r.headers.get("x-sim-answer") == "bad"
+                rid = r.headers.get("x-sluice-request-id")
+                version = r.headers.get("x-sluice-version")
+                with self._lock:
+                    self.records.append((sent, user, version, r.status, rid, bad))
+                if r.status == 200 and self.feedback and rng.random() < self.feedback:
+                    label = "thumbs_down" if bad else "thumbs_up"
+                    f = call(self.port, "POST", "/v1/feedback", {"request_id": rid, "label": label}, conn=conn)
+                    if f.status == 200:
+                        with self._lock:
+                            self.feedback_posted[(version, label)] = self.feedback_posted.get((version, label), 0) + 1
+                    else:
+                        self.errors.append("feedback for %s: %r" % (rid, f))
+            except (OSError, http.client.HTTPException) as e:
+                if self._stop.is_set():
+                    break
+                self.errors.append("%s: %r" % (user, e))
+                if conn is not None:
+                    conn.close()
+                conn = None
+                self._stop.wait(0.05)
+        if conn is not None:
+            conn.close()
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.records)
+
+    def counts(self, since=None, until=None):
+        """{version: answered requests} over the requests sent in [since, until)."""
+        out = {}
+        for t, _user, version, _status, _rid, _bad in self.snapshot():
+            if (since is None or t >= since) and (until is None or t < until):
+                out[version] = out.get(version, 0) + 1
+        return out
+
+    def wait_count(self, n, timeout=10.0, since=None):
+        """Waits until at least n requests sent after since were answered; returns the count."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = sum(self.counts(since=since).values())
+            if got >= n or time.monotonic() > deadline:
+                return got
+            time.sleep(0.02)
+
+
+class Admin:
+    """The gateway's admin JSON API, with an optional bearer token."""
+
+    def __init__(self, port, token=None):
+        self.port = port
+        self.token = token
+
+    def _headers(self):
+        return {"authorization": "Bearer " + self.token} if self.token else None
+
+    def get(self, path):
+        return call(self.port, "GET", path, None, self._headers())
+
+    def post(self, path, obj=None):
+        return call(self.port, "POST", path, {} if obj is None else obj, self._headers())
+
+    def start(self, model, candidate, stable=None, spec=None):
+        body = {"model": model, "candidate": candidate}
+        if stable is not None:
+            body["stable"] = stable
+        if spec is not None:
+            body["spec"] = spec
+        return self.post("/api/v1/rollouts", body)
+
+    def rollout(self, ref):
+        r = self.get("/api/v1/rollouts/%s" % ref)
+        if r.status != 200:
+            raise AssertionError("GET /api/v1/rollouts/%s: %r" % (ref, r))
+        return r.json()
+
+    def act(self, ref, action):
+        return self.post("/api/v1/rollouts/%s/%s" % (ref, action))
+
+
+class HookReceiver:
+    """A webhook receiver (http.server in a thread) on a free loopback port. Every POST is kept in
+    .calls as (monotonic time, path, parsed JSON body or None); the answer's status is
+    status_for(path) (set with .status[path] or .default_status; all 204 at first)."""
+
+    def __init__(self):
+        import http.server
+        receiver = self
+        self.calls = []
+        self.status = {}
+        self.default_status = 204
+        self._lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                n = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                try:
+                    doc = json.loads(raw.decode("utf-8"))
+                except ValueError:
+                    doc = None
+                with receiver._lock:
+                    receiver.calls.append((time.monotonic(), self.path, doc, self.headers.get("content-type")))
+                    code = receiver.status.get(self.path, receiver.default_status)
+                self.send_response(code)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+
+    def set_status(self, path, code):
+        with self._lock:
+            self.status[path] = code
+
+    def calls_to(self, path):
+        with self._lock:
+            return [c for c in self.calls if c[1] == path]
+
+    def wait_calls(self, path, n, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.calls_to(path)
+            if len(got) >= n:
+                return got
+            if time.monotonic() > deadline:
+                raise AssertionError("webhook %s: %d calls within %.0f s, wanted %d" % (path, len(got), timeout, n))
+            time.sleep(0.02)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=2)
+
+
+def respawn_gateway(gw, name):
+    """A new `sluice serve` on gw's configuration file (same ports, same store) after gw died;
+    returns a Gateway object for it."""
+    g = Gateway.__new__(Gateway)
+    g.workdir = gw.workdir
+    g.config_path = gw.config_path
+    g.config = dict(gw.config)
+    g.port = gw.port
+    g.admin_port = gw.admin_port
+    Process.__init__(g, name, [BIN, "serve", "-c", gw.config_path], gw.workdir, None)
+    g.wait_port(g.port)
+    g.wait_port(g.admin_port)
+    return g
+
+
+def run_cli(*args, env=None, timeout=30):
+    """Runs `sluice ARGS` (a client command); returns (exit status, stdout, stderr) as text.
+    The environment is the test's without SLUICE_ADMIN / SLUICE_ADMIN_TOKEN, plus env."""
+    full = {k: v for k, v in os.environ.items() if k not in ("SLUICE_ADMIN", "SLUICE_ADMIN_TOKEN")}
+    full.update(env or {})
+    p = subprocess.run([BIN] + [str(a) for a in args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout, env=full, preexec_fn=_die_with_parent)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")

@@ -89,6 +89,8 @@ struct sl_hl_result {
 	double estimate;
 	double lo, hi;
 	int64_t k_lo, k_hi; /* 1-based ranks of the interval ends among the differences */
+	bool attained;      /* the interval reaches confidence conf; false when K was clamped to 1
+	                       (too few values: even [D_(1), D_(N)] falls short of conf) */
 };
 int sl_hodges_lehmann(const double *x, size_t nx, const double *y, size_t ny, double conf, struct sl_hl_result *out);
 /* k-th smallest (0-based) of y_j - x_i, both arrays sorted ascending; exposed for tests. */
@@ -208,6 +210,8 @@ struct sl_reservoir {
 	bool sorted;
 };
 int sl_reservoir_init(struct sl_reservoir *r, size_t cap, uint64_t seed);
+/* Empties r, keeping its array, and reseeds it: r then behaves as if just initialized with seed. */
+void sl_reservoir_reset(struct sl_reservoir *r, uint64_t seed);
 void sl_reservoir_release(struct sl_reservoir *r);
 void sl_reservoir_add(struct sl_reservoir *r, double x);
 /* Quantile q in [0,1] with linear interpolation (numpy's default); NaN when empty. */

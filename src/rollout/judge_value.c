@@ -1,9 +1,10 @@
 /* judge_value.c: one value check: medians, the Mann-Whitney U p-value and the Hodges-Lehmann
  * shift of candidate against stable with its interval, relative to the stable median.
  * Invariants: the window is read, never changed (sorting happens on a scratch copy, freed
- * before return); an interval whose confidence cannot be reached with this many values (the
- * rank K of its lower end would fall below 1) is reported unbounded, never clamped, so a
- * small sample cannot fail a check at a confidence it does not have. */
+ * before return); an interval whose confidence cannot be reached with this many values
+ * (sl_hl_result.attained false: the rank K of its lower end would fall below 1) is reported
+ * unbounded, never clamped, so a small sample cannot fail a check at a confidence it does not
+ * have. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +24,6 @@ static void sorted_copy(double *dst, const struct sl_reservoir *r)
 	qsort(dst, r->len, sizeof(*dst), cmp_double);
 }
 
-/* Whether the HL interval at confidence 1 - alpha exists for nx, ny (see stats.h). */
-static bool attainable(size_t nx, size_t ny, double alpha)
-{
-	double n = (double)nx * (double)ny, z = sl_norm_isf(alpha / 2);
-	return ceil(n / 2 - 0.5 - z * sqrt(n * ((double)nx + (double)ny + 1) / 12)) >= 1;
-}
-
 static int tests(const double *s, size_t ns, const double *c, size_t nc, double alpha, struct sl_check_result *r)
 {
 	struct sl_mwu_result mw;
@@ -42,9 +36,8 @@ static int tests(const double *s, size_t ns, const double *c, size_t nc, double 
 	r->test = SL_TEST_MANN_WHITNEY;
 	r->pvalue = mw.pvalue;
 	r->abs_effect = hl.estimate;
-	bool ok = attainable(ns, nc, alpha);
-	r->abs_lo = ok ? hl.lo : -INFINITY;
-	r->abs_hi = ok ? hl.hi : INFINITY;
+	r->abs_lo = hl.attained ? hl.lo : -INFINITY;
+	r->abs_hi = hl.attained ? hl.hi : INFINITY;
 	return 0;
 }
 

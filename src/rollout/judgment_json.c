@@ -7,17 +7,18 @@
 
 #include "rollout-int.h"
 
-static int num_field(struct sl_buf *b, const char *key, double v)
-{
-	int rc = sl__json_key(b, key, false);
-	return rc ? rc : sl__json_num(b, v);
-}
-
 static int pair_field(struct sl_buf *b, const char *key, const uint64_t v[2])
 {
 	return sl_buf_printf(b, ",\"%s\":{\"stable\":%llu,\"candidate\":%llu}", key, (unsigned long long)v[0],
 	                     (unsigned long long)v[1]);
 }
+
+#define EVIDENCE(m) SL__JFIELD(struct sl_check_result, SL__J_DOUBLE, m, 0, 0)
+static const struct sl__jfield evidence[] = {
+    EVIDENCE(stable),     EVIDENCE(candidate),  EVIDENCE(effect), EVIDENCE(lo),
+    EVIDENCE(hi),         EVIDENCE(abs_effect), EVIDENCE(abs_lo), EVIDENCE(abs_hi),
+    EVIDENCE(confidence), EVIDENCE(pvalue),     EVIDENCE(alpha),  EVIDENCE(tolerance),
+};
 
 static int check_head(const struct sl_check_result *c, struct sl_buf *b)
 {
@@ -32,7 +33,7 @@ static int check_head(const struct sl_check_result *c, struct sl_buf *b)
 		rc = sl_buf_printf(b, ",\"verdict\":\"%s\",\"test\":\"%s\"", sl_verdict_name(c->verdict),
 		                   sl_test_kind_name(c->test));
 	if (!rc)
-		rc = num_field(b, "weight", c->weight);
+		rc = sl__json_num_field(b, "weight", c->weight);
 	if (!rc)
 		rc = pair_field(b, "n", c->n);
 	if (!rc)
@@ -42,19 +43,14 @@ static int check_head(const struct sl_check_result *c, struct sl_buf *b)
 	return rc;
 }
 
-static int check_to_json(const struct sl_check_result *c, struct sl_buf *b)
+static int check_to_json(const void *p, struct sl_buf *b)
 {
-	const char *keys[] = {"stable", "candidate", "effect",     "lo",     "hi",    "abs_effect",
-	                      "abs_lo", "abs_hi",    "confidence", "pvalue", "alpha", "tolerance"};
-	const double vals[] = {c->stable, c->candidate, c->effect,     c->lo,     c->hi,    c->abs_effect,
-	                       c->abs_lo, c->abs_hi,    c->confidence, c->pvalue, c->alpha, c->tolerance};
+	const struct sl_check_result *c = p;
 	int rc = check_head(c, b);
-	for (size_t i = 0; !rc && i < sizeof(vals) / sizeof(vals[0]); i++)
-		rc = num_field(b, keys[i], vals[i]);
 	if (!rc)
-		rc = sl_buf_puts(b, ",\"reason\":");
+		rc = sl__json_put_fields(b, evidence, sizeof(evidence) / sizeof(evidence[0]), c);
 	if (!rc)
-		rc = sl_buf_json_str(b, c->reason, strnlen(c->reason, sizeof(c->reason)));
+		rc = sl__json_str_field(b, "reason", c->reason, sizeof(c->reason));
 	return rc ? rc : sl_buf_puts(b, "}");
 }
 
@@ -63,38 +59,31 @@ static int judgment_head(const struct sl_judgment *j, struct sl_buf *b)
 	int rc = sl_buf_printf(b, "{\"index\":%u,\"look\":%u,\"outcome\":\"%s\"", j->index, j->index + 1,
 	                       sl_outcome_name(j->outcome));
 	if (!rc)
-		rc = num_field(b, "score", j->score);
+		rc = sl__json_num_field(b, "score", j->score);
 	if (!rc)
-		rc = sl__json_key(b, "decided_by", false);
+		rc = j->decided_by >= 0
+		         ? sl__json_str_field(b, "decided_by", j->checks[j->decided_by].name, SL_METRIC_NAME_MAX)
+		         : sl_buf_puts(b, ",\"decided_by\":null");
 	if (!rc)
-		rc = j->decided_by >= 0 ? sl_buf_json_str(b, j->checks[j->decided_by].name,
-		                                          strnlen(j->checks[j->decided_by].name, SL_METRIC_NAME_MAX))
-		                        : sl_buf_puts(b, "null");
+		rc = sl__json_num_field(b, "alpha_look", j->alpha_look);
 	if (!rc)
-		rc = num_field(b, "alpha_look", j->alpha_look);
-	if (!rc)
-		rc = num_field(b, "alpha_check", j->alpha_check);
+		rc = sl__json_num_field(b, "alpha_check", j->alpha_check);
 	if (!rc)
 		rc = pair_field(b, "requests", j->requests);
 	if (!rc)
-		rc = sl_buf_puts(b, ",\"reason\":");
-	if (!rc)
-		rc = sl_buf_json_str(b, j->reason, strnlen(j->reason, sizeof(j->reason)));
+		rc = sl__json_str_field(b, "reason", j->reason, sizeof(j->reason));
 	return rc;
 }
 
 int sl_judgment_to_json(const struct sl_judgment *j, struct sl_buf *b)
 {
+	unsigned n = j->nchecks < SL_ROLLOUT_MAX_CHECKS ? j->nchecks : SL_ROLLOUT_MAX_CHECKS;
 	int rc = judgment_head(j, b);
 	if (!rc)
-		rc = sl_buf_puts(b, ",\"checks\":[");
-	for (unsigned i = 0; !rc && i < j->nchecks && i < SL_ROLLOUT_MAX_CHECKS; i++) {
-		if (i)
-			rc = sl_buf_puts(b, ",");
-		if (!rc)
-			rc = check_to_json(&j->checks[i], b);
-	}
-	return rc ? rc : sl_buf_puts(b, "]}");
+		rc = sl_buf_puts(b, ",\"checks\":");
+	if (!rc)
+		rc = sl__json_array(b, j->checks, sizeof(j->checks[0]), n, check_to_json);
+	return rc ? rc : sl_buf_puts(b, "}");
 }
 
 /* ---- text ---- */

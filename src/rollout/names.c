@@ -3,7 +3,7 @@
  * "unknown", and parsing accepts exactly the words of the table. */
 #include <string.h>
 
-#include "sluice/rollout.h"
+#include "rollout-int.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -18,6 +18,7 @@ static const char *const verdict_names[] = {"pass", "fail", "inconclusive", "no_
 static const char *const test_names[] = {"none", "mann_whitney", "fisher_exact", "z_test"};
 static const char *const kind_names[] = {"value", "rate"};
 static const char *const direction_names[] = {"increase_bad", "decrease_bad", "either"};
+static const char *const tolerance_keys[] = {"tolerance", "allowed_increase"}; /* by metric kind */
 
 static const char *name_of(const char *const *table, size_t n, int v)
 {
@@ -59,6 +60,7 @@ NAME_FN(sl_verdict_name, enum sl_verdict, verdict_names)
 NAME_FN(sl_test_kind_name, enum sl_test_kind, test_names)
 NAME_FN(sl_metric_kind_name, enum sl_metric_kind, kind_names)
 NAME_FN(sl_direction_name, enum sl_direction, direction_names)
+NAME_FN(sl__tolerance_key, enum sl_metric_kind, tolerance_keys)
 
 PARSE_FN(sl_rollout_state_parse, enum sl_rollout_state, state_names, 0)
 PARSE_FN(sl_rollout_action_parse, enum sl_rollout_action, action_names, 1)

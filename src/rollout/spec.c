@@ -172,8 +172,7 @@ static int validate_check(const struct sl_rollout_spec *s, unsigned i, char *err
 		return sl__rerr(err, errlen, "checks[%u].direction: must be increase_bad, decrease_bad or either", i);
 	double max = c->kind == SL_METRIC_VALUE ? 100 : 1;
 	if (!(c->tolerance >= 0 && c->tolerance <= max))
-		return sl__rerr(err, errlen, "checks[%u].%s: must be in [0, %g]", i,
-		                c->kind == SL_METRIC_VALUE ? "tolerance" : "allowed_increase", max);
+		return sl__rerr(err, errlen, "checks[%u].%s: must be in [0, %g]", i, sl__tolerance_key(c->kind), max);
 	if (!(c->weight > 0 && c->weight <= 1e6))
 		return sl__rerr(err, errlen, "checks[%u].weight: must be in (0, 1000000]", i);
 	return 0;

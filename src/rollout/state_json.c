@@ -9,53 +9,36 @@
 
 #include "rollout-int.h"
 
-static int put_u64(struct sl_buf *b, const char *key, uint64_t v)
-{
-	return sl_buf_printf(b, ",\"%s\":%llu", key, (unsigned long long)v);
-}
-
-static int counters_to_json(const struct sl_rollout *r, struct sl_buf *b)
-{
-	int rc = sl_buf_printf(b, ",\"confirming\":%s", r->confirming ? "true" : "false");
-	if (!rc)
-		rc = put_u64(b, "failures", r->failures);
-	if (!rc)
-		rc = put_u64(b, "consecutive_failures", r->consecutive_failures);
-	if (!rc)
-		rc = put_u64(b, "judgments", r->judgments);
-	if (!rc)
-		rc = put_u64(b, "started_ms", r->started_ms);
-	if (!rc)
-		rc = put_u64(b, "step_started_ms", r->step_started_ms);
-	if (!rc)
-		rc = put_u64(b, "last_judgment_ms", r->last_judgment_ms);
-	if (!rc)
-		rc = put_u64(b, "paused_at_ms", r->paused_at_ms);
-	if (!rc)
-		rc = put_u64(b, "ended_ms", r->ended_ms);
-	return rc;
-}
+/* The scalar members after step_percent, in their JSON order; step is written before it. */
+#define FIELD(type, m, lo, hi) SL__JFIELD(struct sl_rollout, type, m, lo, hi)
+static const struct sl__jfield step_field = FIELD(SL__J_UINT, step, 0, 0);
+static const struct sl__jfield fields[] = {
+    FIELD(SL__J_DOUBLE, share, 0, 1),
+    FIELD(SL__J_DOUBLE, shadow_share, 0, 1),
+    FIELD(SL__J_BOOL, confirming, 0, 0),
+    FIELD(SL__J_UINT, failures, 0, 0),
+    FIELD(SL__J_UINT, consecutive_failures, 0, 0),
+    FIELD(SL__J_UINT, judgments, 0, 0),
+    FIELD(SL__J_U64, started_ms, 0, 0),
+    FIELD(SL__J_U64, step_started_ms, 0, 0),
+    FIELD(SL__J_U64, last_judgment_ms, 0, 0),
+    FIELD(SL__J_U64, paused_at_ms, 0, 0),
+    FIELD(SL__J_U64, ended_ms, 0, 0),
+};
 
 int sl_rollout_to_json(const struct sl_rollout *r, struct sl_buf *b)
 {
-	int rc = sl_buf_printf(b, "{\"state\":\"%s\",\"paused_from\":\"%s\",\"step\":%u,\"step_percent\":",
-	                       sl_rollout_state_name(r->state), sl_rollout_state_name(r->paused_from), r->step);
+	int rc = sl_buf_printf(b, "{\"state\":\"%s\",\"paused_from\":\"%s\"", sl_rollout_state_name(r->state),
+	                       sl_rollout_state_name(r->paused_from));
 	if (!rc)
-		rc = sl__json_num(b, r->spec.steps[r->step < r->spec.nsteps ? r->step : 0].percent);
+		rc = sl__json_put_fields(b, &step_field, 1, r);
 	if (!rc)
-		rc = sl_buf_puts(b, ",\"share\":");
+		rc = sl__json_num_field(b, "step_percent",
+		                        r->spec.steps[r->step < r->spec.nsteps ? r->step : 0].percent);
 	if (!rc)
-		rc = sl__json_num(b, r->share);
+		rc = sl__json_put_fields(b, fields, sizeof(fields) / sizeof(fields[0]), r);
 	if (!rc)
-		rc = sl_buf_puts(b, ",\"shadow_share\":");
-	if (!rc)
-		rc = sl__json_num(b, r->shadow_share);
-	if (!rc)
-		rc = counters_to_json(r, b);
-	if (!rc)
-		rc = sl_buf_puts(b, ",\"reason\":");
-	if (!rc)
-		rc = sl_buf_json_str(b, r->reason, strnlen(r->reason, sizeof(r->reason)));
+		rc = sl__json_str_field(b, "reason", r->reason, sizeof(r->reason));
 	if (!rc)
 		rc = sl_buf_puts(b, ",\"spec\":");
 	if (!rc)
@@ -84,17 +67,10 @@ static const char *const keys[] = {"state",
                                    "spec",
                                    NULL};
 
-static int member(struct json_object *o, const char *key, struct json_object **v, char *err, size_t errlen)
-{
-	if (!json_object_object_get_ex(o, key, v))
-		return sl__rerr(err, errlen, "%s: missing", key);
-	return 0;
-}
-
 static int get_state(struct json_object *o, const char *key, enum sl_rollout_state *out, char *err, size_t errlen)
 {
 	struct json_object *v;
-	int rc = member(o, key, &v, err, errlen);
+	int rc = sl__json_member(o, key, key, &v, err, errlen);
 	if (rc)
 		return rc;
 	if (!json_object_is_type(v, json_type_string) || sl_rollout_state_parse(json_object_get_string(v), out))
@@ -102,52 +78,11 @@ static int get_state(struct json_object *o, const char *key, enum sl_rollout_sta
 	return 0;
 }
 
-static int get_u64(struct json_object *o, const char *key, uint64_t max, uint64_t *out, char *err, size_t errlen)
+static int get_field(struct json_object *o, const struct sl__jfield *f, struct sl_rollout *r, char *err, size_t errlen)
 {
 	struct json_object *v;
-	int rc = member(o, key, &v, err, errlen);
-	return rc ? rc : sl__json_u64(v, key, max, out, err, errlen);
-}
-
-static int get_uint(struct json_object *o, const char *key, unsigned *out, char *err, size_t errlen)
-{
-	uint64_t u;
-	int rc = get_u64(o, key, UINT32_MAX, &u, err, errlen);
-	if (!rc)
-		*out = (unsigned)u;
-	return rc;
-}
-
-static int get_share(struct json_object *o, const char *key, double *out, char *err, size_t errlen)
-{
-	struct json_object *v;
-	int rc = member(o, key, &v, err, errlen);
-	return rc ? rc : sl__json_double(v, key, 0, 1, out, err, errlen);
-}
-
-static int get_counters(struct json_object *o, struct sl_rollout *r, char *err, size_t errlen)
-{
-	struct json_object *v;
-	int rc = member(o, "confirming", &v, err, errlen);
-	if (!rc)
-		rc = sl__json_bool(v, "confirming", &r->confirming, err, errlen);
-	if (!rc)
-		rc = get_uint(o, "failures", &r->failures, err, errlen);
-	if (!rc)
-		rc = get_uint(o, "consecutive_failures", &r->consecutive_failures, err, errlen);
-	if (!rc)
-		rc = get_uint(o, "judgments", &r->judgments, err, errlen);
-	if (!rc)
-		rc = get_u64(o, "started_ms", INT64_MAX, &r->started_ms, err, errlen);
-	if (!rc)
-		rc = get_u64(o, "step_started_ms", INT64_MAX, &r->step_started_ms, err, errlen);
-	if (!rc)
-		rc = get_u64(o, "last_judgment_ms", INT64_MAX, &r->last_judgment_ms, err, errlen);
-	if (!rc)
-		rc = get_u64(o, "paused_at_ms", INT64_MAX, &r->paused_at_ms, err, errlen);
-	if (!rc)
-		rc = get_u64(o, "ended_ms", INT64_MAX, &r->ended_ms, err, errlen);
-	return rc;
+	int rc = sl__json_member(o, f->key, f->key, &v, err, errlen);
+	return rc ? rc : sl__json_get_field(f, v, r, err, errlen);
 }
 
 static int get_fields(struct json_object *o, struct sl_rollout *r, char *err, size_t errlen)
@@ -158,18 +93,14 @@ static int get_fields(struct json_object *o, struct sl_rollout *r, char *err, si
 	if (!rc)
 		rc = get_state(o, "paused_from", &r->paused_from, err, errlen);
 	if (!rc)
-		rc = get_uint(o, "step", &r->step, err, errlen);
-	if (!rc && !(rc = member(o, "step_percent", &v, err, errlen)))
+		rc = get_field(o, &step_field, r, err, errlen);
+	if (!rc && !(rc = sl__json_member(o, "step_percent", "step_percent", &v, err, errlen)))
 		rc = sl__json_double(v, "step_percent", 0, 100, &percent, err, errlen);
-	if (!rc)
-		rc = get_share(o, "share", &r->share, err, errlen);
-	if (!rc)
-		rc = get_share(o, "shadow_share", &r->shadow_share, err, errlen);
-	if (!rc)
-		rc = get_counters(o, r, err, errlen);
-	if (!rc && !(rc = member(o, "reason", &v, err, errlen)))
+	for (size_t i = 0; !rc && i < sizeof(fields) / sizeof(fields[0]); i++)
+		rc = get_field(o, &fields[i], r, err, errlen);
+	if (!rc && !(rc = sl__json_member(o, "reason", "reason", &v, err, errlen)))
 		rc = sl__json_string(v, "reason", r->reason, sizeof(r->reason), err, errlen);
-	if (!rc && !(rc = member(o, "spec", &v, err, errlen))) {
+	if (!rc && !(rc = sl__json_member(o, "spec", "spec", &v, err, errlen))) {
 		char inner[SL_ROLLOUT_REASON_MAX] = "";
 		if ((rc = sl_rollout_spec_from_jobj(v, &r->spec, inner, sizeof(inner))))
 			sl__rerr(err, errlen, "spec.%s", inner);

@@ -61,12 +61,8 @@ int sl_window_reset(struct sl_window *w)
 		struct sl_window_metric *m = &w->m[i];
 		for (int s = 0; s < 2; s++) {
 			m->events[s] = m->trials[s] = 0;
-			if (m->kind != SL_METRIC_VALUE)
-				continue;
-			m->values[s].len = 0;
-			m->values[s].seen = 0;
-			m->values[s].sorted = true;
-			sl_rng_seed(&m->values[s].rng, seed_of(w, i, s));
+			if (m->kind == SL_METRIC_VALUE)
+				sl_reservoir_reset(&m->values[s], seed_of(w, i, s));
 		}
 	}
 	return 0;

@@ -99,7 +99,8 @@ static int hl_fill(const double *xs, size_t nx, const double *ys, size_t ny, dou
 	r->estimate = n % 2 ? a : 0.5 * (a + b);
 	double z = sl_norm_isf(0.5 * (1 - conf)), nd = (double)n;
 	double kk = ceil(nd / 2 - 0.5 - z * sqrt(nd * ((double)nx + (double)ny + 1) / 12));
-	int64_t k = kk < 1 ? 1 : (int64_t)kk;
+	r->attained = kk >= 1;
+	int64_t k = r->attained ? (int64_t)kk : 1;
 	if (k > (n + 1) / 2)
 		k = (n + 1) / 2;
 	r->k_lo = k, r->k_hi = n + 1 - k;

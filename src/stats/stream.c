@@ -1,8 +1,9 @@
 /* stream.c: streaming summaries: Welford/Chan mean and variance, and a seeded uniform
  * reservoir (Vitter's algorithm R) for bounded-memory quantiles.
- * Invariants: a reservoir holds min(seen, cap) values, each of the seen values with equal
- * probability cap/seen; it owns its array (released by sl_reservoir_release); quantiles use
- * numpy's default 'linear' interpolation, so they equal numpy's while seen <= cap. */
+ * Invariants: a reservoir holds min(seen, cap) values, each of the values seen since its init or
+ * last reset with equal probability cap/seen; it owns its array (allocated by init only, kept by
+ * reset, released by sl_reservoir_release); quantiles use numpy's default 'linear'
+ * interpolation, so they equal numpy's while seen <= cap. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -43,9 +44,15 @@ int sl_reservoir_init(struct sl_reservoir *r, size_t cap, uint64_t seed)
 	r->v = malloc(cap * sizeof *r->v);
 	if (!r->v)
 		return SL_ENOMEM;
-	r->cap = cap, r->len = 0, r->seen = 0, r->sorted = true;
-	sl_rng_seed(&r->rng, seed);
+	r->cap = cap;
+	sl_reservoir_reset(r, seed);
 	return 0;
+}
+
+void sl_reservoir_reset(struct sl_reservoir *r, uint64_t seed)
+{
+	r->len = 0, r->seen = 0, r->sorted = true;
+	sl_rng_seed(&r->rng, seed);
 }
 
 void sl_reservoir_release(struct sl_reservoir *r)

@@ -1,52 +1,59 @@
 /* args.c: the checks every store function applies to its inputs before touching the database,
  * and the mapping of SQLite result codes to SL_E* codes.
  * Invariants: a rejected argument leaves the database untouched and explains itself in errmsg
- * as "what: field: reason"; strings are measured with a bound, never read past max + 1 bytes. */
+ * as "what: field: reason"; only the first failed check of a call speaks; strings are measured
+ * with a bound, never read past max + 1 bytes. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "store-int.h"
 
-static int reject(struct sl_store *s, int rc, const char *what, const char *field, const char *why)
+void sl_arg_fail(struct sl_args *a, int rc, const char *field, const char *why)
 {
-	snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s: %s", what, field, why);
-	return rc;
+	if (a->rc)
+		return;
+	snprintf(a->s->errmsg, sizeof(a->s->errmsg), "%s: %s: %s", a->what, field, why);
+	a->rc = rc;
 }
 
-int sl_store_arg_text(struct sl_store *s, const char *what, const char *field, const char *v, size_t max, bool nullable)
+void sl_arg_text(struct sl_args *a, const char *field, const char *v, size_t max, bool nullable)
 {
-	if (!v)
-		return nullable ? 0 : reject(s, SL_EINVAL, what, field, "missing");
+	if (!v) {
+		if (!nullable)
+			sl_arg_fail(a, SL_EINVAL, field, "missing");
+		return;
+	}
 	size_t n = strnlen(v, max + 1);
 	if (n == 0)
-		return reject(s, SL_EINVAL, what, field, "empty");
-	if (n > max)
-		return reject(s, SL_ETOOBIG, what, field, "too long");
-	return 0;
+		sl_arg_fail(a, SL_EINVAL, field, "empty");
+	else if (n > max)
+		sl_arg_fail(a, SL_ETOOBIG, field, "too long");
 }
 
-int sl_store_arg_time(struct sl_store *s, const char *what, double ts)
+void sl_arg_time(struct sl_args *a, double ts)
 {
-	return isfinite(ts) ? 0 : reject(s, SL_EINVAL, what, "ts", "not a finite time");
+	if (!isfinite(ts))
+		sl_arg_fail(a, SL_EINVAL, "ts", "not a finite time");
 }
 
-int sl_store_arg_share(struct sl_store *s, const char *what, const char *field, double v)
+void sl_arg_share(struct sl_args *a, const char *field, double v)
 {
-	return (v >= 0 && v <= 1) ? 0 : reject(s, SL_ERANGE, what, field, "not a share in [0, 1]");
+	if (!(v >= 0 && v <= 1))
+		sl_arg_fail(a, SL_ERANGE, field, "not a share in [0, 1]");
 }
 
-int sl_store_arg_score(struct sl_store *s, const char *what, double v)
+void sl_arg_score(struct sl_args *a, double v)
 {
-	return (isnan(v) || isfinite(v)) ? 0 : reject(s, SL_EINVAL, what, "score", "infinite");
+	if (!(isnan(v) || isfinite(v)))
+		sl_arg_fail(a, SL_EINVAL, "score", "infinite");
 }
 
-int sl_store_arg_limit(struct sl_store *s, const char *what, int limit, int *out)
+void sl_arg_limit(struct sl_args *a, int limit, int *out)
 {
 	if (limit < 0 || limit > SL_STORE_LIST_MAX)
-		return reject(s, SL_EINVAL, what, "limit", "out of 0..SL_STORE_LIST_MAX");
+		sl_arg_fail(a, SL_EINVAL, "limit", "out of 0..SL_STORE_LIST_MAX");
 	*out = limit ? limit : SL_STORE_LIST_MAX;
-	return 0;
 }
 
 int sl_store_map_rc(int rc)

@@ -17,33 +17,26 @@ static bool known_kind(const char *kind)
 	return false;
 }
 
-static int check_event(struct sl_store *s, double ts, const char *kind, const char *detail_json)
-{
-	const char *w = "event append";
-	int rc = sl_store_arg_text(s, w, "kind", kind, SL_STORE_WORD_MAX, false);
-	if (!rc && !known_kind(kind)) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s: kind: unknown kind '%s'", w, kind);
-		rc = SL_EINVAL;
-	}
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "detail_json", detail_json, SL_STORE_JSON_MAX, true);
-	return rc ? rc : sl_store_arg_time(s, w, ts);
-}
-
 int sl_store_event_append(struct sl_store *s, int64_t rollout_id, double ts, const char *kind, const char *detail_json)
 {
-	sqlite3_stmt *st;
-	int rc = check_event(s, ts, kind, detail_json);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_EVENT_INSERT, true, &st);
+	struct sl_args a = {s, "event append", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "kind", kind, SL_STORE_WORD_MAX, false);
+	if (!a.rc && !known_kind(kind)) {
+		char why[SL_STORE_WORD_MAX + 16];
+		snprintf(why, sizeof(why), "unknown kind '%s'", kind);
+		sl_arg_fail(&a, SL_EINVAL, "kind", why);
+	}
+	sl_arg_text(&a, "detail_json", detail_json, SL_STORE_JSON_MAX, true);
+	sl_arg_time(&a, ts);
+	int rc = sl_binder_init(&b, &a, SL_Q_EVENT_INSERT, true);
 	if (rc)
 		return rc;
-	struct sl_binder b = {st, 0, 0};
 	sl_bind_int64(&b, rollout_id);
 	sl_bind_double(&b, ts);
 	sl_bind_text(&b, kind);
 	sl_bind_text(&b, detail_json);
-	return sl_store_run_write(s, st, b.rc, "event append");
+	return sl_store_run_write(s, b.st, b.rc, a.what);
 }
 
 struct event_closure {
@@ -65,16 +58,6 @@ static int emit_event(sqlite3_stmt *st, void *p)
 
 int sl_store_events_list(struct sl_store *s, int64_t rollout_id, int limit, sl_store_event_cb cb, void *ctx)
 {
-	sqlite3_stmt *st;
 	struct event_closure c = {cb, ctx};
-	int n;
-	int rc = sl_store_arg_limit(s, "events list", limit, &n);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_EVENTS_LIST, false, &st);
-	if (rc)
-		return rc;
-	struct sl_binder b = {st, 0, 0};
-	sl_bind_int64(&b, rollout_id);
-	sl_bind_int64(&b, n);
-	return sl_store_run_read(s, SL_Q_EVENTS_LIST, b.rc, emit_event, &c, "events list", NULL);
+	return sl_store_list(s, SL_Q_EVENTS_LIST, "events list", NULL, &rollout_id, limit, emit_event, &c);
 }

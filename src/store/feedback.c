@@ -2,44 +2,26 @@
  * version the request went to. Invariants: every row has a label or a score (or both); a missing
  * score is SQL NULL here and NAN in C. */
 #include <math.h>
-#include <stdio.h>
 
 #include "store-int.h"
-
-static int check_feedback(struct sl_store *s, const char *request_id, const char *model, const char *version,
-                          const char *label, double score, const char *metric)
-{
-	const char *w = "feedback append";
-	int rc = sl_store_arg_text(s, w, "request_id", request_id, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "model", model, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "version", version, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "label", label, SL_STORE_NAME_MAX, true);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "metric", metric, SL_STORE_NAME_MAX, true);
-	if (!rc)
-		rc = sl_store_arg_score(s, w, score);
-	if (!rc && !label && isnan(score)) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s: label: neither a label nor a score", w);
-		rc = SL_EINVAL;
-	}
-	return rc;
-}
 
 int sl_store_feedback_append(struct sl_store *s, const char *request_id, const char *model, const char *version,
                              const char *label, double score, const char *metric, double ts)
 {
-	sqlite3_stmt *st;
-	int rc = check_feedback(s, request_id, model, version, label, score, metric);
-	if (!rc)
-		rc = sl_store_arg_time(s, "feedback append", ts);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_FEEDBACK_INSERT, true, &st);
+	struct sl_args a = {s, "feedback append", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "request_id", request_id, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "model", model, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "version", version, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "label", label, SL_STORE_NAME_MAX, true);
+	sl_arg_text(&a, "metric", metric, SL_STORE_NAME_MAX, true);
+	sl_arg_score(&a, score);
+	if (!label && isnan(score))
+		sl_arg_fail(&a, SL_EINVAL, "label", "neither a label nor a score");
+	sl_arg_time(&a, ts);
+	int rc = sl_binder_init(&b, &a, SL_Q_FEEDBACK_INSERT, true);
 	if (rc)
 		return rc;
-	struct sl_binder b = {st, 0, 0};
 	sl_bind_text(&b, request_id);
 	sl_bind_text(&b, model);
 	sl_bind_text(&b, version);
@@ -47,7 +29,7 @@ int sl_store_feedback_append(struct sl_store *s, const char *request_id, const c
 	sl_bind_double(&b, score);
 	sl_bind_text(&b, metric);
 	sl_bind_double(&b, ts);
-	return sl_store_run_write(s, st, b.rc, "feedback append");
+	return sl_store_run_write(s, b.st, b.rc, a.what);
 }
 
 struct feedback_closure {
@@ -72,20 +54,7 @@ static int emit_feedback(sqlite3_stmt *st, void *p)
 
 int sl_store_feedback_list(struct sl_store *s, const char *model, int limit, sl_store_feedback_cb cb, void *ctx)
 {
-	sqlite3_stmt *st;
 	struct feedback_closure c = {cb, ctx};
 	enum sl_q q = model ? SL_Q_FEEDBACK_MODEL : SL_Q_FEEDBACK_ALL;
-	int n;
-	int rc = sl_store_arg_text(s, "feedback list", "model", model, SL_STORE_NAME_MAX, true);
-	if (!rc)
-		rc = sl_store_arg_limit(s, "feedback list", limit, &n);
-	if (!rc)
-		rc = sl_store_stmt(s, q, false, &st);
-	if (rc)
-		return rc;
-	struct sl_binder b = {st, 0, 0};
-	if (model)
-		sl_bind_text(&b, model);
-	sl_bind_int64(&b, n);
-	return sl_store_run_read(s, q, b.rc, emit_feedback, &c, "feedback list", NULL);
+	return sl_store_list(s, q, "feedback list", model, NULL, limit, emit_feedback, &c);
 }

@@ -3,27 +3,18 @@
  * is SQL NULL here and NAN in C; detail_json is kept byte-exact or NULL. */
 #include "store-int.h"
 
-static int check_judgment(struct sl_store *s, double ts, const char *outcome, double score, const char *detail)
-{
-	const char *w = "judgment append";
-	int rc = sl_store_arg_text(s, w, "outcome", outcome, SL_STORE_WORD_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_score(s, w, score);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "detail_json", detail, SL_STORE_JSON_MAX, true);
-	return rc ? rc : sl_store_arg_time(s, w, ts);
-}
-
 int sl_store_judgment_append(struct sl_store *s, int64_t rollout_id, double ts, int step_index, int look,
                              const char *outcome, double score, const char *detail_json)
 {
-	sqlite3_stmt *st;
-	int rc = check_judgment(s, ts, outcome, score, detail_json);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_JUDGMENT_INSERT, true, &st);
+	struct sl_args a = {s, "judgment append", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "outcome", outcome, SL_STORE_WORD_MAX, false);
+	sl_arg_score(&a, score);
+	sl_arg_text(&a, "detail_json", detail_json, SL_STORE_JSON_MAX, true);
+	sl_arg_time(&a, ts);
+	int rc = sl_binder_init(&b, &a, SL_Q_JUDGMENT_INSERT, true);
 	if (rc)
 		return rc;
-	struct sl_binder b = {st, 0, 0};
 	sl_bind_int64(&b, rollout_id);
 	sl_bind_double(&b, ts);
 	sl_bind_int64(&b, step_index);
@@ -31,7 +22,7 @@ int sl_store_judgment_append(struct sl_store *s, int64_t rollout_id, double ts, 
 	sl_bind_text(&b, outcome);
 	sl_bind_double(&b, score);
 	sl_bind_text(&b, detail_json);
-	return sl_store_run_write(s, st, b.rc, "judgment append");
+	return sl_store_run_write(s, b.st, b.rc, a.what);
 }
 
 struct judgment_closure {
@@ -56,16 +47,6 @@ static int emit_judgment(sqlite3_stmt *st, void *p)
 
 int sl_store_judgments_list(struct sl_store *s, int64_t rollout_id, int limit, sl_store_judgment_cb cb, void *ctx)
 {
-	sqlite3_stmt *st;
 	struct judgment_closure c = {cb, ctx};
-	int n;
-	int rc = sl_store_arg_limit(s, "judgments list", limit, &n);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_JUDGMENTS_LIST, false, &st);
-	if (rc)
-		return rc;
-	struct sl_binder b = {st, 0, 0};
-	sl_bind_int64(&b, rollout_id);
-	sl_bind_int64(&b, n);
-	return sl_store_run_read(s, SL_Q_JUDGMENTS_LIST, b.rc, emit_judgment, &c, "judgments list", NULL);
+	return sl_store_list(s, SL_Q_JUDGMENTS_LIST, "judgments list", NULL, &rollout_id, limit, emit_judgment, &c);
 }

@@ -1,61 +1,43 @@
 /* overrides.c: route_overrides, per model the split the gateway applies over its configured
  * routes after a restart. Invariants: one row per model (set replaces it); shares are in [0, 1];
  * without a candidate both shares are 0. */
-#include <math.h>
-#include <stdio.h>
-
 #include "store-int.h"
-
-static int check_override(struct sl_store *s, const char *model, const char *stable, const char *candidate,
-                          double share, double shadow, double ts)
-{
-	const char *w = "override set";
-	int rc = sl_store_arg_text(s, w, "model", model, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "stable", stable, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "candidate", candidate, SL_STORE_NAME_MAX, true);
-	if (!rc)
-		rc = sl_store_arg_share(s, w, "candidate_share", share);
-	if (!rc)
-		rc = sl_store_arg_share(s, w, "shadow_share", shadow);
-	if (!rc && !candidate && (share != 0 || shadow != 0)) {
-		snprintf(s->errmsg, sizeof(s->errmsg), "%s: candidate: shares need a candidate", w);
-		rc = SL_EINVAL;
-	}
-	return rc ? rc : sl_store_arg_time(s, w, ts);
-}
 
 int sl_store_override_set(struct sl_store *s, const char *model, const char *stable, const char *candidate,
                           double candidate_share, double shadow_share, double ts)
 {
-	sqlite3_stmt *st;
-	int rc = check_override(s, model, stable, candidate, candidate_share, shadow_share, ts);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_OVERRIDE_SET, true, &st);
+	struct sl_args a = {s, "override set", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "model", model, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "stable", stable, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "candidate", candidate, SL_STORE_NAME_MAX, true);
+	sl_arg_share(&a, "candidate_share", candidate_share);
+	sl_arg_share(&a, "shadow_share", shadow_share);
+	if (!candidate && (candidate_share != 0 || shadow_share != 0))
+		sl_arg_fail(&a, SL_EINVAL, "candidate", "shares need a candidate");
+	sl_arg_time(&a, ts);
+	int rc = sl_binder_init(&b, &a, SL_Q_OVERRIDE_SET, true);
 	if (rc)
 		return rc;
-	struct sl_binder b = {st, 0, 0};
 	sl_bind_text(&b, model);
 	sl_bind_text(&b, stable);
 	sl_bind_text(&b, candidate);
 	sl_bind_double(&b, candidate_share);
 	sl_bind_double(&b, shadow_share);
 	sl_bind_double(&b, ts);
-	return sl_store_run_write(s, st, b.rc, "override set");
+	return sl_store_run_write(s, b.st, b.rc, a.what);
 }
 
 int sl_store_override_clear(struct sl_store *s, const char *model)
 {
-	sqlite3_stmt *st;
-	int rc = sl_store_arg_text(s, "override clear", "model", model, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_OVERRIDE_CLEAR, true, &st);
+	struct sl_args a = {s, "override clear", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "model", model, SL_STORE_NAME_MAX, false);
+	int rc = sl_binder_init(&b, &a, SL_Q_OVERRIDE_CLEAR, true);
 	if (rc)
 		return rc;
-	struct sl_binder b = {st, 0, 0};
 	sl_bind_text(&b, model);
-	return sl_store_run_write(s, st, b.rc, "override clear");
+	return sl_store_run_write(s, b.st, b.rc, a.what);
 }
 
 struct override_closure {

@@ -30,34 +30,21 @@ static int emit_rollout(sqlite3_stmt *st, void *p)
 	return c->cb(c->ctx, &r);
 }
 
-static int check_create(struct sl_store *s, const char *model, const char *stable, const char *candidate,
-                        const char *spec_json, const char *state, const char *state_json, double ts)
-{
-	const char *w = "rollout create";
-	int rc = sl_store_arg_text(s, w, "model", model, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "stable", stable, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "candidate", candidate, SL_STORE_NAME_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "spec_json", spec_json, SL_STORE_JSON_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "state", state, SL_STORE_WORD_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "state_json", state_json, SL_STORE_JSON_MAX, false);
-	return rc ? rc : sl_store_arg_time(s, w, ts);
-}
-
 int sl_store_rollout_create(struct sl_store *s, const char *model, const char *stable, const char *candidate,
                             const char *spec_json, const char *state, const char *state_json, double ts, int64_t *id)
 {
-	sqlite3_stmt *st;
-	int rc = check_create(s, model, stable, candidate, spec_json, state, state_json, ts);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_ROLLOUT_INSERT, true, &st);
+	struct sl_args a = {s, "rollout create", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "model", model, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "stable", stable, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "candidate", candidate, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "spec_json", spec_json, SL_STORE_JSON_MAX, false);
+	sl_arg_text(&a, "state", state, SL_STORE_WORD_MAX, false);
+	sl_arg_text(&a, "state_json", state_json, SL_STORE_JSON_MAX, false);
+	sl_arg_time(&a, ts);
+	int rc = sl_binder_init(&b, &a, SL_Q_ROLLOUT_INSERT, true);
 	if (rc)
 		return rc;
-	struct sl_binder b = {st, 0, 0};
 	sl_bind_text(&b, model);
 	sl_bind_text(&b, stable);
 	sl_bind_text(&b, candidate);
@@ -65,33 +52,24 @@ int sl_store_rollout_create(struct sl_store *s, const char *model, const char *s
 	sl_bind_text(&b, state);
 	sl_bind_text(&b, state_json);
 	sl_bind_double(&b, ts);
-	rc = sl_store_run_write(s, st, b.rc, "rollout create");
+	rc = sl_store_run_write(s, b.st, b.rc, a.what);
 	if (rc == 0 && id)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return rc;
 }
 
-static int check_update(struct sl_store *s, const char *state, const char *state_json, double share, double ts)
-{
-	const char *w = "rollout update";
-	int rc = sl_store_arg_text(s, w, "state", state, SL_STORE_WORD_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_text(s, w, "state_json", state_json, SL_STORE_JSON_MAX, false);
-	if (!rc)
-		rc = sl_store_arg_share(s, w, "candidate_share", share);
-	return rc ? rc : sl_store_arg_time(s, w, ts);
-}
-
 int sl_store_rollout_update(struct sl_store *s, int64_t id, const char *state, const char *state_json, int step_index,
                             double candidate_share, double ts, bool ended)
 {
-	sqlite3_stmt *st;
-	int rc = check_update(s, state, state_json, candidate_share, ts);
-	if (!rc)
-		rc = sl_store_stmt(s, SL_Q_ROLLOUT_UPDATE, true, &st);
+	struct sl_args a = {s, "rollout update", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "state", state, SL_STORE_WORD_MAX, false);
+	sl_arg_text(&a, "state_json", state_json, SL_STORE_JSON_MAX, false);
+	sl_arg_share(&a, "candidate_share", candidate_share);
+	sl_arg_time(&a, ts);
+	int rc = sl_binder_init(&b, &a, SL_Q_ROLLOUT_UPDATE, true);
 	if (rc)
 		return rc;
-	struct sl_binder b = {st, 0, 0};
 	sl_bind_text(&b, state);
 	sl_bind_text(&b, state_json);
 	sl_bind_int64(&b, step_index);
@@ -99,7 +77,7 @@ int sl_store_rollout_update(struct sl_store *s, int64_t id, const char *state, c
 	sl_bind_double(&b, ts);
 	sl_bind_int64(&b, ended);
 	sl_bind_int64(&b, id);
-	rc = sl_store_run_write(s, st, b.rc, "rollout update");
+	rc = sl_store_run_write(s, b.st, b.rc, a.what);
 	if (rc == 0 && sqlite3_changes(s->db) == 0) {
 		snprintf(s->errmsg, sizeof(s->errmsg), "rollout update: no rollout %lld", (long long)id);
 		rc = SL_ENOTFOUND;
@@ -135,20 +113,7 @@ int sl_store_rollouts_load_active(struct sl_store *s, sl_store_rollout_cb cb, vo
 
 int sl_store_rollouts_list(struct sl_store *s, const char *model, int limit, sl_store_rollout_cb cb, void *ctx)
 {
-	sqlite3_stmt *st;
 	struct rollout_closure c = {cb, ctx};
 	enum sl_q q = model ? SL_Q_ROLLOUTS_MODEL : SL_Q_ROLLOUTS_ALL;
-	int n;
-	int rc = sl_store_arg_text(s, "rollouts list", "model", model, SL_STORE_NAME_MAX, true);
-	if (!rc)
-		rc = sl_store_arg_limit(s, "rollouts list", limit, &n);
-	if (!rc)
-		rc = sl_store_stmt(s, q, false, &st);
-	if (rc)
-		return rc;
-	struct sl_binder b = {st, 0, 0};
-	if (model)
-		sl_bind_text(&b, model);
-	sl_bind_int64(&b, n);
-	return sl_store_run_read(s, q, b.rc, emit_rollout, &c, "rollouts list", NULL);
+	return sl_store_list(s, q, "rollouts list", model, NULL, limit, emit_rollout, &c);
 }

@@ -1,8 +1,9 @@
 /* stmt.c: the SQL of every statement the store runs, the per-store cache of prepared
- * statements, and the two ways to run one: a write (in a transaction) and a read (rows handed to
- * a callback). Invariants: each statement is prepared at most once per store and always left
- * reset with cleared bindings; a write either commits, joins the open group, or leaves nothing
- * behind; a read never lets a callback write or re-enter the statement it is reading. */
+ * statements, binding, and the two ways to run one: a write (in a transaction) and a read (rows
+ * handed to a callback), the lists being the common reads. Invariants: each statement is
+ * prepared at most once per store and always left reset with cleared bindings; a write either
+ * commits, joins the open group, or leaves nothing behind; a read never lets a callback write or
+ * re-enter the statement it is reading. */
 #include <math.h>
 #include <stdio.h>
 
@@ -151,6 +152,25 @@ int sl_store_run_read(struct sl_store *s, enum sl_q q, int bind_rc, sl_store_emi
 	return rc;
 }
 
+int sl_store_list(struct sl_store *s, enum sl_q q, const char *what, const char *model, const int64_t *rollout_id,
+                  int limit, sl_store_emit_fn emit, void *closure)
+{
+	struct sl_args a = {s, what, 0};
+	struct sl_binder b;
+	int n;
+	sl_arg_text(&a, "model", model, SL_STORE_NAME_MAX, true);
+	sl_arg_limit(&a, limit, &n);
+	int rc = sl_binder_init(&b, &a, q, false);
+	if (rc)
+		return rc;
+	if (model)
+		sl_bind_text(&b, model);
+	if (rollout_id)
+		sl_bind_int64(&b, *rollout_id);
+	sl_bind_int64(&b, n);
+	return sl_store_run_read(s, q, b.rc, emit, closure, what, NULL);
+}
+
 int sl_store_begin(struct sl_store *s)
 {
 	if (s->group || s->reading) {
@@ -187,6 +207,12 @@ void sl_store_rollback(struct sl_store *s)
 		return;
 	s->group = false;
 	rollback_quiet(s);
+}
+
+int sl_binder_init(struct sl_binder *b, const struct sl_args *a, enum sl_q q, bool write)
+{
+	*b = (struct sl_binder){NULL, 0, 0};
+	return a->rc ? a->rc : sl_store_stmt(a->s, q, write, &b->st);
 }
 
 void sl_bind_text(struct sl_binder *b, const char *v)

@@ -4,19 +4,11 @@
  * against SciPy 1.10), large ones the pooled z-test; dry-run checks never change the outcome;
  * a critical check fails the judgment alone; scores against the pass and marginal thresholds;
  * the alpha spent per look; and the JSON and text forms of the evidence. */
-#include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <string.h>
 
-#include "sluice/rollout.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_CHECK() cr_expect_eq(__lsan_do_recoverable_leak_check(), 0, "memory leaked: see LeakSanitizer above")
-#else
-#define LEAK_CHECK() ((void)0)
-#endif
+#include "rollout_test.h"
 
 /* How the candidate differs: multipliers of each value metric and the two rates. */
 struct traffic {
@@ -194,15 +186,22 @@ static struct sl_window rate_window(const struct sl_rollout_spec *s, uint64_t es
 	return w;
 }
 
-static struct sl_rollout_spec rate_spec(double allowed, bool critical)
+/* The defaults with one check only, judged from the first candidate request on. */
+static struct sl_rollout_spec one_check_spec(const char *name, enum sl_metric_kind kind)
 {
 	struct sl_rollout_spec s;
 	sl_rollout_spec_defaults(&s);
 	s.nchecks = 1;
-	sl_metric_check_defaults(&s.checks[0], "error_rate", SL_METRIC_RATE);
+	sl_metric_check_defaults(&s.checks[0], name, kind);
+	s.min_requests = 1;
+	return s;
+}
+
+static struct sl_rollout_spec rate_spec(double allowed, bool critical)
+{
+	struct sl_rollout_spec s = one_check_spec("error_rate", SL_METRIC_RATE);
 	s.checks[0].tolerance = allowed;
 	s.checks[0].critical = critical;
-	s.min_requests = 1;
 	return s;
 }
 
@@ -405,11 +404,7 @@ Test(judge, no_check_with_data_is_insufficient_data)
  * check cannot fail, however different the samples. */
 Test(judge, unattainable_interval_never_fails)
 {
-	struct sl_rollout_spec s;
-	sl_rollout_spec_defaults(&s);
-	s.nchecks = 1;
-	sl_metric_check_defaults(&s.checks[0], "latency", SL_METRIC_VALUE);
-	s.min_requests = 1;
+	struct sl_rollout_spec s = one_check_spec("latency", SL_METRIC_VALUE);
 	s.alpha = 1e-5;
 	struct sl_window w;
 	struct sl_judgment j;
@@ -432,11 +427,7 @@ Test(judge, unattainable_interval_never_fails)
 
 Test(judge, stable_median_zero_is_undecided)
 {
-	struct sl_rollout_spec s;
-	sl_rollout_spec_defaults(&s);
-	s.nchecks = 1;
-	sl_metric_check_defaults(&s.checks[0], "tool_calls", SL_METRIC_VALUE);
-	s.min_requests = 1;
+	struct sl_rollout_spec s = one_check_spec("tool_calls", SL_METRIC_VALUE);
 	struct sl_window w;
 	struct sl_judgment j;
 	cr_assert_eq(sl_window_init(&w, &s, 256, 1), 0);

@@ -4,10 +4,9 @@
  * share, notification and window reset; refusals must leave the rollout byte-for-byte intact.
  * Scenarios then cover the failure limits, the progress deadline, the judge's timing,
  * approval, pause/resume and a full shadow-then-steps run to promotion. */
-#include <criterion/criterion.h>
 #include <string.h>
 
-#include "sluice/rollout.h"
+#include "rollout_test.h"
 
 #define T0 1000000u
 
@@ -33,32 +32,26 @@ static struct sl_rollout_input ev(uint64_t now, uint64_t reqs)
 	return (struct sl_rollout_input){.now_ms = now, .step_requests = reqs};
 }
 
-static void must(struct sl_rollout *r, struct sl_rollout_input in)
-{
-	struct sl_rollout_decision d;
-	int rc = sl_rollout_advance(r, &in, &d);
-	cr_assert_eq(rc, 0, "advance refused: %s", d.reason);
-}
-
-static void judge(struct sl_rollout *r, uint64_t now, enum sl_outcome o)
+/* One event at now with 1000 step requests, which r must accept. */
+static struct sl_rollout_decision judge(struct sl_rollout *r, uint64_t now, enum sl_outcome o)
 {
 	struct sl_rollout_input in = ev(now, 1000);
 	in.judgment = o;
-	must(r, in);
+	return advance_ok(r, in);
 }
 
-static void act(struct sl_rollout *r, uint64_t now, enum sl_rollout_action a)
+static struct sl_rollout_decision act(struct sl_rollout *r, uint64_t now, enum sl_rollout_action a)
 {
 	struct sl_rollout_input in = ev(now, 1000);
 	in.action = a;
-	must(r, in);
+	return advance_ok(r, in);
 }
 
-static void hook(struct sl_rollout *r, uint64_t now, enum sl_webhook_result w)
+static struct sl_rollout_decision hook(struct sl_rollout *r, uint64_t now, enum sl_webhook_result w)
 {
 	struct sl_rollout_input in = ev(now, 1000);
 	in.webhook = w;
-	must(r, in);
+	return advance_ok(r, in);
 }
 
 enum fx {
@@ -354,10 +347,7 @@ Test(machine, one_event_per_call_and_unknown_events)
 
 static struct sl_rollout_decision tick(struct sl_rollout *r, uint64_t now, uint64_t reqs)
 {
-	struct sl_rollout_decision d;
-	struct sl_rollout_input in = ev(now, reqs);
-	cr_assert_eq(sl_rollout_advance(r, &in, &d), 0, "%s", d.reason);
-	return d;
+	return advance_ok(r, ev(now, reqs));
 }
 
 Test(machine, pending_asks_the_start_webhook_until_answered)
@@ -438,10 +428,7 @@ Test(machine, consecutive_failure_limit)
 	cr_expect_eq(r.state, SL_ROLLOUT_CANARY);
 	cr_expect_float_eq(r.share, 0.1, 1e-12);
 	cr_expect_eq(r.failures, 1);
-	struct sl_rollout_input in = ev(T0 + 2000, 1000);
-	in.judgment = SL_OUTCOME_FAIL;
-	struct sl_rollout_decision d;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	struct sl_rollout_decision d = judge(&r, T0 + 2000, SL_OUTCOME_FAIL);
 	cr_expect_eq(d.state, SL_ROLLOUT_ROLLED_BACK);
 	cr_expect_eq(d.notify, SL_NOTIFY_ROLLED_BACK);
 	cr_expect_float_eq(d.share, 0, 0);
@@ -462,10 +449,7 @@ Test(machine, cumulative_failure_limit_and_streak_resets)
 	act(&r, T0 + 5000, SL_ACTION_APPROVE);
 	cr_expect_eq(r.state, SL_ROLLOUT_CANARY);
 	cr_expect_eq(r.failures, 2, "failures are counted over the whole rollout");
-	struct sl_rollout_input in = ev(T0 + 6000, 1000);
-	in.judgment = SL_OUTCOME_FAIL;
-	struct sl_rollout_decision d;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	struct sl_rollout_decision d = judge(&r, T0 + 6000, SL_OUTCOME_FAIL);
 	cr_expect_eq(d.state, SL_ROLLOUT_ROLLED_BACK);
 	cr_expect(strstr(d.reason, "3 failed judgments (limit 3)"), "%s", d.reason);
 }
@@ -522,8 +506,7 @@ Test(machine, pause_freezes_judgments_and_the_deadline)
 	}
 	struct sl_rollout_input in = ev(T0 + 100500, 0);
 	in.action = SL_ACTION_RESUME;
-	struct sl_rollout_decision d;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	struct sl_rollout_decision d = advance_ok(&r, in);
 	cr_expect_eq(d.state, SL_ROLLOUT_CANARY);
 	cr_expect(!d.reset_window && !d.share_changed, "resume keeps the window and the share");
 	cr_expect_eq(r.step_started_ms, T0 + 100000, "the stage clock skips the pause");
@@ -591,7 +574,7 @@ Test(machine, shadow_then_steps_to_promotion)
 	cr_expect_eq(tick(&r, t, 0).call, SL_CALL_CONFIRM_START);
 	struct sl_rollout_input in = ev(t += 10, 0);
 	in.webhook = SL_WEBHOOK_START_CONFIRMED;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	d = advance_ok(&r, in);
 	cr_expect(d.state == SL_ROLLOUT_SHADOW && d.reset_window && d.share_changed);
 	cr_expect_float_eq(d.shadow_share, 0.1, 1e-12);
 	cr_expect_float_eq(d.share, 0, 0);
@@ -599,7 +582,7 @@ Test(machine, shadow_then_steps_to_promotion)
 	cr_expect(d.judge);
 	in = ev(t, 100);
 	in.judgment = SL_OUTCOME_PASS;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	d = advance_ok(&r, in);
 	cr_expect(d.state == SL_ROLLOUT_CANARY && d.reset_window && d.share_changed);
 	cr_expect_float_eq(d.share, 0.1, 1e-12);
 	cr_expect_float_eq(d.shadow_share, 0, 0);
@@ -608,19 +591,19 @@ Test(machine, shadow_then_steps_to_promotion)
 	cr_expect_eq(d.judgment_index, 1);
 	in = ev(t, 100);
 	in.judgment = SL_OUTCOME_PASS;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	d = advance_ok(&r, in);
 	cr_expect(d.state == SL_ROLLOUT_AWAITING_APPROVAL && !d.reset_window && !d.share_changed);
 	cr_expect(strstr(d.reason, "approval"), "%s", d.reason);
 	in = ev(t += 60000, 0);
 	in.action = SL_ACTION_APPROVE;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	d = advance_ok(&r, in);
 	cr_expect(d.state == SL_ROLLOUT_CANARY && d.reset_window && d.share_changed);
 	cr_expect_float_eq(d.share, 0.5, 1e-12);
 	cr_expect_eq(r.step_started_ms, t);
 	cr_expect(!tick(&r, t + 999, 5000).judge, "a new step waits a full interval");
 	in = ev(t += 1000, 100);
 	in.judgment = SL_OUTCOME_PASS;
-	cr_assert_eq(sl_rollout_advance(&r, &in, &d), 0);
+	d = advance_ok(&r, in);
 	cr_expect_eq(d.state, SL_ROLLOUT_PROMOTED);
 	cr_expect_eq(d.notify, SL_NOTIFY_PROMOTED);
 	cr_expect_float_eq(d.share, 1, 0);

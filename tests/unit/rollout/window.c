@@ -1,18 +1,10 @@
 /* window.c: the judge's window: shaped after the spec, bounded (a reservoir per side and value
  * check never holds more than cap values), strict about what it accepts, and reproducible: the
  * same seed and the same calls, resets included, give the same samples. */
-#include <criterion/criterion.h>
 #include <math.h>
 #include <string.h>
 
-#include "sluice/rollout.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LEAK_CHECK() cr_expect_eq(__lsan_do_recoverable_leak_check(), 0, "memory leaked: see LeakSanitizer above")
-#else
-#define LEAK_CHECK() ((void)0)
-#endif
+#include "rollout_test.h"
 
 static struct sl_rollout_spec spec(void)
 {

@@ -1,6 +1,6 @@
 /* expect.h: helpers shared by the stats unit tests: loading tests/data/stats/expected.json
- * (written by gen_expected.py), rebuilding the "golden" samples bit for bit, and relative
- * comparisons that name the failing case. */
+ * (written by gen_expected.py) and walking its sections row by row, rebuilding the "golden"
+ * samples bit for bit, and relative comparisons that name the failing case. */
 #ifndef SLUICE_TEST_STATS_EXPECT_H
 #define SLUICE_TEST_STATS_EXPECT_H
 
@@ -60,6 +60,12 @@ static inline json_object *ex_at(json_object *a, size_t i)
 	return json_object_array_get_idx(a, i);
 }
 
+/* Runs the statement that follows once for each row c of the section at path, i counting the
+ * rows from 0. */
+#define ex_rows(i, c, path)                                                                                            \
+	for (json_object *ex_rows_ = ex_section(path), *c = NULL; ex_rows_; ex_rows_ = NULL)                           \
+		for (size_t i = 0; i < json_object_array_length(ex_rows_) && ((c = ex_at(ex_rows_, i)), true); i++)
+
 static inline double ex_num(json_object *a, size_t i)
 {
 	return json_object_get_double(ex_at(a, i));
@@ -111,6 +117,32 @@ static inline size_t ex_sample(json_object *o, double **v)
 	for (size_t i = 0; i < n; i++)
 		(*v)[i] = ex_num(o, i);
 	return n;
+}
+
+/* The two samples "x" and "y" of a case, owned until ex_pair_free. */
+struct ex_pair {
+	double *x, *y;
+	size_t nx, ny;
+};
+
+static inline struct ex_pair ex_pair_of(json_object *c)
+{
+	struct ex_pair p;
+	p.nx = ex_sample(ex_get(c, "x"), &p.x);
+	p.ny = ex_sample(ex_get(c, "y"), &p.y);
+	return p;
+}
+
+static inline void ex_pair_free(struct ex_pair *p)
+{
+	free(p->x);
+	free(p->y);
+}
+
+static inline int ex_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
 }
 
 /* |got - want| <= tol |want|; equal values (infinities included) and two NaNs pass. */

@@ -10,9 +10,8 @@ TestSuite(sequential, .init = ex_load, .fini = ex_free);
 Test(sequential, formula)
 {
 	struct ex_worst w = {"msprt (mpmath)", 0, 1e-12, 0};
-	json_object *s = ex_section("msprt");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i);
+	ex_rows(i, c, "msprt")
+	{
 		double rho2 = sl_msprt_rho2(ex_field(c, "alpha"), ex_field(c, "nstar"));
 		ex_check(&w, rho2, ex_field(c, "rho2"), "case %zu rho2", i);
 		struct sl_msprt_result r;
@@ -33,9 +32,9 @@ Test(sequential, formula)
 /* GrowthBook's relative difference (delta method) as in its test suite, then our interval. */
 Test(sequential, growthbook_vectors)
 {
-	json_object *s = ex_section("growthbook_sequential");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i), *a = ex_get(c, "a"), *b = ex_get(c, "b");
+	ex_rows(i, c, "growthbook_sequential")
+	{
+		json_object *a = ex_get(c, "a"), *b = ex_get(c, "b");
 		bool prop = strcmp(ex_str(c, "type"), "proportion") == 0;
 		double na = ex_num(a, 2), nb = ex_num(b, 2), ma = ex_num(a, 0) / na, mb = ex_num(b, 0) / nb;
 		double va = prop ? ma * (1 - ma) : (ex_num(a, 1) - ex_num(a, 0) * ex_num(a, 0) / na) / (na - 1);

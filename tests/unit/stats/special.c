@@ -9,14 +9,12 @@ TestSuite(special, .init = ex_load, .fini = ex_free);
 Test(special, lgamma_lbeta)
 {
 	struct ex_worst wg = {"lgamma", 0, 1e-14, 0}, wb = {"lbeta", 0, 1e-13, 0};
-	json_object *s = ex_section("special.lgamma");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.lgamma")
+	{
 		ex_check(&wg, sl_lgamma(ex_num(r, 0)), ex_num(r, 1), "x=%g", ex_num(r, 0));
 	}
-	s = ex_section("special.lbeta");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.lbeta")
+	{
 		double a = ex_num(r, 0), b = ex_num(r, 1);
 		/* log B near 0 is a difference of O(1) terms: compare absolutely there */
 		double want = ex_num(r, 2), got = sl_lbeta(a, b);
@@ -29,9 +27,8 @@ Test(special, lgamma_lbeta)
 Test(special, incomplete_gamma)
 {
 	struct ex_worst wp = {"gamma P", 0, 1e-12, 0}, wq = {"gamma Q", 0, 1e-12, 0};
-	json_object *s = ex_section("special.gamma_pq");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.gamma_pq")
+	{
 		double a = ex_num(r, 0), x = ex_num(r, 1);
 		ex_check(&wp, sl_gamma_p(a, x), ex_num(r, 2), "a=%g x=%g", a, x);
 		ex_check(&wq, sl_gamma_q(a, x), ex_num(r, 3), "a=%g x=%g", a, x);
@@ -46,9 +43,8 @@ Test(special, incomplete_gamma)
 Test(special, incomplete_beta)
 {
 	struct ex_worst wi = {"I_x(a,b)", 0, 1e-12, 0}, wc = {"1 - I_x(a,b)", 0, 1e-12, 0};
-	json_object *s = ex_section("special.beta_inc");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.beta_inc")
+	{
 		double a = ex_num(r, 0), b = ex_num(r, 1), x = ex_num(r, 2);
 		ex_check(&wi, sl_beta_inc(a, b, x), ex_num(r, 3), "a=%g b=%g x=%.17g", a, b, x);
 		/* the complement takes x, so it is checked where 1 - x is exact */
@@ -65,16 +61,14 @@ Test(special, incomplete_beta)
 Test(special, normal)
 {
 	struct ex_worst wc = {"norm cdf/sf", 0, 5e-13, 0}, wp = {"norm ppf", 0, 1e-15, 0};
-	json_object *s = ex_section("special.norm");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.norm")
+	{
 		double x = ex_num(r, 0);
 		ex_check(&wc, sl_norm_cdf(x), ex_num(r, 1), "cdf x=%g", x);
 		ex_check(&wc, sl_norm_sf(x), ex_num(r, 2), "sf x=%g", x);
 	}
-	s = ex_section("special.norm_ppf");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.norm_ppf")
+	{
 		double p = ex_num(r, 0);
 		ex_check(&wp, sl_norm_ppf(p), ex_num(r, 1), "p=%g", p);
 		ex_check(&wp, sl_norm_isf(p), -ex_num(r, 1), "isf q=%g", p);
@@ -88,16 +82,14 @@ Test(special, normal)
 Test(special, student_t)
 {
 	struct ex_worst wc = {"t cdf/sf", 0, 1e-12, 0}, wp = {"t ppf", 0, 1e-12, 0};
-	json_object *s = ex_section("special.t");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.t")
+	{
 		double t = ex_num(r, 0), df = ex_num(r, 1);
 		ex_check(&wc, sl_t_cdf(t, df), ex_num(r, 2), "cdf t=%g df=%g", t, df);
 		ex_check(&wc, sl_t_sf(t, df), ex_num(r, 3), "sf t=%g df=%g", t, df);
 	}
-	s = ex_section("special.t_ppf");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.t_ppf")
+	{
 		double p = ex_num(r, 0), df = ex_num(r, 1);
 		ex_check(&wp, sl_t_ppf(p, df), ex_num(r, 2), "p=%.17g df=%g", p, df);
 	}
@@ -111,16 +103,14 @@ Test(special, student_t)
 Test(special, chi2_f)
 {
 	struct ex_worst wc = {"chi2 cdf/sf", 0, 1e-12, 0}, wf = {"F sf", 0, 1e-12, 0};
-	json_object *s = ex_section("special.chi2");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.chi2")
+	{
 		double x = ex_num(r, 0), df = ex_num(r, 1);
 		ex_check(&wc, sl_chi2_cdf(x, df), ex_num(r, 2), "cdf x=%g df=%g", x, df);
 		ex_check(&wc, sl_chi2_sf(x, df), ex_num(r, 3), "sf x=%g df=%g", x, df);
 	}
-	s = ex_section("special.f_sf");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.f_sf")
+	{
 		double x = ex_num(r, 0), d1 = ex_num(r, 1), d2 = ex_num(r, 2);
 		ex_check(&wf, sl_f_sf(x, d1, d2), ex_num(r, 3), "x=%g d1=%g d2=%g", x, d1, d2);
 		double c = sl_f_cdf(x, d1, d2);
@@ -133,9 +123,8 @@ Test(special, chi2_f)
 Test(special, binomial)
 {
 	struct ex_worst wp = {"binom pmf", 0, 1e-12, 0}, wc = {"binom cdf/sf", 0, 1e-12, 0};
-	json_object *s = ex_section("special.binom");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.binom")
+	{
 		double k = ex_num(r, 0), n = ex_num(r, 1), p = ex_num(r, 2);
 		ex_check(&wp, sl_binom_pmf(k, n, p), ex_num(r, 3), "k=%g n=%g p=%g", k, n, p);
 		ex_check(&wc, sl_binom_cdf(k, n, p), ex_num(r, 4), "cdf k=%g n=%g p=%g", k, n, p);
@@ -150,9 +139,8 @@ Test(special, binomial)
 Test(special, hypergeometric)
 {
 	struct ex_worst wl = {"hypergeom logpmf", 0, 1e-12, 0}, wp = {"hypergeom pmf/cdf/sf", 0, 1e-12, 0};
-	json_object *s = ex_section("special.hypergeom");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.hypergeom")
+	{
 		int64_t k = (int64_t)ex_num(r, 0), tot = (int64_t)ex_num(r, 1), good = (int64_t)ex_num(r, 2),
 		        draws = (int64_t)ex_num(r, 3);
 		double lw = ex_num(r, 4);
@@ -176,18 +164,16 @@ Test(special, hypergeometric)
 Test(special, kolmogorov)
 {
 	struct ex_worst wk = {"kstwo cdf/sf (SciPy)", 0, 1e-10, 0}, ws = {"smirnov (SciPy)", 0, 1e-12, 0};
-	json_object *s = ex_section("special.kstwo");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.kstwo")
+	{
 		double d = ex_num(r, 0);
 		int64_t n = (int64_t)ex_num(r, 1);
 		ex_check(&wk, sl_kstwo_cdf(d, n), ex_num(r, 2), "cdf d=%.17g n=%ld", d, (long)n);
 		if (ex_num(r, 3) > 0)
 			ex_check(&wk, sl_kstwo_sf(d, n), ex_num(r, 3), "sf d=%.17g n=%ld", d, (long)n);
 	}
-	s = ex_section("special.smirnov");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.smirnov")
+	{
 		int64_t n = (int64_t)ex_num(r, 0);
 		double d = ex_num(r, 1);
 		if (ex_num(r, 2) > 0)
@@ -202,20 +188,17 @@ Test(special, large_shapes)
 {
 	struct ex_worst wg = {"P(a,a), a >= 1e9", 0, 1e-14, 0}, wt = {"t, df >= 1e15", 0, 5e-13, 0},
 	                wb = {"I_x(a,a), a in 1e8..1e10", 0, 1e-10, 0};
-	json_object *s = ex_section("special.asymptotic.gamma_p_at_a");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.asymptotic.gamma_p_at_a")
+	{
 		ex_check(&wg, sl_gamma_p(ex_num(r, 0), ex_num(r, 0)), ex_num(r, 1), "a=%g", ex_num(r, 0));
 	}
-	s = ex_section("special.asymptotic.t_large_df");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.asymptotic.t_large_df")
+	{
 		double t = ex_num(r, 0), df = ex_num(r, 1);
 		ex_check(&wt, sl_t_cdf(t, df), ex_num(r, 2), "t=%g df=%g", t, df);
 	}
-	s = ex_section("special.asymptotic.beta_sym");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *r = ex_at(s, i);
+	ex_rows(i, r, "special.asymptotic.beta_sym")
+	{
 		double a = ex_num(r, 0), x = ex_num(r, 1);
 		ex_check(&wb, sl_beta_inc(a, a, x), ex_num(r, 2), "a=%g x=%.17g", a, x);
 	}

@@ -1,6 +1,7 @@
 /* stream.c: streaming summaries: Welford against two-pass sums, Chan's merge, the reservoir's
  * quantiles against numpy while it holds everything (expected.json "quantile"), its rank
- * error beyond capacity against the documented DKW bound, its uniformity and determinism. */
+ * error beyond capacity against the documented DKW bound, its uniformity and determinism, and
+ * its reset. */
 #include "expect.h"
 
 TestSuite(stream, .init = ex_load, .fini = ex_free);
@@ -46,9 +47,9 @@ Test(stream, welford)
 Test(stream, reservoir_exact_below_capacity)
 {
 	struct ex_worst w = {"quantile vs numpy", 0, 1e-15, 0};
-	json_object *s = ex_section("quantile");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i), *q = ex_get(c, "q"), *want = ex_get(c, "v");
+	ex_rows(i, c, "quantile")
+	{
+		json_object *q = ex_get(c, "q"), *want = ex_get(c, "v");
 		double *x;
 		size_t n = ex_sample(ex_get(c, "x"), &x);
 		struct sl_reservoir r;
@@ -68,12 +69,6 @@ Test(stream, reservoir_exact_below_capacity)
 	cr_expect(isnan(sl_reservoir_quantile(&r, 0.5)));
 	sl_reservoir_release(&r);
 	ex_report(&w);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 /* Fraction of sorted[0..n) that is <= v. */
@@ -102,7 +97,7 @@ Test(stream, reservoir_rank_error_bound)
 	cr_assert_eq(sl_reservoir_init(&r, CAP, 99), 0);
 	for (int i = 0; i < N; i++)
 		sl_reservoir_add(&r, v[i]);
-	qsort(v, N, sizeof *v, cmp_d);
+	qsort(v, N, sizeof *v, ex_cmp_double);
 	double eps = sl_reservoir_rank_error(&r, 1e-6), worst = 0;
 	cr_expect(fabs(eps - sqrt(log(2e6) / (2.0 * CAP))) < 1e-15, "eps %g", eps);
 	for (double q = 0.01; q < 1; q += 0.01) {
@@ -144,6 +139,28 @@ Test(stream, reservoir_uniform_and_deterministic)
 		sl_reservoir_add(&b, i);
 	}
 	cr_expect_eq(sl_reservoir_quantile(&a, 0.3), sl_reservoir_quantile(&b, 0.3), "same seed, same sample");
+	sl_reservoir_release(&a);
+	sl_reservoir_release(&b);
+}
+
+/* A reset reservoir keeps its array and behaves as a new one with the new seed. */
+Test(stream, reservoir_reset_is_a_fresh_start)
+{
+	struct sl_reservoir a, b;
+	cr_assert_eq(sl_reservoir_init(&a, 16, 42), 0);
+	cr_assert_eq(sl_reservoir_init(&b, 16, 7), 0);
+	for (int i = 0; i < 1000; i++)
+		sl_reservoir_add(&a, -i);
+	double *v = a.v;
+	sl_reservoir_reset(&a, 7);
+	cr_expect(a.v == v && a.cap == 16 && a.len == 0 && a.seen == 0);
+	cr_expect(isnan(sl_reservoir_quantile(&a, 0.5)));
+	for (int i = 0; i < 1000; i++) {
+		sl_reservoir_add(&a, i);
+		sl_reservoir_add(&b, i);
+	}
+	cr_expect_eq(a.seen, b.seen);
+	cr_expect_eq(memcmp(a.v, b.v, 16 * sizeof(double)), 0, "same seed, same sample");
 	sl_reservoir_release(&a);
 	sl_reservoir_release(&b);
 }

@@ -1,6 +1,7 @@
 /* tests.c: the two-sample tests against SciPy 1.10 (tests/data/stats/expected.json):
- * Mann-Whitney U, Hodges-Lehmann (against numpy brute force), Fisher's exact test, two
- * proportions (z-test, Wilson, Newcombe), Welch's t, Kolmogorov-Smirnov, chi-squared.
+ * Mann-Whitney U, Hodges-Lehmann (against numpy brute force, and whether its interval attains
+ * the confidence asked for), Fisher's exact test, two proportions (z-test, Wilson, Newcombe),
+ * Welch's t, Kolmogorov-Smirnov, chi-squared.
  * Tolerances are stated per family; statistics that are exact rationals are compared exactly. */
 #include "expect.h"
 
@@ -14,20 +15,17 @@ static enum sl_mwu_method mwu_method(const char *s)
 Test(tests, mann_whitney)
 {
 	struct ex_worst wu = {"mwu U", 0, 0, 0}, wp = {"mwu p", 0, 1e-12, 0};
-	json_object *s = ex_section("mwu");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i);
-		double *x, *y;
-		size_t nx = ex_sample(ex_get(c, "x"), &x), ny = ex_sample(ex_get(c, "y"), &y);
+	ex_rows(i, c, "mwu")
+	{
+		struct ex_pair p = ex_pair_of(c);
 		const char *alt = ex_str(c, "alt"), *m = ex_str(c, "method");
 		struct sl_mwu_result r;
-		int rc = sl_mannwhitneyu(x, nx, y, ny, ex_alt(alt), mwu_method(m), true, &r);
+		int rc = sl_mannwhitneyu(p.x, p.nx, p.y, p.ny, ex_alt(alt), mwu_method(m), true, &r);
 		cr_expect_eq(rc, 0, "mwu[%zu] rc %d", i, rc);
-		ex_check(&wu, r.u1, ex_field(c, "u"), "case %zu (%zu vs %zu)", i, nx, ny);
-		ex_check(&wp, r.pvalue, ex_field(c, "p"), "case %zu (%zu vs %zu, %s, %s)", i, nx, ny, alt, m);
+		ex_check(&wu, r.u1, ex_field(c, "u"), "case %zu (%zu vs %zu)", i, p.nx, p.ny);
+		ex_check(&wp, r.pvalue, ex_field(c, "p"), "case %zu (%zu vs %zu, %s, %s)", i, p.nx, p.ny, alt, m);
 		cr_expect_eq(r.exact, json_object_get_boolean(ex_get(c, "exact")), "case %zu: method chosen", i);
-		free(x);
-		free(y);
+		ex_pair_free(&p);
 	}
 	ex_report(&wu);
 	ex_report(&wp);
@@ -60,28 +58,32 @@ Test(tests, mann_whitney_edges)
 Test(tests, hodges_lehmann)
 {
 	struct ex_worst w = {"hl estimate/interval", 0, 0, 0};
-	json_object *s = ex_section("hl");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i);
-		double *x, *y;
-		size_t nx = ex_sample(ex_get(c, "x"), &x), ny = ex_sample(ex_get(c, "y"), &y);
+	ex_rows(i, c, "hl")
+	{
+		struct ex_pair p = ex_pair_of(c);
 		struct sl_hl_result r;
-		cr_assert_eq(sl_hodges_lehmann(x, nx, y, ny, ex_field(c, "conf"), &r), 0);
+		cr_assert_eq(sl_hodges_lehmann(p.x, p.nx, p.y, p.ny, ex_field(c, "conf"), &r), 0);
 		ex_check(&w, r.estimate, ex_field(c, "estimate"), "case %zu estimate", i);
 		ex_check(&w, r.lo, ex_field(c, "lo"), "case %zu lo", i);
 		ex_check(&w, r.hi, ex_field(c, "hi"), "case %zu hi", i);
 		cr_expect_eq(r.k_lo, (int64_t)ex_field(c, "k"), "case %zu K", i);
-		cr_expect_eq(r.k_hi, (int64_t)(nx * ny) + 1 - r.k_lo, "case %zu upper rank", i);
-		free(x);
-		free(y);
+		cr_expect_eq(r.k_hi, (int64_t)(p.nx * p.ny) + 1 - r.k_lo, "case %zu upper rank", i);
+		ex_pair_free(&p);
 	}
 	ex_report(&w);
 }
 
-static int cmp_d(const void *a, const void *b)
+/* Ten values a side reach 95% but not 1 - 1e-6: K is then clamped to 1, and said so. */
+Test(tests, hodges_lehmann_attained)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	double x[10], y[10];
+	for (int i = 0; i < 10; i++)
+		x[i] = i, y[i] = 2 * i;
+	struct sl_hl_result r;
+	cr_assert_eq(sl_hodges_lehmann(x, 10, y, 10, 0.95, &r), 0);
+	cr_expect(r.attained && r.k_lo > 1, "K %lld", (long long)r.k_lo);
+	cr_assert_eq(sl_hodges_lehmann(x, 10, y, 10, 1 - 1e-6, &r), 0);
+	cr_expect(!r.attained && r.k_lo == 1, "K %lld", (long long)r.k_lo);
 }
 
 /* Selection against sorting every difference, on random data with many ties. */
@@ -96,12 +98,12 @@ Test(tests, pairdiff_select_bruteforce)
 			xs[i] = (double)(sl_rng_next(&rng) % 9) * 0.1;
 		for (size_t j = 0; j < ny; j++)
 			ys[j] = trial % 2 ? sl_rng_normal(&rng) : (double)(sl_rng_next(&rng) % 7) * 0.1;
-		qsort(xs, nx, sizeof *xs, cmp_d);
-		qsort(ys, ny, sizeof *ys, cmp_d);
+		qsort(xs, nx, sizeof *xs, ex_cmp_double);
+		qsort(ys, ny, sizeof *ys, ex_cmp_double);
 		for (size_t i = 0; i < nx; i++)
 			for (size_t j = 0; j < ny; j++)
 				d[i * ny + j] = ys[j] - xs[i];
-		qsort(d, nx * ny, sizeof *d, cmp_d);
+		qsort(d, nx * ny, sizeof *d, ex_cmp_double);
 		for (size_t k = 0; k < nx * ny; k += 1 + nx * ny / 17) {
 			double v;
 			cr_assert_eq(sl_pairdiff_select(xs, nx, ys, ny, (int64_t)k, &v), 0);
@@ -116,10 +118,10 @@ Test(tests, pairdiff_select_bruteforce)
 Test(tests, fisher_exact)
 {
 	struct ex_worst wp = {"fisher p", 0, 1e-12, 0}, wo = {"fisher odds ratio", 0, 1e-15, 0};
-	json_object *s = ex_section("fisher");
 	const char *alts[] = {"two-sided", "less", "greater"};
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i), *t = ex_get(c, "t");
+	ex_rows(i, c, "fisher")
+	{
+		json_object *t = ex_get(c, "t");
 		int64_t tab[4];
 		for (int j = 0; j < 4; j++)
 			tab[j] = json_object_get_int64(ex_at(t, (size_t)j));
@@ -141,9 +143,9 @@ Test(tests, fisher_exact)
 Test(tests, proportions)
 {
 	struct ex_worst wz = {"prop z, p", 0, 1e-12, 0}, wi = {"wilson/newcombe", 0, 1e-12, 0};
-	json_object *s = ex_section("prop");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i), *in = ex_get(c, "in");
+	ex_rows(i, c, "prop")
+	{
+		json_object *in = ex_get(c, "in");
 		int64_t x1 = json_object_get_int64(ex_at(in, 0)), n1 = json_object_get_int64(ex_at(in, 1));
 		int64_t x2 = json_object_get_int64(ex_at(in, 2)), n2 = json_object_get_int64(ex_at(in, 3));
 		double conf = ex_field(c, "conf");
@@ -173,16 +175,14 @@ Test(tests, welch)
 {
 	struct ex_worst wt = {"welch t, df", 0, 1e-12, 0}, wp = {"welch p", 0, 1e-12, 0},
 	                wc = {"welch interval", 0, 1e-12, 0};
-	json_object *s = ex_section("welch");
 	const char *alts[] = {"two-sided", "less", "greater"};
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i);
-		double *x, *y;
-		size_t nx = ex_sample(ex_get(c, "x"), &x), ny = ex_sample(ex_get(c, "y"), &y);
+	ex_rows(i, c, "welch")
+	{
+		struct ex_pair p = ex_pair_of(c);
 		for (int a = 0; a < 3; a++) {
 			json_object *e = ex_get(c, alts[a]);
 			struct sl_welch_result r;
-			cr_assert_eq(sl_welch(x, nx, y, ny, ex_alt(alts[a]), ex_field(c, "conf"), &r), 0);
+			cr_assert_eq(sl_welch(p.x, p.nx, p.y, p.ny, ex_alt(alts[a]), ex_field(c, "conf"), &r), 0);
 			ex_check(&wt, r.t, ex_field(e, "t"), "case %zu %s t", i, alts[a]);
 			ex_check(&wt, r.df, ex_field(e, "df"), "case %zu df", i);
 			ex_check(&wp, r.pvalue, ex_field(e, "p"), "case %zu %s", i, alts[a]);
@@ -190,8 +190,7 @@ Test(tests, welch)
 			ex_check(&wc, r.lo, isnan(lo) ? -INFINITY : lo, "case %zu %s lo", i, alts[a]);
 			ex_check(&wc, r.hi, isnan(hi) ? INFINITY : hi, "case %zu %s hi", i, alts[a]);
 		}
-		free(x);
-		free(y);
+		ex_pair_free(&p);
 	}
 	double c3[] = {1, 1, 1}, r[] = {2, 3};
 	struct sl_welch_result res;
@@ -210,18 +209,15 @@ static enum sl_ks_method ks_method(const char *s)
 Test(tests, kolmogorov_smirnov)
 {
 	struct ex_worst wd = {"ks d", 0, 0, 0}, wp = {"ks p", 0, 2e-11, 0};
-	json_object *s = ex_section("ks");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i);
-		double *x, *y;
-		size_t nx = ex_sample(ex_get(c, "x"), &x), ny = ex_sample(ex_get(c, "y"), &y);
+	ex_rows(i, c, "ks")
+	{
+		struct ex_pair p = ex_pair_of(c);
 		const char *alt = ex_str(c, "alt"), *m = ex_str(c, "method");
 		struct sl_ks_result r;
-		cr_assert_eq(sl_ks_2samp(x, nx, y, ny, ex_alt(alt), ks_method(m), &r), 0);
-		ex_check(&wd, r.d, ex_field(c, "d"), "case %zu (%zu vs %zu %s %s)", i, nx, ny, alt, m);
-		ex_check(&wp, r.pvalue, ex_field(c, "p"), "case %zu (%zu vs %zu %s %s)", i, nx, ny, alt, m);
-		free(x);
-		free(y);
+		cr_assert_eq(sl_ks_2samp(p.x, p.nx, p.y, p.ny, ex_alt(alt), ks_method(m), &r), 0);
+		ex_check(&wd, r.d, ex_field(c, "d"), "case %zu (%zu vs %zu %s %s)", i, p.nx, p.ny, alt, m);
+		ex_check(&wp, r.pvalue, ex_field(c, "p"), "case %zu (%zu vs %zu %s %s)", i, p.nx, p.ny, alt, m);
+		ex_pair_free(&p);
 	}
 	ex_report(&wd);
 	ex_report(&wp);
@@ -230,9 +226,9 @@ Test(tests, kolmogorov_smirnov)
 Test(tests, chi_squared)
 {
 	struct ex_worst w = {"chi2 stat, p", 0, 1e-12, 0};
-	json_object *s = ex_section("chi2.contingency");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i), *t = ex_get(c, "t");
+	ex_rows(i, c, "chi2.contingency")
+	{
+		json_object *t = ex_get(c, "t");
 		size_t rows = json_object_array_length(t), cols = json_object_array_length(ex_at(t, 0));
 		double tab[64];
 		cr_assert_leq(rows * cols, 64);
@@ -246,9 +242,9 @@ Test(tests, chi_squared)
 		ex_check(&w, r.df, ex_field(c, "df"), "table %zu df", i);
 		ex_check(&w, r.pvalue, ex_field(c, "p"), "table %zu", i);
 	}
-	s = ex_section("chi2.gof");
-	for (size_t i = 0; i < json_object_array_length(s); i++) {
-		json_object *c = ex_at(s, i), *e = ex_get(c, "exp");
+	ex_rows(i, c, "chi2.gof")
+	{
+		json_object *e = ex_get(c, "exp");
 		double *obs, *exp = NULL;
 		size_t k = ex_sample(ex_get(c, "obs"), &obs);
 		if (!json_object_is_type(e, json_type_null))

@@ -11,21 +11,12 @@
 #define TXNS  400
 #define BATCH 10
 
-static char dir[64];
-static char path[256];
-
 static void setup(void)
 {
-	scratch_make(dir);
-	scratch_path(dir, "c.db", path);
+	scratch_make("c.db");
 }
 
-static void teardown(void)
-{
-	scratch_remove(dir);
-}
-
-TestSuite(store_concurrent, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(store_concurrent, .init = setup, .fini = scratch_remove, .timeout = 120);
 
 struct writer {
 	struct sl_store *s;

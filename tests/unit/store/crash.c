@@ -26,21 +26,12 @@ struct record {
 	int32_t progress;
 };
 
-static char dir[64];
-static char path[256];
-
 static void setup(void)
 {
-	scratch_make(dir);
-	scratch_path(dir, "crash.db", path);
+	scratch_make("crash.db");
 }
 
-static void teardown(void)
-{
-	scratch_remove(dir);
-}
-
-TestSuite(store_crash, .init = setup, .fini = teardown, .timeout = 240);
+TestSuite(store_crash, .init = setup, .fini = scratch_remove, .timeout = 240);
 
 /* ---- the child -------------------------------------------------------------------------- */
 

@@ -2,22 +2,17 @@
  * by model, and a row with neither label nor score is refused. */
 #include "store_test.h"
 
-static char dir[64];
 static struct sl_store *s;
 static struct rows w;
 
 static void setup(void)
 {
-	char path[256];
-	scratch_make(dir);
-	s = store_open_ok(scratch_path(dir, "f.db", path));
+	s = scratch_store("f.db");
 }
 
 static void teardown(void)
 {
-	rows_reset(&w);
-	sl_store_close(s);
-	scratch_remove(dir);
+	scratch_store_close(s, &w);
 }
 
 TestSuite(store_feedback, .init = setup, .fini = teardown);

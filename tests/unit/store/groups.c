@@ -2,22 +2,17 @@
  * with SL_ESTATE; callbacks may nest other reads but cannot write or re-enter their own read. */
 #include "store_test.h"
 
-static char dir[64];
-static char path[256];
 static struct sl_store *s;
 static struct rows w;
 
 static void setup(void)
 {
-	scratch_make(dir);
-	s = store_open_ok(scratch_path(dir, "g.db", path));
+	s = scratch_store("g.db");
 }
 
 static void teardown(void)
 {
-	rows_reset(&w);
-	sl_store_close(s);
-	scratch_remove(dir);
+	scratch_store_close(s, &w);
 }
 
 TestSuite(store_groups, .init = setup, .fini = teardown);

@@ -4,24 +4,19 @@
 
 #include "store_test.h"
 
-static char dir[64];
-static char path[256];
 static struct sl_store *s;
 static struct rows w;
 static int64_t rid;
 
 static void setup(void)
 {
-	scratch_make(dir);
-	s = store_open_ok(scratch_path(dir, "j.db", path));
+	s = scratch_store("j.db");
 	cr_assert_eq(sl_store_rollout_create(s, "m", "v1", "v2", "{}", "canary", "{}", 1, &rid), 0);
 }
 
 static void teardown(void)
 {
-	rows_reset(&w);
-	sl_store_close(s);
-	scratch_remove(dir);
+	scratch_store_close(s, &w);
 }
 
 TestSuite(store_journal, .init = setup, .fini = teardown);

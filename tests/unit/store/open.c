@@ -5,21 +5,12 @@
 
 #include "store_test.h"
 
-static char dir[64];
-static char path[256];
-
 static void setup(void)
 {
-	scratch_make(dir);
-	scratch_path(dir, "sluice.db", path);
+	scratch_make("sluice.db");
 }
 
-static void teardown(void)
-{
-	scratch_remove(dir);
-}
-
-TestSuite(store_open, .init = setup, .fini = teardown);
+TestSuite(store_open, .init = setup, .fini = scratch_remove);
 
 /* Runs sql on path through a raw connection, outside the store. */
 static void raw_exec(const char *sql)
@@ -165,7 +156,7 @@ Test(store_open, bad_path_has_clear_error)
 Test(store_open, read_only_file_refused)
 {
 	if (geteuid() == 0) {
-		scratch_remove(dir); /* a skipped test does not run .fini */
+		scratch_remove(); /* a skipped test does not run .fini */
 		cr_skip_test("root ignores file permissions");
 	}
 	sl_store_close(store_open_ok(path));

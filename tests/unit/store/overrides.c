@@ -2,22 +2,17 @@
  * absent only with zero shares; shares outside [0, 1] are refused. */
 #include "store_test.h"
 
-static char dir[64];
 static struct sl_store *s;
 static struct rows w;
 
 static void setup(void)
 {
-	char path[256];
-	scratch_make(dir);
-	s = store_open_ok(scratch_path(dir, "o.db", path));
+	s = scratch_store("o.db");
 }
 
 static void teardown(void)
 {
-	rows_reset(&w);
-	sl_store_close(s);
-	scratch_remove(dir);
+	scratch_store_close(s, &w);
 }
 
 TestSuite(store_overrides, .init = setup, .fini = teardown);

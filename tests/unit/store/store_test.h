@@ -1,5 +1,6 @@
 /* store_test.h: helpers shared by the store unit tests: a scratch directory under /tmp removed
- * afterwards, and callbacks that copy borrowed rows into owned ones. */
+ * afterwards (with a store opened in it, for most files), and callbacks that copy borrowed rows
+ * into owned ones. */
 #ifndef SLUICE_TEST_STORE_H
 #define SLUICE_TEST_STORE_H
 
@@ -21,32 +22,29 @@ static inline int rm_entry(const char *p, const struct stat *sb, int flag, struc
 	return remove(p);
 }
 
-/* Creates /tmp/sluice-store-XXXXXX into dir[64]. */
-static inline void scratch_make(char *dir)
+/* Every test runs in a scratch directory of its own, dir (/tmp/sluice-store-XXXXXX), with
+ * path = dir/<file>; scratch_remove, its .fini, removes the directory. */
+static char dir[64], path[256];
+
+static inline void scratch_make(const char *file)
 {
-	snprintf(dir, 64, "/tmp/sluice-store-XXXXXX");
+	snprintf(dir, sizeof(dir), "/tmp/sluice-store-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 }
 
-static inline void scratch_remove(const char *dir)
+static inline void scratch_remove(void)
 {
 	if (dir[0])
 		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* dir/name into out[256]. */
-static inline const char *scratch_path(const char *dir, const char *name, char *out)
-{
-	snprintf(out, 256, "%s/%s", dir, name);
-	return out;
-}
-
-static inline struct sl_store *store_open_ok(const char *path)
+static inline struct sl_store *store_open_ok(const char *file)
 {
 	char err[512] = "";
 	struct sl_store *s = NULL;
-	int rc = sl_store_open(path, &s, err, sizeof(err));
-	cr_assert_eq(rc, 0, "open %s: %s (%s)", path, err, sl_errname(rc));
+	int rc = sl_store_open(file, &s, err, sizeof(err));
+	cr_assert_eq(rc, 0, "open %s: %s (%s)", file, err, sl_errname(rc));
 	cr_assert_not_null(s);
 	return s;
 }
@@ -154,6 +152,21 @@ static inline void rows_reset(struct rows *w)
 		free((char *)w->fb[i].label), free((char *)w->fb[i].metric);
 	}
 	memset(w, 0, sizeof(*w));
+}
+
+/* For tests on one open store: the scratch directory and a store opened on path in it. */
+static inline struct sl_store *scratch_store(const char *file)
+{
+	scratch_make(file);
+	return store_open_ok(path);
+}
+
+/* Undoes scratch_store after a test: frees w's rows, closes s, removes the directory. */
+static inline void scratch_store_close(struct sl_store *s, struct rows *w)
+{
+	rows_reset(w);
+	sl_store_close(s);
+	scratch_remove();
 }
 
 /* Callbacks that count rows into a size_t. */

@@ -76,6 +76,11 @@ static bool inspect_event(struct sl_sse_tap *t, const char *p, size_t n)
 		t->saw_done = true;
 		return true;
 	}
+	/* Once content was seen, only usage, a finish reason or an error can teach the tap more:
+	 * most chunks are plain deltas and skip the parse. */
+	if (t->usage.saw_content && !memmem(data->data, data->len, "\"usage\"", 7) &&
+	    !memmem(data->data, data->len, "\"error\"", 7) && !memmem(data->data, data->len, "finish_reason\":\"", 16))
+		return true;
 	json_tokener_reset(t->tok);
 	struct json_object *obj = json_tokener_parse_ex(t->tok, data->data, (int)data->len);
 	if (obj) {

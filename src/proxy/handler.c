@@ -52,24 +52,6 @@ static const char *class_of(const char *errstr)
 
 /* ---- recording ---- */
 
-static void finish_usage_from_copy(struct exchange *ex)
-{
-	struct sl_oai_usage u;
-	sl_oai_usage_init(&u);
-	if (ex->is_sse || !ex->keep_copy || ex->copy.len == 0)
-		return;
-	struct json_object *obj = json_tokener_parse_ex(sl_server.tok, ex->copy.data, (int)ex->copy.len);
-	json_tokener_reset(sl_server.tok);
-	if (!obj)
-		return;
-	sl_oai_usage_scan(&u, obj);
-	json_object_put(obj);
-	ex->ev.prompt_tokens = u.prompt_tokens;
-	ex->ev.completion_tokens = u.completion_tokens;
-	if (u.finish_reason[0])
-		ex->ev.finish_reason = h2o_strdup(&ex->req->pool, u.finish_reason, SIZE_MAX).base;
-}
-
 static void on_dispose(void *p)
 {
 	struct exchange *ex = p;
@@ -87,8 +69,6 @@ static void on_dispose(void *p)
 		if (ex->tap.usage.finish_reason[0])
 			ex->ev.finish_reason = h2o_strdup(&ex->req->pool, ex->tap.usage.finish_reason, SIZE_MAX).base;
 		sl_sse_tap_release(&ex->tap);
-	} else {
-		finish_usage_from_copy(ex);
 	}
 	ex->ev.status = ex->req->res.status;
 	ex->ev.total_s = since(ex->t_start);
@@ -213,6 +193,28 @@ static int take_body(struct exchange *ex, h2o_buffer_t **input)
 	return rc;
 }
 
+/* Reads usage and finish reason from the kept copy of a non-stream body (one parse), and says
+ * whether a JSON body is whole. */
+static bool read_copy(struct exchange *ex)
+{
+	if (!ex->keep_copy || ex->copy.len == 0)
+		return true;
+	struct sl_oai_usage u;
+	struct json_object *obj = json_tokener_parse_ex(sl_server.tok, ex->copy.data, (int)ex->copy.len);
+	bool whole = obj != NULL && json_tokener_get_parse_end(sl_server.tok) == ex->copy.len;
+	json_tokener_reset(sl_server.tok);
+	if (obj) {
+		sl_oai_usage_init(&u);
+		sl_oai_usage_scan(&u, obj);
+		json_object_put(obj);
+		ex->ev.prompt_tokens = u.prompt_tokens;
+		ex->ev.completion_tokens = u.completion_tokens;
+		if (u.finish_reason[0])
+			ex->ev.finish_reason = h2o_strdup(&ex->req->pool, u.finish_reason, SIZE_MAX).base;
+	}
+	return whole || !ex->is_json;
+}
+
 /* h2o's HTTP/1 client reports an upstream that closes between two chunks as a clean end, so
  * the body itself must prove it is whole: a successful stream ends with "data: [DONE]" and no
  * partial event, a JSON body parses. (Bodies too big to keep cannot be checked.) */
@@ -222,14 +224,7 @@ static bool ended_whole(struct exchange *ex)
 		return true;
 	if (ex->tap_on)
 		return ex->tap.saw_done && ex->tap.partial.len == 0;
-	if (!ex->keep_copy || !ex->is_json)
-		return true;
-	struct json_object *obj = json_tokener_parse_ex(sl_server.tok, ex->copy.data, (int)ex->copy.len);
-	bool whole = obj != NULL && json_tokener_get_parse_end(sl_server.tok) == ex->copy.len;
-	json_tokener_reset(sl_server.tok);
-	if (obj)
-		json_object_put(obj);
-	return whole;
+	return read_copy(ex);
 }
 
 static int on_body(h2o_http1client_t *client, const char *errstr)
@@ -274,6 +269,8 @@ static void copy_response_headers(struct exchange *ex, h2o_header_t *headers, si
 	h2o_req_t *req = ex->req;
 	for (size_t i = 0; i < n; i++) {
 		h2o_iovec_t *name = headers[i].name;
+		if (h2o_lcstris(name->base, name->len, H2O_STRLIT("content-length"))) /* h2o writes it */
+			req->res.content_length = h2o_strtosize(headers[i].value.base, headers[i].value.len);
 		if (drop_response_header(name))
 			continue;
 		if (h2o_lcstris(name->base, name->len, H2O_STRLIT("content-type")) &&

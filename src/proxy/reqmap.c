@@ -7,7 +7,7 @@
 
 #include "proxy/reqmap.h"
 
-#define SLOTS (1u << 20)
+#define SLOTS (1u << 18)
 #define MAX_PAIRS 4096
 
 struct entry {

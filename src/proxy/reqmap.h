@@ -1,6 +1,6 @@
 /* reqmap.h: which model version answered a recent request, so that feedback posted later with
- * the request id can be joined to it. Bounded: a direct-mapped table of 2^20 entries (24 MiB);
- * a request is forgotten when a later one lands in its slot (on average after about a million
+ * the request id can be joined to it. Bounded: a direct-mapped table of 2^18 entries (6 MiB);
+ * a request is forgotten when a later one lands in its slot (on average after about 260,000
  * requests). Loop thread only. Also counts the feedback per version for /metrics. */
 #ifndef SLUICE_REQMAP_H
 #define SLUICE_REQMAP_H

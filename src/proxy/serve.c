@@ -161,7 +161,8 @@ static int open_access_log(const char *spec)
 		sl_log(SL_LOG_ERROR, "cannot open access log '%s': %s", spec, strerror(errno));
 		return SL_EIO;
 	}
-	setvbuf(sl_server.access_log, NULL, _IOFBF, 1 << 16);
+	static char buf[1 << 16]; /* glibc ignores the size unless it is given the buffer */
+	setvbuf(sl_server.access_log, buf, _IOFBF, sizeof(buf));
 	return 0;
 }
 

@@ -36,7 +36,8 @@ unit: build
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-bench: deps build
+bench: build
+	@scripts/install-deps.sh --bench
 	bench/proxy.sh
 
 clean:

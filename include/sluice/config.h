@@ -20,6 +20,32 @@ struct sl_cfg_webhooks {
 	uint32_t retries;    /* default 2 */
 };
 
+/* One pipeline parameter of a retraining trigger. */
+struct sl_cfg_param {
+	char *name, *value;
+};
+
+/* Retraining trigger: a POST shaped like Kubeflow Pipelines' create-run call. */
+struct sl_cfg_retrain {
+	char *url;          /* e.g. http://kfp.local/apis/v2beta1/runs */
+	char *pipeline_id;
+	char *experiment_id; /* optional */
+	char *on;            /* "drift" (default) or "warning" */
+	uint32_t cooldown_s; /* default 3600 */
+	struct sl_cfg_param *parameters;
+	unsigned parameters_count;
+};
+
+/* Live drift monitoring (docs/DRIFT.md). */
+struct sl_cfg_drift {
+	bool enabled;            /* default true */
+	uint32_t reference_size; /* default 1000 */
+	uint32_t window_size;    /* default 1000 */
+	double drift_share;      /* default 0.5 */
+	char *webhook;           /* POSTed on every change of a version's drift state */
+	struct sl_cfg_retrain *retrain;
+};
+
 struct sl_cfg_version {
 	char *name;
 	char **upstreams; /* base URLs: http://host:port[/prefix] */
@@ -53,6 +79,7 @@ struct sl_config {
 	bool log_bodies;              /* put prompt bodies in the access log, default false */
 	char *store;                  /* SQLite file for rollouts and feedback, default "sluice.db"; "off" */
 	char *admin_token_env;        /* environment variable holding the admin API's bearer token */
+	struct sl_cfg_drift *drift;   /* NULL: the defaults */
 	struct sl_cfg_model *models;
 	unsigned models_count;
 	char *path_; /* the file it came from (not a YAML field) */

@@ -176,6 +176,9 @@ typedef int (*sl_store_feedback_cb)(void *ctx, const struct sl_store_feedback *r
 /* SL_EINVAL when both label is NULL and score is NAN. */
 int sl_store_feedback_append(struct sl_store *s, const char *request_id, const char *model, const char *version,
                              const char *label, double score, const char *metric, double ts);
+/* One verdict of live drift monitoring (state "ok", "warning" or "drift"; detail_json the report). */
+int sl_store_drift_append(struct sl_store *s, const char *model, const char *version, double ts, const char *state,
+                          const char *detail_json);
 /* The newest `limit` feedback rows (of model, or all when NULL; 0 = SL_STORE_LIST_MAX), newest
  * first. */
 int sl_store_feedback_list(struct sl_store *s, const char *model, int limit, sl_store_feedback_cb cb, void *ctx);

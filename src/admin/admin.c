@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "proxy/proxy.h"
+#include "proxy/drift_live.h"
 #include "proxy/reqmap.h"
 #include "proxy/rollouts.h"
 
@@ -41,6 +42,7 @@ static int on_metrics(struct sl_buf *out)
 	int rc = sl_metrics_render(sl_server.metrics, out);
 	rc = rc ? rc : render_routes_prom(out, sl_server.current->table);
 	rc = rc ? rc : sl_reqmap_metrics(out);
+	rc = rc ? rc : sl_drift_live_metrics(out);
 	return rc ? rc : sl_rollouts_metrics(out);
 }
 
@@ -219,6 +221,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		int status;
 		sl_rollouts_api_status(&out, &status);
 		send_api(req, status, &out);
+	} else if (get && h2o_memis(req->path.base, n, H2O_STRLIT("/api/v1/drift"))) {
+		if (sl_drift_live_api(&out) == 0)
+			send_api(req, 200, &out);
+		else
+			sl_send_oai_error(req, 500, "server_error", NULL, "cannot render drift");
 	} else if (n >= 16 && memcmp(req->path.base, "/api/v1/rollouts", 16) == 0) {
 		rollouts_api(req, get, post, &out);
 	} else if (post && h2o_memis(req->path.base, n, H2O_STRLIT("/api/v1/reload"))) {

@@ -8,5 +8,6 @@ int sl_cmd_sim(int argc, char **argv);
 int sl_cmd_load(int argc, char **argv);
 int sl_cmd_rollout(int argc, char **argv); /* rollout_cmd.c */
 int sl_cmd_status(int argc, char **argv);  /* rollout_cmd.c */
+int sl_cmd_drift(int argc, char **argv);   /* drift_cmd.c */
 
 #endif

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{"load", sl_cmd_load, "drive simulated users against a gateway or server"},
 	{"rollout", sl_cmd_rollout, "start, watch and steer canary rollouts (admin API)"},
 	{"status", sl_cmd_status, "models, versions, weights and rollouts at a glance"},
+	{"drift", sl_cmd_drift, "compare two datasets (CSV, JSONL) for data drift, offline"},
 };
 
 static void usage(FILE *f)

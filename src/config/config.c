@@ -37,6 +37,31 @@ static const cyaml_schema_field_t webhook_fields[] = {
 	CYAML_FIELD_UINT("retries", F_OPT, struct sl_cfg_webhooks, retries),
 	CYAML_FIELD_END};
 
+static const cyaml_schema_field_t param_fields[] = {
+	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct sl_cfg_param, name, 1, 256),
+	CYAML_FIELD_STRING_PTR("value", CYAML_FLAG_POINTER, struct sl_cfg_param, value, 0, 4096),
+	CYAML_FIELD_END};
+static const cyaml_schema_value_t param_schema = {
+	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct sl_cfg_param, param_fields)};
+
+static const cyaml_schema_field_t retrain_fields[] = {
+	CYAML_FIELD_STRING_PTR("url", CYAML_FLAG_POINTER, struct sl_cfg_retrain, url, 0, 4096),
+	CYAML_FIELD_STRING_PTR("pipeline_id", CYAML_FLAG_POINTER, struct sl_cfg_retrain, pipeline_id, 1, 256),
+	CYAML_FIELD_STRING_PTR("experiment_id", F_OPT_PTR, struct sl_cfg_retrain, experiment_id, 0, 256),
+	CYAML_FIELD_STRING_PTR("on", F_OPT_PTR, struct sl_cfg_retrain, on, 0, 16),
+	CYAML_FIELD_UINT("cooldown_s", F_OPT, struct sl_cfg_retrain, cooldown_s),
+	CYAML_FIELD_SEQUENCE("parameters", F_OPT_PTR, struct sl_cfg_retrain, parameters, &param_schema, 0, 64),
+	CYAML_FIELD_END};
+
+static const cyaml_schema_field_t drift_fields[] = {
+	CYAML_FIELD_BOOL("enabled", F_OPT, struct sl_cfg_drift, enabled),
+	CYAML_FIELD_UINT("reference_size", F_OPT, struct sl_cfg_drift, reference_size),
+	CYAML_FIELD_UINT("window_size", F_OPT, struct sl_cfg_drift, window_size),
+	CYAML_FIELD_FLOAT("drift_share", F_OPT, struct sl_cfg_drift, drift_share),
+	CYAML_FIELD_STRING_PTR("webhook", F_OPT_PTR, struct sl_cfg_drift, webhook, 0, 4096),
+	CYAML_FIELD_MAPPING_PTR("retrain", F_OPT_PTR, struct sl_cfg_drift, retrain, retrain_fields),
+	CYAML_FIELD_END};
+
 static const cyaml_schema_field_t version_fields[] = {
 	CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_POINTER, struct sl_cfg_version, name, 0, 4096),
 	CYAML_FIELD_SEQUENCE("upstreams", CYAML_FLAG_POINTER, struct sl_cfg_version, upstreams, &string_ptr, 0, 64),
@@ -71,6 +96,7 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_BOOL("log_bodies", F_OPT, struct sl_config, log_bodies),
 	CYAML_FIELD_STRING_PTR("store", F_OPT_PTR, struct sl_config, store, 0, 4096),
 	CYAML_FIELD_STRING_PTR("admin_token_env", F_OPT_PTR, struct sl_config, admin_token_env, 0, 4096),
+	CYAML_FIELD_MAPPING_PTR("drift", F_OPT_PTR, struct sl_config, drift, drift_fields),
 	CYAML_FIELD_SEQUENCE("models", CYAML_FLAG_POINTER, struct sl_config, models, &model_schema, 0, 256),
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t top_schema = {CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct sl_config, top_fields)};
@@ -391,6 +417,39 @@ static bool wildcard_host(const char *h)
 }
 
 /* Both listeners on one address: same port, and the same host or a wildcard on either side. */
+static int check_drift(struct verr *v, struct sl_cfg_drift *d)
+{
+	struct sl_url url;
+	if (!sl_yaml_locate(v->data, v->len, "drift.enabled"))
+		d->enabled = true;
+	if (!d->reference_size)
+		d->reference_size = 1000;
+	if (!d->window_size)
+		d->window_size = 1000;
+	if (d->drift_share == 0)
+		d->drift_share = 0.5;
+	if (d->reference_size < 50 || d->reference_size > 1000000)
+		return fail_at(v, "drift.reference_size", "must be from 50 to 1000000 requests");
+	if (d->window_size < 50 || d->window_size > 1000000)
+		return fail_at(v, "drift.window_size", "must be from 50 to 1000000 requests");
+	if (!(d->drift_share > 0 && d->drift_share <= 1))
+		return fail_at(v, "drift.drift_share", "must be a share above 0 and at most 1");
+	if (d->webhook && sl_parse_url(d->webhook, &url))
+		return fail_at(v, "drift.webhook", "'%s' is not an http://host:port[/path] URL", d->webhook);
+	struct sl_cfg_retrain *r = d->retrain;
+	if (!r)
+		return 0;
+	if (sl_parse_url(r->url, &url))
+		return fail_at(v, "drift.retrain.url", "'%s' is not an http://host:port[/path] URL", r->url);
+	if (r->on && strcmp(r->on, "drift") && strcmp(r->on, "warning"))
+		return fail_at(v, "drift.retrain.on", "must be \"drift\" or \"warning\"");
+	if (!r->cooldown_s)
+		r->cooldown_s = 3600;
+	if (r->cooldown_s > 30 * 86400)
+		return fail_at(v, "drift.retrain.cooldown_s", "must be at most 2592000 (30 days)");
+	return 0;
+}
+
 static bool loopback_listener(const char *hostport)
 {
 	char host[256];
@@ -440,6 +499,8 @@ static int check_config(struct verr *v, const struct sl_config *c)
 						  "admin API", c->admin_listen);
 	if (!c->store[0])
 		return fail_at(v, "store", "must be a file path or \"off\"");
+	if (c->drift && (rc = check_drift(v, c->drift)) != 0)
+		return rc;
 	if (c->models_count == 0)
 		return fail_at(v, "models", "needs at least one model");
 	for (unsigned mi = 0; mi < c->models_count; mi++) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "proxy/proxy.h"
+#include "proxy/drift_live.h"
 #include "proxy/reqmap.h"
 #include "proxy/rollouts.h"
 #include "sluice/openai.h"
@@ -34,10 +35,11 @@ struct exchange {
 	struct sl_buf up_body, pending, inflight, copy;
 	struct sl_sse_tap tap;
 	struct sl_event ev;
+	struct sl_features feat; /* prompt features, for drift monitoring */
 	uint64_t t_start, t_upstream;
 	char upstream[300];
 	unsigned stream_req : 1, client_wants_usage : 1, is_sse : 1, is_json : 1, tap_on : 1, sending : 1, upstream_done : 1,
-		upstream_failed : 1, final_sent : 1, keep_copy : 1;
+		upstream_failed : 1, final_sent : 1, keep_copy : 1, has_feat : 1;
 };
 
 static double since(uint64_t t0)
@@ -74,6 +76,8 @@ static void on_dispose(void *p)
 	ex->ev.total_s = since(ex->t_start);
 	ex->ev.response_bytes = ex->req->bytes_sent;
 	sl_server_record(&ex->ev);
+	if (ex->has_feat)
+		sl_drift_live_observe(&ex->ev, &ex->feat);
 	sl_buf_release(&ex->up_body);
 	sl_buf_release(&ex->pending);
 	sl_buf_release(&ex->inflight);
@@ -488,6 +492,8 @@ static void route_and_forward(struct exchange *ex)
 	}
 	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-version"), 0, NULL,
 			      ex->version->name, strlen(ex->version->name));
+	sl_features_from_request(body.root, &ex->feat);
+	ex->has_feat = 1;
 	rc = start_upstream(ex, &body);
 	if (!rc && m->shadow && ex->version != m->shadow && sl_rng_double(&sl_server.rng) < m->shadow_share)
 		sl_mirror_start(req, m, &body, ex->ev.request_id);
@@ -628,6 +634,7 @@ static void feedback(struct exchange *ex)
 	char idcopy[33];
 	snprintf(idcopy, sizeof(idcopy), "%.*s", (int)id.len, id.ptr);
 	sl_reqmap_count(model, version, label, score);
+	sl_drift_live_feedback(model, version, label);
 	sl_rollouts_feedback(model, version, label, score, metric, idcopy);
 	struct sl_buf out;
 	sl_buf_init(&out, 0);

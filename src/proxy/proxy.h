@@ -87,6 +87,8 @@ int sl_upstream_head(h2o_req_t *req, const struct sl_route_version *v, const str
 void sl_mirror_start(h2o_req_t *req, const struct sl_route_model *m, struct sl_oai_request *body,
 		     const char *request_id);
 long sl_mirrors_in_flight(void);
+/* rollouts.c: the store (NULL with store: off), for other loop-thread writers. */
+struct sl_store *sl_rollouts_store(void);
 /* Sends a complete response with an OpenAI-shaped error body. */
 void sl_send_oai_error(h2o_req_t *req, int status, const char *type, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

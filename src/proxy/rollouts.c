@@ -93,6 +93,11 @@ static void set_override(const char *model, const char *stable, const char *cand
 	sl_server_republish();
 }
 
+struct sl_store *sl_rollouts_store(void)
+{
+	return R.store;
+}
+
 size_t sl_rollouts_overrides(struct sl_route_override *out, size_t cap)
 {
 	size_t n = 0;

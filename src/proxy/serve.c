@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "proxy/proxy.h"
+#include "proxy/drift_live.h"
 #include "proxy/reqmap.h"
 #include "proxy/rollouts.h"
 #include "proxy/worker.h"
@@ -389,6 +390,7 @@ int sl_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "sluice: out of memory\n");
 		return 1;
 	}
+	sl_drift_live_init(cfg);
 	if (sl_rollouts_init(cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
 		sl_config_free(cfg);
@@ -405,6 +407,7 @@ int sl_cmd_serve(int argc, char **argv)
 	sl_log(SL_LOG_INFO, "listening on %s (data plane) and %s (admin)", cfg->listen, cfg->admin_listen);
 	run_loop();
 	sl_worker_stop();
+	sl_drift_live_shutdown();
 	sl_rollouts_shutdown();
 	if (sl_server.access_log)
 		fflush(sl_server.access_log);

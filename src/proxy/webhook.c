@@ -60,6 +60,43 @@ bool sl_webhook_post(const char *url, const char *body, uint32_t timeout_ms, uin
 	return ok;
 }
 
+struct send_job {
+	struct sl_job job;
+	char url[4096];
+	char *body;
+	uint32_t timeout_ms, retries;
+};
+
+static void send_run(struct sl_job *job)
+{
+	struct send_job *j = (struct send_job *)job;
+	char err[256];
+	if (!sl_webhook_post(j->url, j->body, j->timeout_ms, j->retries, err, sizeof(err)))
+		sl_log(SL_LOG_WARN, "webhook failed: %s", err);
+}
+
+static void send_done(struct sl_job *job)
+{
+	struct send_job *j = (struct send_job *)job;
+	free(j->body);
+	free(j);
+}
+
+void sl_webhook_send(const char *url, const char *body, uint32_t timeout_ms, uint32_t retries)
+{
+	struct send_job *j = calloc(1, sizeof(*j));
+	if (!j || !(j->body = strdup(body))) {
+		free(j);
+		return;
+	}
+	snprintf(j->url, sizeof(j->url), "%s", url);
+	j->timeout_ms = timeout_ms;
+	j->retries = retries;
+	j->job.run = send_run;
+	j->job.done = send_done;
+	sl_worker_submit(&j->job);
+}
+
 static void run(struct sl_job *job)
 {
 	struct hook_job *j = (struct hook_job *)job;

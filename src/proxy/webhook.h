@@ -4,6 +4,8 @@
 #ifndef SLUICE_WEBHOOK_H
 #define SLUICE_WEBHOOK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sluice/rollout.h"
@@ -15,6 +17,8 @@ void sl_webhook_notify(const char *model, int64_t id, enum sl_rollout_notify wha
 /* Blocking POST of a JSON body; true for a 2xx answer within timeout and retries. */
 bool sl_webhook_post(const char *url, const char *body, uint32_t timeout_ms, uint32_t retries, char *err,
 		     size_t errlen);
+/* Fire and forget: POSTs body (copied) to url on the worker thread; failures are logged. */
+void sl_webhook_send(const char *url, const char *body, uint32_t timeout_ms, uint32_t retries);
 /* rollouts.c */
 void sl_rollouts_webhook_answer(int64_t id, enum sl_webhook_result result);
 

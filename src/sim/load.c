@@ -1,5 +1,6 @@
 /* load.c: `sluice load`, a load generator of simulated users for demos, integration tests
- * and benchmarks: parse options, load prompts, run, print the summary.
+ * and benchmarks: parse options, load prompts (and the second set of --shift-at), run, print
+ * the summary.
  * Exit status: 0 the run completed (HTTP errors are data), 1 no request got any HTTP response
  * (nothing could connect, or nothing answered) or the run could not start, 2 bad options or prompts, 130 a second
  * interrupt abandoned requests. */
@@ -8,9 +9,12 @@
 #include "cli/commands.h"
 #include "sim/load.h"
 
-static int load_prompts(struct sl_load_prompts *ps, const struct sl_load_opts *o)
+static int load_prompts(struct sl_load_prompts *ps, struct sl_load_prompts *shifted, const struct sl_load_opts *o)
 {
 	int rc = o->prompts_path ? sl_load_prompts_read(ps, o->prompts_path) : sl_load_prompts_builtin(ps);
+	if (!rc && o->shift_at_s >= 0)
+		rc = o->shift_prompts_path ? sl_load_prompts_read(shifted, o->shift_prompts_path)
+		                           : sl_load_prompts_builtin_shift(shifted);
 	if (rc == SL_ENOMEM)
 		fprintf(stderr, "sluice load: prompts: %s\n", sl_strerror(rc));
 	return rc;
@@ -33,7 +37,7 @@ static int report(struct sl_load_stats *st, const struct sl_load_opts *o)
 int sl_cmd_load(int argc, char **argv)
 {
 	struct sl_load_opts o;
-	struct sl_load_prompts ps;
+	struct sl_load_prompts ps, shifted;
 	struct sl_load_stats st;
 	int status, rc;
 	if (sl_load_opts_parse(&o, argc, argv))
@@ -43,12 +47,13 @@ int sl_cmd_load(int argc, char **argv)
 		return 0;
 	}
 	sl_load_prompts_init(&ps);
+	sl_load_prompts_init(&shifted);
 	sl_load_stats_init(&st);
-	if ((rc = load_prompts(&ps, &o))) {
+	if ((rc = load_prompts(&ps, &shifted, &o))) {
 		status = rc == SL_ENOMEM ? 1 : 2;
 		goto out;
 	}
-	if ((rc = sl_load_run(&o, &ps, &st))) {
+	if ((rc = sl_load_run(&o, &ps, o.shift_at_s >= 0 ? &shifted : NULL, &st))) {
 		if (rc != SL_ERANGE) /* the descriptor limit explains itself */
 			fprintf(stderr, "sluice load: cannot run against '%s': %s\n", o.url, sl_strerror(rc));
 		status = 1;
@@ -57,6 +62,7 @@ int sl_cmd_load(int argc, char **argv)
 	status = report(&st, &o);
 out:
 	sl_load_stats_release(&st);
+	sl_load_prompts_release(&shifted);
 	sl_load_prompts_release(&ps);
 	return status;
 }

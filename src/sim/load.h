@@ -1,5 +1,6 @@
 /* load.h: private interface of `sluice load`, the load generator of simulated users.
- * load_opts.c parses the command line, load_prompts.c owns the prompts and request bodies,
+ * load_opts.c parses the command line, load_prompts.c owns the prompts and request bodies
+ * (load_prompts_ru.c the built-in second set that --shift-at switches to),
  * load_run.c drives libcurl's multi interface, load_answer.c judges an answer's text the way a
  * user rating it would, load_report.c aggregates results and prints the progress line and the
  * summary; load.c ties them together.
@@ -29,12 +30,14 @@ struct sl_load_opts {
 	char feedback_url[1100]; /* <target>/v1/feedback */
 	char host[256];          /* host part of the target, without brackets */
 	const char *model;
-	const char *prompts_path; /* NULL: the built-in prompts */
+	const char *prompts_path;       /* NULL: the built-in prompts */
+	const char *shift_prompts_path; /* NULL: the built-in second set (load_prompts_ru.c) */
 	const char *headers[SL_LOAD_MAX_HEADERS];
 	size_t nheaders;
 	uint64_t users, requests, concurrency, max_tokens, seed; /* requests 0 = no limit */
 	double rate, duration_s, stream_share, timeout_s;        /* rate 0 = closed loop */
 	double feedback, feedback_noise; /* share of good answers rated; share of labels flipped */
+	double shift_at_s;               /* < 0: no prompt-mix shift; else < duration_s */
 	enum sl_load_endpoint endpoint;
 	bool json, quiet, allow_remote, help;
 };
@@ -61,6 +64,10 @@ struct sl_load_prompts {
 void sl_load_prompts_init(struct sl_load_prompts *ps);
 void sl_load_prompts_release(struct sl_load_prompts *ps);
 int sl_load_prompts_builtin(struct sl_load_prompts *ps);
+/* The built-in second set (load_prompts_ru.c): long prompts in Russian. */
+int sl_load_prompts_builtin_shift(struct sl_load_prompts *ps);
+/* Appends one prompt per plain text (copied). */
+int sl_load_prompts_add_texts(struct sl_load_prompts *ps, const char *const *texts, size_t n);
 /* Reads a JSONL file; reports every bad line as "PATH:LINE: why" on stderr.
  * SL_EPARSE when a line was bad or none was usable, SL_EIO when the file cannot be read. */
 int sl_load_prompts_read(struct sl_load_prompts *ps, const char *path);
@@ -165,6 +172,7 @@ struct sl_load_stats {
 		uint64_t count;
 	} fb_failed[SL_LOAD_FB_STATUS_MAX];
 	size_t nfb_failed;
+	uint64_t shift_before, shift_after; /* requests sent with the first prompt set, the second */
 };
 
 void sl_load_stats_init(struct sl_load_stats *s);
@@ -195,7 +203,9 @@ int sl_load_print_table(struct sl_load_stats *s, const struct sl_load_opts *o);
 int sl_load_print_json(struct sl_load_stats *s, const struct sl_load_opts *o);
 
 /* load_run.c: runs the load until --duration, --requests or an interrupt. 0, or a negative
- * SL_E* code when the run could not start. Results land in stats. */
-int sl_load_run(const struct sl_load_opts *o, const struct sl_load_prompts *ps, struct sl_load_stats *stats);
+ * SL_E* code when the run could not start. Results land in stats. shifted is the prompt set
+ * of requests due from --shift-at on; NULL when o->shift_at_s < 0. */
+int sl_load_run(const struct sl_load_opts *o, const struct sl_load_prompts *ps, const struct sl_load_prompts *shifted,
+                struct sl_load_stats *stats);
 
 #endif

@@ -32,6 +32,12 @@ void sl_load_usage(void)
 	       "                        embeddings never stream)\n"
 	       "  --max-tokens N        max_tokens of every request (default 32)\n"
 	       "  --prompts FILE        JSONL, each line with \"prompt\" (string) or \"messages\" (array)\n"
+	       "  --shift-at SECONDS    shift the prompt mix this long into the run (default off; must\n"
+	       "                        be < --duration): requests due from then on use the second\n"
+	       "                        prompt set, as a drift demo. With --rate > 0 a request's\n"
+	       "                        scheduled arrival decides, so the split follows --seed alone\n"
+	       "  --shift-prompts FILE  the second set, JSONL like --prompts (default: 32 built-in\n"
+	       "                        prompts in Russian, about five times longer than the English)\n"
 	       "  --header 'N: v'       extra request header (repeatable)\n"
 	       "  --timeout SECONDS     per-request timeout (default 30)\n"
 	       "  --feedback P          share of answers the users rate (default 0, off): after a\n"
@@ -72,6 +78,7 @@ static void defaults(struct sl_load_opts *o)
 	o->seed = 1;
 	o->timeout_s = 30;
 	o->feedback_noise = 0.05;
+	o->shift_at_s = -1;
 }
 
 bool sl_load_host_is_loopback(const char *host)
@@ -215,6 +222,7 @@ static const struct opt opts[] = {
     STR("--target", target),
     STR("--model", model),
     STR("--prompts", prompts_path),
+    STR("--shift-prompts", shift_prompts_path),
     U64("--users", users, 1, 100000000),
     U64("--requests", requests, 1, 1000000000000ull),
     U64("--concurrency", concurrency, 1, 4096),
@@ -226,6 +234,7 @@ static const struct opt opts[] = {
     DBL("--stream-share", stream_share, 0, 1, false),
     DBL("--feedback", feedback, 0, 1, false),
     DBL("--feedback-noise", feedback_noise, 0, 1, false),
+    DBL("--shift-at", shift_at_s, 0, 3600, false),
     {.name = "--header", .type = OPT_HEADER},
     {.name = "--endpoint", .type = OPT_ENDPOINT},
     FLAG("--json", json),
@@ -294,6 +303,20 @@ static int parse_one(struct sl_load_opts *o, int argc, char **argv, int *i)
 	return set_value(o, d, argv[*i]);
 }
 
+static int check_shift(const struct sl_load_opts *o)
+{
+	char v[32], why[80];
+	if (o->shift_prompts_path && o->shift_at_s < 0) {
+		fprintf(stderr, "sluice load: --shift-prompts needs --shift-at SECONDS\n");
+		return SL_EINVAL;
+	}
+	if (o->shift_at_s < 0 || o->shift_at_s < o->duration_s)
+		return 0;
+	snprintf(v, sizeof(v), "%g", o->shift_at_s);
+	snprintf(why, sizeof(why), "must be less than --duration (%g)", o->duration_s);
+	return bad("--shift-at", v, why);
+}
+
 static int check_target(struct sl_load_opts *o)
 {
 	if (!o->target) {
@@ -324,5 +347,6 @@ int sl_load_opts_parse(struct sl_load_opts *o, int argc, char **argv)
 		                "completions\n");
 		return SL_EINVAL;
 	}
-	return check_target(o);
+	int rc = check_shift(o);
+	return rc ? rc : check_target(o);
 }

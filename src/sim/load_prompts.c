@@ -1,5 +1,5 @@
 /* load_prompts.c: the prompts of `sluice load` (built in, or read from a JSONL file) and the
- * request bodies made from them.
+ * request bodies made from them. The built-in second set of --shift-at is in load_prompts_ru.c.
  * Invariant: every stored fragment is valid JSON, escaped once at load time, so building a
  * body per request is a handful of appends. A JSONL line never costs more than 1 MiB. */
 #include <errno.h>
@@ -117,17 +117,22 @@ static int prompt_from_text(struct sl_load_prompt *p, const char *s, size_t n)
 	return 0;
 }
 
-int sl_load_prompts_builtin(struct sl_load_prompts *ps)
+int sl_load_prompts_add_texts(struct sl_load_prompts *ps, const char *const *texts, size_t n)
 {
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct sl_load_prompt p;
-		int rc = prompt_from_text(&p, builtin[i], strlen(builtin[i]));
+		int rc = prompt_from_text(&p, texts[i], strlen(texts[i]));
 		if (!rc && (rc = push(ps, &p)))
 			sl_load_prompt_release(&p);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+int sl_load_prompts_builtin(struct sl_load_prompts *ps)
+{
+	return sl_load_prompts_add_texts(ps, builtin, sizeof(builtin) / sizeof(builtin[0]));
 }
 
 static int why(char *buf, size_t cap, const char *msg)

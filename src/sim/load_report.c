@@ -1,6 +1,7 @@
 /* load_report.c: what `sluice load` learns: results grouped by (x-sluice-version, status),
  * the feedback posted after answers (counted in the answer's group, never as a request), the
- * progress line, and the final summary as a table or one JSON object.
+ * progress line, and the final summary as a table or one JSON object. With --shift-at both
+ * say how many requests went out before the prompt mix shifted and after.
  * Invariant: counts are exact; latency samples stop being stored past SL_LOAD_SAMPLE_CAP
  * (counted in samples_dropped), so quantiles then describe the first samples only. */
 #include <math.h>
@@ -195,10 +196,10 @@ void sl_load_progress_tick(struct sl_load_progress *p, const struct sl_load_stat
 	char fb[48] = "";
 	if (s->fb.posted || s->fb.skipped)
 		snprintf(fb, sizeof(fb), "  feedback %llu", (unsigned long long)s->fb.posted);
-	fprintf(stderr, "%ssluice load: %6.1fs  sent %llu  done %llu  in-flight %llu  %.1f req/s  errors %llu%s%s",
+	fprintf(stderr, "%ssluice load: %6.1fs  sent %llu  done %llu  in-flight %llu  %.1f req/s  errors %llu%s%s%s",
 	        p->tty ? "\r" : "", (double)(now_ns - s->t_start_ns) / 1e9, (unsigned long long)s->sent,
 	        (unsigned long long)s->done, (unsigned long long)inflight, rate, (unsigned long long)s->errors, fb,
-	        p->tty ? "\033[K" : "\n");
+	        s->shift_after ? "  shifted" : "", p->tty ? "\033[K" : "\n");
 	p->dirty = p->tty;
 }
 
@@ -295,6 +296,15 @@ static void print_row(const char *version, const char *status, uint64_t count, d
 	print_ms(sl_latency_quantile_ms(ttft, 0.5), 10);
 	print_ms(sl_latency_quantile_ms(ttft, 0.99), 10);
 	printf(" %8llu %10llu\n", (unsigned long long)streams, (unsigned long long)incomplete);
+}
+
+static void print_shift(const struct sl_load_stats *s, const struct sl_load_opts *o)
+{
+	if (o->shift_at_s < 0)
+		return;
+	printf("\nprompt shift at %g s: %llu requests before, %llu after (second set: %s)\n", o->shift_at_s,
+	       (unsigned long long)s->shift_before, (unsigned long long)s->shift_after,
+	       o->shift_prompts_path ? o->shift_prompts_path : "built-in, Russian");
 }
 
 static void print_notes(const struct sl_load_stats *s, const struct sl_load_opts *o)
@@ -406,6 +416,7 @@ int sl_load_print_table(struct sl_load_stats *s, const struct sl_load_opts *o)
 		          g->incomplete);
 	}
 	int rc = print_total(s);
+	print_shift(s, o);
 	print_answers(s, o);
 	print_notes(s, o);
 	fflush(stdout);
@@ -508,6 +519,15 @@ static int json_feedback(struct sl_buf *b, const struct sl_load_stats *s)
 	return rc ? rc : sl_buf_puts(b, "}}");
 }
 
+/* "shift":{"at_s":..,"requests_before":n,"requests_after":n}, or null without --shift-at. */
+static int json_shift(struct sl_buf *b, const struct sl_load_stats *s, const struct sl_load_opts *o)
+{
+	if (o->shift_at_s < 0)
+		return sl_buf_puts(b, ",\"shift\":null");
+	return sl_buf_printf(b, ",\"shift\":{\"at_s\":%g,\"requests_before\":%llu,\"requests_after\":%llu}",
+	                     o->shift_at_s, (unsigned long long)s->shift_before, (unsigned long long)s->shift_after);
+}
+
 static int json_transport(struct sl_buf *b, const struct sl_load_stats *s)
 {
 	int rc = sl_buf_puts(b, ",\"transport_errors\":{");
@@ -541,6 +561,8 @@ int sl_load_print_json(struct sl_load_stats *s, const struct sl_load_opts *o)
 	if (s->n)
 		qsort(s->g, s->n, sizeof(*s->g), cmp_group);
 	int rc = json_head(&b, s, o);
+	if (!rc)
+		rc = json_shift(&b, s, o);
 	if (!rc)
 		rc = json_transport(&b, s);
 	if (!rc)

@@ -7,6 +7,8 @@
  * With --feedback a slot that got an answer may go on with a second request, the user's
  * rating of it, before it returns to the free list: ratings share the concurrency budget and
  * the connections, but are counted apart from the answers.
+ * With --shift-at, requests due from that moment on take their prompt from the second set;
+ * the draw that picks a prompt is the same either way, so users and streams do not change.
  * Invariants: at most --concurrency requests (answers and ratings) are in flight; a slot is
  * either on the free list or attached to its shard's multi handle, never both; every started
  * request is recorded exactly once, unless a second interrupt abandons it. */
@@ -72,6 +74,7 @@ struct load_req {
 struct load_run {
 	const struct sl_load_opts *o;
 	const struct sl_load_prompts *ps;
+	const struct sl_load_prompts *shifted; /* NULL: no --shift-at */
 	struct sl_load_stats *stats;
 	struct sl_load_body_tmpl tmpl;
 	struct sl_load_progress progress;
@@ -83,7 +86,7 @@ struct load_run {
 	struct load_req *reqs, *free;
 	int epfd;
 	uint64_t inflight;
-	uint64_t t0, t_stop;
+	uint64_t t0, t_stop, t_shift; /* t_shift: t0 + --shift-at */
 	bool stopping;
 	double next_arrival_s; /* open loop: the next arrival, seconds after t0 */
 };
@@ -434,10 +437,20 @@ static double exp_interval(struct load_run *r)
 	return -log(1.0 - sl_rng_double(&r->rng)) / r->o->rate;
 }
 
+/* Whether a request due at due_ns (0 in a closed loop: now) takes the second prompt set. An
+ * open loop judges by the scheduled arrival, not the actual start, so that the requests that
+ * shift depend on --seed only, not on how busy the machine was. */
+static bool takes_second_set(const struct load_run *r, uint64_t due_ns)
+{
+	return r->shifted && (due_ns ? due_ns : sl_now_ns()) >= r->t_shift;
+}
+
 static int start_request(struct load_run *r, uint64_t due_ns)
 {
 	struct load_req *q = r->free;
-	const struct sl_load_prompt *p = &r->ps->v[sl_rng_next(&r->rng) % r->ps->n];
+	bool second = takes_second_set(r, due_ns);
+	const struct sl_load_prompts *ps = second ? r->shifted : r->ps;
+	const struct sl_load_prompt *p = &ps->v[sl_rng_next(&r->rng) % ps->n];
 	q->user = sl_rng_next(&r->rng) % r->o->users;
 	q->stream = r->o->stream_share > 0 && sl_rng_double(&r->rng) < r->o->stream_share;
 	int rc = sl_load_body(&q->body, &r->tmpl, p, q->user, q->stream);
@@ -462,6 +475,8 @@ static int start_request(struct load_run *r, uint64_t due_ns)
 	q->t_start = sl_now_ns();
 	r->stats->late += due_ns && q->t_start > due_ns + LATE_NS;
 	r->stats->sent++;
+	r->stats->shift_after += second;
+	r->stats->shift_before += r->shifted && !second;
 	r->inflight++;
 	return curl_multi_add_handle(q->shard->multi, q->easy) == CURLM_OK ? 0 : SL_EIO;
 }
@@ -650,11 +665,12 @@ static int loop(struct load_run *r)
 }
 
 static int run_init(struct load_run *r, const struct sl_load_opts *o, const struct sl_load_prompts *ps,
-                    struct sl_load_stats *stats)
+                    const struct sl_load_prompts *shifted, struct sl_load_stats *stats)
 {
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->ps = ps;
+	r->shifted = shifted && shifted->n ? shifted : NULL;
 	r->stats = stats;
 	r->epfd = -1;
 	sl_buf_init(&r->tmpl.head, 0);
@@ -673,19 +689,21 @@ static int run_init(struct load_run *r, const struct sl_load_opts *o, const stru
 	return rc;
 }
 
-int sl_load_run(const struct sl_load_opts *o, const struct sl_load_prompts *ps, struct sl_load_stats *stats)
+int sl_load_run(const struct sl_load_opts *o, const struct sl_load_prompts *ps, const struct sl_load_prompts *shifted,
+                struct sl_load_stats *stats)
 {
 	struct load_run r;
 	struct sigaction sa = {.sa_handler = on_sigint}, old;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return SL_EIO;
-	int rc = run_init(&r, o, ps, stats);
+	int rc = run_init(&r, o, ps, shifted, stats);
 	if (!rc) {
 		interrupts = 0;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old);
 		r.t0 = stats->t_start_ns = stats->t_end_ns = sl_now_ns();
 		r.t_stop = r.t0 + (uint64_t)(o->duration_s * 1e9);
+		r.t_shift = r.t0 + (uint64_t)((o->shift_at_s > 0 ? o->shift_at_s : 0) * 1e9);
 		r.next_arrival_s = o->rate > 0 ? exp_interval(&r) : 0;
 		sl_load_progress_init(&r.progress, o->quiet, r.t0);
 		rc = loop(&r);

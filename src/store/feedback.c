@@ -1,5 +1,6 @@
-/* feedback.c: labels and scores posted for requests (POST /v1/feedback), kept with the model and
- * version the request went to. Invariants: every row has a label or a score (or both); a missing
+/* feedback.c: labels and scores posted for requests (POST /v1/feedback), kept with the model and version
+ * they went to, and the live drift monitor's reports (append-only).
+ * Invariants: every row has a label or a score (or both); a missing
  * score is SQL NULL here and NAN in C. */
 #include <math.h>
 
@@ -57,4 +58,25 @@ int sl_store_feedback_list(struct sl_store *s, const char *model, int limit, sl_
 	struct feedback_closure c = {cb, ctx};
 	enum sl_q q = model ? SL_Q_FEEDBACK_MODEL : SL_Q_FEEDBACK_ALL;
 	return sl_store_list(s, q, "feedback list", model, NULL, limit, emit_feedback, &c);
+}
+
+int sl_store_drift_append(struct sl_store *s, const char *model, const char *version, double ts, const char *state,
+                          const char *detail_json)
+{
+	struct sl_args a = {s, "drift append", 0};
+	struct sl_binder b;
+	sl_arg_text(&a, "model", model, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "version", version, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "state", state, SL_STORE_NAME_MAX, false);
+	sl_arg_text(&a, "detail_json", detail_json, SL_STORE_JSON_MAX, false);
+	sl_arg_time(&a, ts);
+	int rc = sl_binder_init(&b, &a, SL_Q_DRIFT_INSERT, true);
+	if (rc)
+		return rc;
+	sl_bind_text(&b, model);
+	sl_bind_text(&b, version);
+	sl_bind_double(&b, ts);
+	sl_bind_text(&b, state);
+	sl_bind_text(&b, detail_json);
+	return sl_store_run_write(s, b.st, b.rc, a.what);
 }

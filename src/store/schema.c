@@ -21,7 +21,9 @@
  * - judgments: append-only verdicts of the judge per step and look, with the evidence as JSON.
  * - route_overrides: per model, the split the gateway must apply over its configured routes
  *   after a restart (stable, candidate, candidate and shadow shares).
- * - feedback: labels and scores posted for requests, with the model and version they hit. */
+ * - feedback: labels and scores posted for requests, with the model and version they hit.
+ * - drift_reports: append-only verdicts of live drift monitoring, per model version and window,
+ *   with every feature's test as JSON. */
 static const char schema_sql[] =
     "CREATE TABLE schema_version (version INTEGER NOT NULL);"
     "CREATE TABLE rollouts ("
@@ -69,7 +71,15 @@ static const char schema_sql[] =
     " label TEXT, score REAL, metric TEXT, ts REAL NOT NULL,"
     " CHECK (label IS NOT NULL OR score IS NOT NULL));"
     "CREATE INDEX feedback_request ON feedback (request_id);"
-    "CREATE INDEX feedback_model ON feedback (model, id);";
+    "CREATE INDEX feedback_model ON feedback (model, id);"
+    "CREATE TABLE drift_reports ("
+    " id INTEGER PRIMARY KEY,"
+    " model TEXT NOT NULL, version TEXT NOT NULL, ts REAL NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('ok', 'warning', 'drift')),"
+    " detail_json TEXT NOT NULL CHECK (json_valid(detail_json)));"
+    "CREATE INDEX drift_reports_version ON drift_reports (model, version, id);"
+    "CREATE TRIGGER drift_reports_no_update BEFORE UPDATE ON drift_reports"
+    " BEGIN SELECT RAISE(ABORT, 'drift_reports is append-only'); END;";
 
 /* Runs a query whose first column of its first row is an integer; *v = -1 when NULL or none. */
 static int query_int(struct sl_store *s, const char *q, long long *v)

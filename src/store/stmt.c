@@ -46,6 +46,7 @@ static const char *const sql[SL_Q_COUNT_] = {
     [SL_Q_FEEDBACK_INSERT] = "INSERT INTO feedback (request_id, model, version, label, score, metric, ts) "
                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SL_Q_FEEDBACK_ALL] = "SELECT " FEEDBACK_COLS " FROM feedback ORDER BY id DESC LIMIT ?1",
+    [SL_Q_DRIFT_INSERT] = "INSERT INTO drift_reports (model, version, ts, state, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)",
     [SL_Q_FEEDBACK_MODEL] = "SELECT " FEEDBACK_COLS " FROM feedback WHERE model = ?1 ORDER BY id DESC LIMIT ?2",
 };
 

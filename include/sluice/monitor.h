@@ -1,0 +1,70 @@
+/* monitor: live drift monitoring of one model version, pure (no I/O, no locks, time is an input).
+ * Data drift: the first `reference_size` requests after the monitor starts form the reference;
+ * then every `window_size` requests form a tumbling current window, and when it fills each
+ * feature (include/sluice/features.h, plus the finish reason) is tested against the reference
+ * with Evidently's default test for its type and size (include/sluice/drift.h), the dataset
+ * verdict is the share of drifted features, and the topic sketch's centroids are compared with a
+ * permutation test. Concept drift: ADWIN (River's defaults) watches the error rate, the
+ * negative-feedback rate and the latency, request by request.
+ * State: drift when the dataset verdict says so (share >= drift_share) or a concept detector
+ * fired in the window; warning when some feature or the topic drifted; ok otherwise.
+ * Memory per monitor (defaults 1000/1000): 2 windows x 15 numeric features x 1000 x 8 bytes
+ * (240 KB) + 2 x 256 topic vectors x 32 x 4 bytes (64 KB) + finish-reason counts and three
+ * detectors (< 20 KB): about 330 KB, fixed at creation. */
+#ifndef SLUICE_MONITOR_H
+#define SLUICE_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/core.h"
+#include "sluice/drift.h"
+#include "sluice/features.h"
+
+#define SL_MONITOR_TOPIC_SAMPLE 256
+#define SL_MONITOR_PERMUTATIONS 200
+
+enum sl_drift_state { SL_DRIFT_OK, SL_DRIFT_WARNING, SL_DRIFT_DRIFT };
+const char *sl_drift_state_name(enum sl_drift_state s);
+
+enum sl_signal { SL_SIGNAL_ERROR, SL_SIGNAL_NEGATIVE_FEEDBACK, SL_SIGNAL_LATENCY, SL_SIGNAL_COUNT };
+extern const char *const sl_signal_names[SL_SIGNAL_COUNT];
+
+struct sl_monitor_opts {
+	size_t reference_size; /* default 1000 */
+	size_t window_size;    /* default 1000 */
+	double drift_share;    /* default 0.5 (Evidently) */
+	enum sl_drift_correction correction; /* default none (Evidently) */
+	uint64_t seed;
+};
+void sl_monitor_opts_init(struct sl_monitor_opts *o);
+
+/* One window's verdict with everything behind it. */
+#define SL_MONITOR_COLUMNS (SL_F_COUNT + 1) /* the numeric features and finish_reason */
+struct sl_monitor_report {
+	uint64_t window;              /* 1 for the first window after the reference */
+	enum sl_drift_state state;
+	struct sl_drift_verdict verdict;
+	const char *names[SL_MONITOR_COLUMNS];
+	struct sl_drift_result results[SL_MONITOR_COLUMNS];
+	bool tested[SL_MONITOR_COLUMNS]; /* false when a side had no values */
+	double topic_distance, topic_pvalue; /* NaN when either side had no text */
+	bool topic_drift;
+	uint64_t alarms[SL_SIGNAL_COUNT]; /* concept-drift alarms within this window */
+};
+
+struct sl_monitor;
+int sl_monitor_new(const struct sl_monitor_opts *o, struct sl_monitor **out);
+void sl_monitor_free(struct sl_monitor *m);
+/* Adds one request; returns true (and fills *out) when it completed a current window. */
+bool sl_monitor_add(struct sl_monitor *m, const struct sl_features *f, const char *finish_reason,
+		    struct sl_monitor_report *out);
+/* A concept signal: error (0/1), negative feedback (0/1), latency in seconds. True on an alarm. */
+bool sl_monitor_signal(struct sl_monitor *m, enum sl_signal s, double x);
+/* Requests counted so far into the reference (until it is full) and the current window. */
+void sl_monitor_progress(const struct sl_monitor *m, size_t *reference, size_t *current);
+/* Appends the report as a JSON object. */
+int sl_monitor_report_to_json(const struct sl_monitor_report *r, struct sl_buf *out);
+
+#endif

@@ -1,0 +1,382 @@
+/* drift_cmd.c: `sluice drift REF CUR`: compares two datasets (CSV or JSON Lines) column by
+ * column with Evidently's default tests and prints the verdicts (text or --json), optionally
+ * writing a self-contained HTML report (--html FILE).
+ * Invariants: exit status 0 done, 1 an output could not be written (or memory ran out), 2 bad
+ * usage or bad input (the message names FILE:LINE), 3 dataset drift with --fail-on-drift;
+ * inputs are mapped read-only and never modified; files over 2 GiB are refused before reading. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "sluice/drift.h"
+
+#define MAX_INPUT   ((size_t)2 << 30)
+#define MAX_LISTED  SL_DRIFT_MAX_COLUMNS
+
+static const char usage[] =
+    "usage: sluice drift REFERENCE CURRENT [OPTIONS]\n"
+    "\n"
+    "Data drift between two datasets, column by column, with Evidently's default tests:\n"
+    "reference up to 1000 values: K-S for numbers, chi-squared (z-test for two values) for\n"
+    "categories and numbers with at most 5 values; larger: Wasserstein distance over the\n"
+    "reference's std for numbers, Jensen-Shannon distance otherwise. Dataset drift when at\n"
+    "least half of the columns drift. Files: CSV with a header row, or JSON Lines of flat\n"
+    "objects (by extension .csv/.jsonl, else sniffed). See docs/DRIFT.md.\n"
+    "\n"
+    "  --json                 print one JSON document instead of the table\n"
+    "  --html FILE            also write a self-contained HTML report to FILE\n"
+    "  --columns a,b          only these columns (default: all of the reference's)\n"
+    "  --types a:num,b:cat    declare column types (default: numeric when every value of\n"
+    "                         both files is a number, else categorical)\n"
+    "  --test NAME            one test for every column: ks, chisquare, z, psi,\n"
+    "                         jensenshannon, wasserstein (default: Evidently's choice)\n"
+    "  --threshold X          drift threshold for every column (default: the test's, 0.05\n"
+    "                         for p-values, 0.1 for distances)\n"
+    "  --correction C         none, bonferroni or bh (Benjamini-Hochberg) over the p-value\n"
+    "                         tests (default none, as Evidently)\n"
+    "  --drift-share X        share of drifted columns that makes dataset drift (default 0.5)\n"
+    "  --format F             csv or jsonl for both files (default: by extension, else sniffed)\n"
+    "  --fail-on-drift        exit 3 when the dataset drifted\n"
+    "  --help                 this text\n"
+    "\n"
+    "exit status: 0 done, 1 cannot write the output, 2 bad usage or bad input,\n"
+    "3 dataset drift (with --fail-on-drift)\n";
+
+struct args {
+	const char *ref, *cur, *html;
+	bool json, fail_on_drift;
+	struct sl_drift_config cfg;
+	struct sl_drift_load_opts load;
+	char *columns_arg, *types_arg;
+	const char *columns[MAX_LISTED];
+	struct sl_drift_decl decl[MAX_LISTED];
+};
+
+struct input {
+	struct sl_drift_input in;
+	void *map;
+	size_t maplen;
+	char *heap;
+};
+
+/* Prints "sluice drift: ..." and returns 2 (bad usage or input). */
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("sluice drift: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+	va_end(ap);
+	return 2;
+}
+
+/* Splits s in place on commas into out[]; empty items are an error. */
+static int split(char *s, const char **out, size_t max, size_t *n)
+{
+	*n = 0;
+	for (char *p = s;;) {
+		char *c = strchr(p, ',');
+		if (c)
+			*c = '\0';
+		if (*p == '\0' || *n >= max)
+			return -1;
+		out[(*n)++] = p;
+		if (!c)
+			return 0;
+		p = c + 1;
+	}
+}
+
+static int parse_types(struct args *a)
+{
+	const char *items[MAX_LISTED];
+	size_t n;
+	if (split(a->types_arg, items, MAX_LISTED, &n))
+		return fail("--types: expected name:num or name:cat items separated by commas");
+	for (size_t i = 0; i < n; i++) {
+		char *colon = strrchr(items[i], ':');
+		if (!colon || colon == items[i])
+			return fail("--types: '%s' is not name:num or name:cat", items[i]);
+		*colon = '\0';
+		const char *k = colon + 1;
+		enum sl_drift_kind kind = strcmp(k, "num") == 0 || strcmp(k, "numeric") == 0       ? SL_DRIFT_NUM
+		                          : strcmp(k, "cat") == 0 || strcmp(k, "categorical") == 0 ? SL_DRIFT_CAT
+		                                                                                    : SL_DRIFT_KIND_AUTO;
+		if (kind == SL_DRIFT_KIND_AUTO)
+			return fail("--types: unknown type '%s' for '%s' (num or cat)", k, items[i]);
+		a->decl[i] = (struct sl_drift_decl){items[i], kind};
+	}
+	a->load.decl = a->decl, a->load.ndecl = n;
+	return 0;
+}
+
+static int parse_number(const char *opt, const char *v, double lo, double hi, double *out)
+{
+	if (sl_parse_double(v, out) || !(*out >= lo && *out <= hi))
+		return fail("%s: '%s' is not a valid number here", opt, v);
+	return 0;
+}
+
+/* One option with its value. */
+static int option(struct args *a, const char *opt, const char *v)
+{
+	if (!v)
+		return fail("%s needs a value", opt);
+	if (strcmp(opt, "--html") == 0)
+		a->html = v;
+	else if (strcmp(opt, "--columns") == 0)
+		a->columns_arg = strdup(v);
+	else if (strcmp(opt, "--types") == 0)
+		a->types_arg = strdup(v);
+	else if (strcmp(opt, "--test") == 0) {
+		if (sl_drift_test_parse(v, &a->cfg.opts.test))
+			return fail("--test: unknown test '%s' (ks, chisquare, z, psi, jensenshannon, wasserstein)", v);
+	} else if (strcmp(opt, "--threshold") == 0)
+		return parse_number(opt, v, 0, 1e300, &a->cfg.opts.threshold);
+	else if (strcmp(opt, "--drift-share") == 0)
+		return parse_number(opt, v, 0, 1, &a->cfg.drift_share);
+	else if (strcmp(opt, "--correction") == 0) {
+		if (sl_drift_correction_parse(v, &a->cfg.correction))
+			return fail("--correction: unknown '%s' (none, bonferroni, bh)", v);
+	} else if (strcmp(opt, "--format") == 0) {
+		a->load.format = strcmp(v, "csv") == 0 ? SL_DRIFT_FMT_CSV : strcmp(v, "jsonl") == 0 ? SL_DRIFT_FMT_JSONL : 0;
+		if (!a->load.format)
+			return fail("--format: '%s' is not csv or jsonl", v);
+	} else
+		return fail("unknown option '%s' (see sluice drift --help)", opt);
+	return 0;
+}
+
+static bool takes_value(const char *opt)
+{
+	static const char *const with[] = {"--html", "--columns", "--types", "--test", "--threshold",
+	                                   "--drift-share", "--correction", "--format"};
+	for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
+		if (strcmp(opt, with[i]) == 0)
+			return true;
+	return false;
+}
+
+static int flag(struct args *a, const char *opt)
+{
+	if (strcmp(opt, "--json") == 0)
+		a->json = true;
+	else if (strcmp(opt, "--fail-on-drift") == 0)
+		a->fail_on_drift = true;
+	else
+		return fail("unknown option '%s' (see sluice drift --help)", opt);
+	return 0;
+}
+
+/* "--opt=value" or "--opt value"; *i moves past what was used. */
+static int one_arg(struct args *a, int argc, char **argv, int *i)
+{
+	char *s = argv[*i], name[64];
+	char *eq = strchr(s, '=');
+	if (eq && (size_t)(eq - s) < sizeof name) {
+		memcpy(name, s, (size_t)(eq - s));
+		name[eq - s] = '\0';
+		return option(a, name, eq + 1);
+	}
+	if (takes_value(s))
+		return option(a, s, ++*i < argc ? argv[*i] : NULL);
+	return flag(a, s);
+}
+
+static int parse_args(struct args *a, int argc, char **argv)
+{
+	int pos = 0;
+	for (int i = 1; i < argc; i++) {
+		int rc = 0;
+		if (strncmp(argv[i], "--", 2) == 0 && argv[i][2])
+			rc = one_arg(a, argc, argv, &i);
+		else if (pos < 2)
+			*(pos++ ? &a->cur : &a->ref) = argv[i];
+		else
+			rc = fail("unexpected argument '%s'", argv[i]);
+		if (rc)
+			return rc;
+	}
+	if (pos != 2)
+		return fail("expected two files, REFERENCE and CURRENT (see sluice drift --help)");
+	size_t n = 0;
+	if (a->columns_arg && split(a->columns_arg, a->columns, MAX_LISTED, &n))
+		return fail("--columns: expected names separated by commas");
+	if (a->columns_arg)
+		a->load.columns = a->columns, a->load.ncolumns = n;
+	return a->types_arg ? parse_types(a) : 0;
+}
+
+/* ---- reading ---- */
+
+static int read_stream(int fd, struct input *f, const char *path)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf)
+			return fail("%s: out of memory", path);
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return fail("%s: %s", path, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > MAX_INPUT) {
+			free(buf);
+			return fail("%s: larger than 2 GiB", path);
+		}
+		if (len == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+		}
+	}
+	f->heap = buf;
+	f->in = (struct sl_drift_input){path, buf, len};
+	return 0;
+}
+
+static int open_input(const char *path, struct input *f)
+{
+	*f = (struct input){0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return fail("cannot open '%s': %s", path, strerror(errno));
+	int rc = 0;
+	if (fstat(fd, &st) != 0)
+		rc = fail("cannot read '%s': %s", path, strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		rc = fail("cannot read '%s': %s", path, "is a directory");
+	else if (!S_ISREG(st.st_mode))
+		rc = read_stream(fd, f, path);
+	else if ((size_t)st.st_size > MAX_INPUT)
+		rc = fail("%s: larger than 2 GiB", path);
+	else if (st.st_size > 0) {
+		f->maplen = (size_t)st.st_size;
+		f->map = mmap(NULL, f->maplen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (f->map == MAP_FAILED)
+			f->map = NULL, rc = fail("cannot read '%s': %s", path, strerror(errno));
+		else
+			madvise(f->map, f->maplen, MADV_SEQUENTIAL);
+	}
+	if (rc == 0 && !f->heap)
+		f->in = (struct sl_drift_input){path, f->map ? f->map : "", f->maplen};
+	close(fd);
+	return rc;
+}
+
+static void close_input(struct input *f)
+{
+	if (f->map)
+		munmap(f->map, f->maplen);
+	free(f->heap);
+}
+
+/* ---- writing ---- */
+
+static int write_file(const char *path, const struct sl_buf *b)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "sluice drift: cannot write '%s': %s\n", path, strerror(errno));
+		return 1;
+	}
+	size_t w = fwrite(b->data, 1, b->len, f);
+	if (fclose(f) != 0 || w != b->len) {
+		fprintf(stderr, "sluice drift: cannot write '%s': %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int render(const struct args *a, const struct sl_drift_report *rep)
+{
+	struct sl_buf b;
+	sl_buf_init(&b, 0);
+	int rc = a->json ? sl_drift_report_json(rep, a->ref, a->cur, &b) : sl_drift_report_text(rep, a->ref, a->cur, &b);
+	if (rc == 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
+		rc = SL_EIO;
+	if (rc == 0 && a->html) {
+		sl_buf_reset(&b);
+		rc = sl_drift_report_html(rep, a->ref, a->cur, &b);
+		rc = rc ? rc : write_file(a->html, &b) ? SL_EIO : 0;
+		if (rc == 0 && !a->json)
+			printf("\nhtml report: %s\n", a->html);
+	}
+	sl_buf_release(&b);
+	if (rc && rc != SL_EIO)
+		fprintf(stderr, "sluice drift: %s\n", sl_strerror(rc));
+	return rc ? 1 : 0;
+}
+
+static int run(struct args *a)
+{
+	struct input r, c;
+	struct sl_drift_table tr, tc;
+	struct sl_drift_error err;
+	struct sl_drift_report rep;
+	int rc = open_input(a->ref, &r);
+	if (rc)
+		return rc;
+	if ((rc = open_input(a->cur, &c))) {
+		close_input(&r);
+		return rc;
+	}
+	int lrc = sl_drift_tables_load(&r.in, &c.in, &a->load, &tr, &tc, &err);
+	close_input(&r);
+	close_input(&c);
+	if (lrc) {
+		fprintf(stderr, "sluice drift: %s\n", err.msg[0] ? err.msg : sl_strerror(lrc));
+		return lrc == SL_ENOMEM ? 1 : 2;
+	}
+	if (tc.ignored_cols)
+		fprintf(stderr, "sluice drift: note: %llu column(s) of '%s' are not in the reference and were ignored\n",
+		        (unsigned long long)tc.ignored_cols, a->cur);
+	rc = sl_drift_report_build(&rep, &tr, &tc, &a->cfg);
+	sl_drift_table_release(&tr);
+	sl_drift_table_release(&tc);
+	if (rc) {
+		fprintf(stderr, "sluice drift: %s\n", sl_strerror(rc));
+		return 1;
+	}
+	rc = render(a, &rep);
+	if (rc == 0 && a->fail_on_drift && rep.verdict.drift)
+		rc = 3;
+	sl_drift_report_release(&rep);
+	return rc;
+}
+
+int sl_cmd_drift(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+	struct args *a = calloc(1, sizeof *a);
+	if (!a)
+		return 1;
+	sl_drift_config_init(&a->cfg);
+	int rc = parse_args(a, argc, argv);
+	if (rc == 0)
+		rc = run(a);
+	free(a->columns_arg);
+	free(a->types_arg);
+	free(a);
+	return rc;
+}

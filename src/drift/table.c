@@ -1,0 +1,276 @@
+/* table.c: loading a reference and a current file into columns for the drift report.
+ * Pass 1 reads each file once: numbers go to per-column arrays while every value of the
+ * column parses as one; columns declared categorical count their text at once. Then each
+ * column's type is decided over both files (declared, else numeric when every non-missing
+ * value of both is a number, as pandas would type the concatenation), and a second pass
+ * counts the text of the columns that turned out categorical, in the files that need it.
+ * Invariants: missing values (pandas' NA markers, JSON null or an absent key) are counted, never
+ * stored; inf and -inf in a numeric column are counted as non-finite and dropped (Evidently
+ * replaces them by NaN and drops them); the current table ends up with the reference's
+ * columns in the reference's order (or the order of the column list). */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "table-int.h"
+
+#define MAX_FILE ((size_t)2 << 30) /* 2 GiB */
+
+int sl__load_fail(struct sl__load *L, int rc, uint64_t line, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(L->err->msg, sizeof L->err->msg, "%s:%llu: %s", L->in->name, (unsigned long long)line, what);
+	else
+		snprintf(L->err->msg, sizeof L->err->msg, "%s: %s", L->in->name, what);
+	return rc;
+}
+
+const char *sl__load_show(char *dst, size_t cap, const char *s, size_t n)
+{
+	size_t m = sl__utf8_cut(s, n, cap > 4 ? cap - 4 : 0), j = 0;
+	for (size_t i = 0; i < m; i++)
+		dst[j++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (m < n)
+		dst[j++] = '.', dst[j++] = '.', dst[j++] = '.';
+	dst[j] = '\0';
+	return dst;
+}
+
+/* ---- the name index ---- */
+
+static uint32_t *slot_of(struct sl__load *L, const char *p, size_t n)
+{
+	size_t mask = L->nidx - 1;
+	for (size_t s = (size_t)sl_drift_hash(p, n, 0) & mask;; s = (s + 1) & mask) {
+		uint32_t *slot = &L->idx[s];
+		if (!*slot)
+			return slot;
+		const char *name = L->t->cols[*slot - 1].name;
+		if (strncmp(name, p, n) == 0 && name[n] == '\0')
+			return slot;
+	}
+}
+
+static int index_build(struct sl__load *L, size_t want)
+{
+	size_t n = 64;
+	while (n < want * 2)
+		n *= 2;
+	free(L->idx);
+	L->idx = calloc(n, sizeof *L->idx);
+	if (!L->idx)
+		return SL_ENOMEM;
+	L->nidx = n;
+	for (size_t i = 0; i < L->t->ncols; i++) {
+		const char *name = L->t->cols[i].name;
+		*slot_of(L, name, strlen(name)) = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+static enum sl_drift_kind declared(const struct sl_drift_load_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->ndecl; i++)
+		if (strcmp(o->decl[i].name, name) == 0)
+			return o->decl[i].kind;
+	return SL_DRIFT_KIND_AUTO;
+}
+
+static int col_init(struct sl__load *L, struct sl_drift_col *c, const char *p, size_t n)
+{
+	*c = (struct sl_drift_col){.numeric_ok = true};
+	c->name = sl__strndup(p, n);
+	if (!c->name)
+		return SL_ENOMEM;
+	c->declared = c->kind = declared(L->o, c->name);
+	return sl_drift_cats_init(&c->cats, L->o->max_cats, L->o->max_line, SL_DRIFT_CMS_EPS, SL_DRIFT_CMS_DELTA,
+	                          SL_DRIFT_CAT_SEED);
+}
+
+static int add_column(struct sl__load *L, const char *p, size_t n)
+{
+	struct sl_drift_table *t = L->t;
+	if (t->ncols >= L->o->max_columns)
+		return SL_ETOOBIG;
+	struct sl_drift_col *cols = realloc(t->cols, (t->ncols + 1) * sizeof *cols);
+	uint64_t *stamp = realloc(L->stamp, (t->ncols + 1) * sizeof *stamp);
+	if (cols)
+		t->cols = cols;
+	if (stamp)
+		L->stamp = stamp;
+	if (!cols || !stamp)
+		return SL_ENOMEM;
+	L->stamp[t->ncols] = 0;
+	L->nstamp = t->ncols + 1;
+	int rc = col_init(L, &t->cols[t->ncols], p, n);
+	t->ncols++; /* counted even on failure, so that release frees what col_init made */
+	if (rc)
+		return rc;
+	if (t->ncols * 2 > L->nidx)
+		return index_build(L, t->ncols);
+	*slot_of(L, p, n) = (uint32_t)t->ncols;
+	return 0;
+}
+
+int sl__load_column(struct sl__load *L, const char *p, size_t n, long *idx)
+{
+	uint32_t *slot = slot_of(L, p, n);
+	*idx = (long)*slot - 1;
+	if (*slot || !L->discover || L->pass != 1)
+		return 0;
+	char show[64];
+	int rc = add_column(L, p, n);
+	if (rc == SL_ETOOBIG)
+		return sl__load_fail(L, rc, L->line, "more than %zu columns (at '%s')", L->o->max_columns,
+		                     sl__load_show(show, sizeof show, p, n));
+	if (rc)
+		return sl__load_fail(L, rc, L->line, "out of memory");
+	*idx = (long)L->t->ncols - 1;
+	return 0;
+}
+
+/* ---- values ---- */
+
+static int push_num(struct sl_drift_col *c, double v)
+{
+	if (c->n_num == c->cap_num && sl__grow((void **)&c->num, &c->cap_num, c->n_num + 1, sizeof *c->num))
+		return SL_ENOMEM;
+	c->num[c->n_num++] = v;
+	return 0;
+}
+
+static int not_a_number(struct sl__load *L, struct sl_drift_col *c, const char *p, size_t n)
+{
+	char show[48];
+	if (c->declared == SL_DRIFT_NUM)
+		return sl__load_fail(L, SL_EPARSE, L->line, "column '%s' is declared numeric but holds '%s'", c->name,
+		                     sl__load_show(show, sizeof show, p, n));
+	c->numeric_ok = false;
+	c->first_text_line = L->line;
+	free(c->num);
+	c->num = NULL, c->n_num = c->cap_num = 0;
+	return 0;
+}
+
+static int add_text(struct sl__load *L, struct sl_drift_col *c, const char *p, size_t n)
+{
+	return sl_drift_cats_add(&c->cats, p, n, 1) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
+}
+
+/* Numbers are tried first: no NA marker parses as one, and most cells of most files are. */
+int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum sl__vkind k)
+{
+	struct sl_drift_col *c = &L->t->cols[ci];
+	double v;
+	bool missing;
+	if (L->pass == 2) {
+		missing = k == SL__V_NULL || (k == SL__V_TEXT && sl_drift_is_missing(p, n));
+		return c->want_text && !missing ? add_text(L, c, p, n) : 0;
+	}
+	c->present++;
+	if (c->numeric_ok && c->declared != SL_DRIFT_CAT && (k == SL__V_TEXT || k == SL__V_NUM) &&
+	    sl_drift_parse_number(p, n, &v) == 0) {
+		if (!isfinite(v))
+			return c->nonfinite++, 0;
+		return push_num(c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
+	}
+	if (k == SL__V_NULL || (k == SL__V_TEXT && sl_drift_is_missing(p, n))) {
+		c->missing++;
+		return 0;
+	}
+	if (c->declared == SL_DRIFT_CAT)
+		return add_text(L, c, p, n);
+	return c->numeric_ok ? not_a_number(L, c, p, n) : 0;
+}
+
+/* ---- tables ---- */
+
+void sl_drift_table_release(struct sl_drift_table *t)
+{
+	for (size_t i = 0; i < t->ncols; i++) {
+		free(t->cols[i].name);
+		free(t->cols[i].num);
+		sl_drift_cats_release(&t->cols[i].cats);
+	}
+	free(t->cols);
+	*t = (struct sl_drift_table){0};
+}
+
+static bool has_ext(const char *name, const char *ext)
+{
+	size_t n = strlen(name), e = strlen(ext);
+	return n > e && strcasecmp(name + n - e, ext) == 0;
+}
+
+enum sl_drift_format sl_drift_sniff(const struct sl_drift_input *in)
+{
+	if (has_ext(in->name, ".csv"))
+		return SL_DRIFT_FMT_CSV;
+	if (has_ext(in->name, ".jsonl") || has_ext(in->name, ".ndjson") || has_ext(in->name, ".json"))
+		return SL_DRIFT_FMT_JSONL;
+	size_t i = in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	while (i < in->len && (in->data[i] == ' ' || in->data[i] == '\t' || in->data[i] == '\r' || in->data[i] == '\n'))
+		i++;
+	return i < in->len && in->data[i] == '{' ? SL_DRIFT_FMT_JSONL : SL_DRIFT_FMT_CSV;
+}
+
+static int run_pass(struct sl__load *L, int pass)
+{
+	L->pass = pass;
+	L->row = 0;
+	L->line = 0;
+	for (size_t i = 0; i < L->nstamp && i < L->t->ncols; i++)
+		L->stamp[i] = 0;
+	int rc = index_build(L, L->t->ncols);
+	if (rc)
+		return sl__load_fail(L, rc, 0, "out of memory");
+	rc = L->t->format == SL_DRIFT_FMT_JSONL ? sl__jsonl_pass(L) : sl__csv_pass(L);
+	if (rc == 0 && pass == 1)
+		L->t->rows = L->row;
+	return rc;
+}
+
+int sl__load_second(struct sl__load *L)
+{
+	L->discover = false;
+	return run_pass(L, 2);
+}
+
+void sl__load_release(struct sl__load *L)
+{
+	free(L->idx);
+	free(L->stamp);
+	sl_buf_release(&L->scratch);
+	L->idx = NULL, L->stamp = NULL;
+}
+
+/* Pass 1 over one file: the column list (if any) is created up front and closed. */
+int sl__load_first(struct sl__load *L)
+{
+	const struct sl_drift_load_opts *o = L->o;
+	L->t->format = o->format ? o->format : sl_drift_sniff(L->in);
+	if (L->in->len > MAX_FILE)
+		return sl__load_fail(L, SL_ETOOBIG, 0, "larger than 2 GiB");
+	L->discover = o->columns == NULL;
+	L->nidx = 0;
+	if (index_build(L, o->ncolumns))
+		return sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; i < o->ncolumns; i++) {
+		if (*slot_of(L, o->columns[i], strlen(o->columns[i])))
+			return sl__load_fail(L, SL_EINVAL, 0, "column '%s' listed twice", o->columns[i]);
+		int rc = add_column(L, o->columns[i], strlen(o->columns[i]));
+		if (rc)
+			return sl__load_fail(L, rc, 0, rc == SL_ETOOBIG ? "too many columns" : "out of memory");
+	}
+	L->nstamp = L->t->ncols;
+	int rc = run_pass(L, 1);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < L->t->ncols; i++) /* JSONL: rows without the key */
+		L->t->cols[i].missing += L->t->rows - L->t->cols[i].present;
+	return 0;
+}

@@ -1,0 +1,208 @@
+/* table_csv.c: RFC 4180 CSV: a header row, then records of as many fields; fields separated by
+ * commas, records by LF, CRLF or CR; a field in double quotes may hold commas, line breaks and
+ * doubled quotes. Blank lines are skipped (as pandas does); a UTF-8 byte order mark is skipped.
+ * Invariants: one forward scan; a field is a slice of the input unless it holds doubled quotes
+ * (then it is unescaped into L->scratch); line numbers count the line breaks inside quoted
+ * fields, and an error names the line where its record starts; a record longer than max_line,
+ * a header wider than max_columns, a field count different from the header's, an unterminated
+ * quote or text after a closing quote is an error. */
+#include <stdio.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "table-int.h"
+
+struct csv {
+	struct sl__load *L;
+	const char *p, *end, *rec;
+	uint64_t line;
+	long *map; /* header position -> column, -1 when not kept */
+	size_t width;
+};
+
+enum term { T_FIELD, T_RECORD, T_EOF };
+
+/* Bytes that end an unquoted field. */
+static const unsigned char stop[256] = {[','] = 1, ['\n'] = 1, ['\r'] = 1};
+
+/* The first comma or line break in [q, e), or e; 16 bytes at a time where SSE2 exists. */
+static const char *scan_unquoted(const char *q, const char *e)
+{
+#ifdef __SSE2__
+	const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	for (; e - q >= 16; q += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, nl)),
+		                           _mm_cmpeq_epi8(x, cr));
+		int m = _mm_movemask_epi8(hit);
+		if (m)
+			return q + __builtin_ctz((unsigned)m);
+	}
+#endif
+	while (q < e && !stop[(unsigned char)*q])
+		q++;
+	return q;
+}
+
+static enum term ending(struct csv *c)
+{
+	if (c->p >= c->end)
+		return T_EOF;
+	char ch = *c->p++;
+	if (ch == ',')
+		return T_FIELD;
+	if (ch == '\r' && c->p < c->end && *c->p == '\n')
+		c->p++;
+	c->line++;
+	return T_RECORD;
+}
+
+/* A quoted field from just after its opening quote: *v, *n point at its unescaped text. */
+static int quoted(struct csv *c, const char **v, size_t *n)
+{
+	const char *s = c->p;
+	bool doubled = false;
+	for (;;) {
+		const char *q = memchr(c->p, '"', (size_t)(c->end - c->p));
+		for (const char *t = memchr(c->p, '\n', (size_t)((q ? q : c->end) - c->p)); t;
+		     t = memchr(t + 1, '\n', (size_t)((q ? q : c->end) - t - 1)))
+			c->line++;
+		if (!q)
+			return sl__load_fail(c->L, SL_EPARSE, c->L->line, "unterminated quoted field");
+		c->p = q + 1;
+		if (c->p < c->end && *c->p == '"') {
+			doubled = true, c->p++;
+			continue;
+		}
+		break;
+	}
+	*v = s, *n = (size_t)(c->p - 1 - s);
+	if (c->p < c->end && *c->p != ',' && *c->p != '\n' && *c->p != '\r')
+		return sl__load_fail(c->L, SL_EPARSE, c->L->line, "text after a closing quote");
+	if (!doubled)
+		return 0;
+	struct sl_buf *b = &c->L->scratch;
+	sl_buf_reset(b);
+	for (size_t i = 0; i < *n; i++)
+		if (sl_buf_append(b, &s[i], 1))
+			return sl__load_fail(c->L, SL_ETOOBIG, c->L->line, "field too long");
+		else if (s[i] == '"')
+			i++;
+	*v = b->data, *n = b->len;
+	return 0;
+}
+
+/* The next field: its text, and what ends it. */
+static int field(struct csv *c, const char **v, size_t *n, enum term *t)
+{
+	if (c->p < c->end && *c->p == '"') {
+		c->p++;
+		int rc = quoted(c, v, n);
+		if (rc)
+			return rc;
+	} else {
+		const char *s = c->p;
+		c->p = scan_unquoted(c->p, c->end);
+		*v = s, *n = (size_t)(c->p - s);
+	}
+	*t = ending(c);
+	if ((size_t)(c->p - c->rec) > c->L->o->max_line)
+		return sl__load_fail(c->L, SL_ETOOBIG, c->L->line, "record longer than %zu bytes", c->L->o->max_line);
+	return 0;
+}
+
+static bool blank_line(struct csv *c)
+{
+	if (c->p >= c->end || (*c->p != '\n' && *c->p != '\r'))
+		return false;
+	ending(c);
+	return true;
+}
+
+/* Maps one header field to its column: "Unnamed: k" when empty, as pandas names it. */
+static int header_field(struct csv *c, const char *v, size_t n, size_t k, bool *used)
+{
+	char unnamed[32], show[64];
+	if (n == 0)
+		n = (size_t)snprintf(unnamed, sizeof unnamed, "Unnamed: %zu", k), v = unnamed;
+	long idx;
+	int rc = sl__load_column(c->L, v, n, &idx);
+	if (rc)
+		return rc;
+	if (idx >= 0 && used[idx])
+		return sl__load_fail(c->L, SL_EPARSE, c->L->line, "duplicate column '%s'",
+		                     sl__load_show(show, sizeof show, v, n));
+	if (idx >= 0)
+		used[idx] = true;
+	bool keep = idx >= 0 && (c->L->pass == 1 || c->L->t->cols[idx].want_text);
+	c->map[k] = keep ? idx : -1;
+	return 0;
+}
+
+static int header(struct csv *c)
+{
+	size_t maxw = c->L->o->max_columns;
+	bool *used = calloc(maxw + 1, sizeof *used);
+	c->map = malloc((maxw + 1) * sizeof *c->map);
+	if (!used || !c->map) {
+		free(used);
+		return sl__load_fail(c->L, SL_ENOMEM, 0, "out of memory");
+	}
+	c->L->line = c->line;
+	c->rec = c->p;
+	enum term t = T_FIELD;
+	int rc = 0;
+	for (size_t k = 0; t == T_FIELD && rc == 0; k++) {
+		const char *v;
+		size_t n;
+		if (k >= maxw)
+			rc = sl__load_fail(c->L, SL_ETOOBIG, c->line, "more than %zu columns", maxw);
+		else if ((rc = field(c, &v, &n, &t)) == 0)
+			rc = header_field(c, v, n, k, used), c->width = k + 1;
+	}
+	for (size_t i = 0; rc == 0 && i < c->L->t->ncols; i++)
+		if (!used[i])
+			rc = sl__load_fail(c->L, SL_ENOTFOUND, c->L->line, "no column '%s'", c->L->t->cols[i].name);
+	free(used);
+	return rc;
+}
+
+static int record(struct csv *c)
+{
+	struct sl__load *L = c->L;
+	L->line = c->line;
+	c->rec = c->p;
+	enum term t = T_FIELD;
+	size_t k = 0;
+	for (; t == T_FIELD; k++) {
+		const char *v;
+		size_t n;
+		int rc = field(c, &v, &n, &t);
+		if (rc == 0 && k < c->width && c->map[k] >= 0)
+			rc = sl__load_value(L, (size_t)c->map[k], v, n, SL__V_TEXT);
+		if (rc)
+			return rc;
+	}
+	if (k != c->width)
+		return sl__load_fail(L, SL_EPARSE, L->line, "%zu fields, the header has %zu", k, c->width);
+	L->row++;
+	return 0;
+}
+
+int sl__csv_pass(struct sl__load *L)
+{
+	struct csv c = {.L = L, .p = L->in->data, .end = L->in->data + L->in->len, .line = 1};
+	if (L->in->len >= 3 && memcmp(c.p, "\xEF\xBB\xBF", 3) == 0)
+		c.p += 3;
+	while (blank_line(&c))
+		;
+	if (c.p >= c.end)
+		return sl__load_fail(L, SL_EPARSE, 0, "empty file (a header row is required)");
+	int rc = header(&c);
+	while (rc == 0 && c.p < c.end)
+		if (!blank_line(&c))
+			rc = record(&c);
+	free(c.map);
+	return rc;
+}

@@ -1,0 +1,74 @@
+/* univariate-int.h: helpers shared by the drift module's own files (not exported): compensated
+ * sums, growable arrays and small string utilities.
+ * Invariants: header-only, static inline; nothing here allocates except sl__grow. */
+#ifndef SLUICE_DRIFT_UNIVARIATE_INT_H
+#define SLUICE_DRIFT_UNIVARIATE_INT_H
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/drift.h"
+
+/* Neumaier's compensated sum: error independent of the count, so long sums agree with numpy's
+ * pairwise ones to a few units in the last place. */
+struct sl__ksum {
+	double s, c;
+};
+
+static inline void sl__ksum_add(struct sl__ksum *k, double x)
+{
+	double t = k->s + x;
+	if (fabs(k->s) >= fabs(x))
+		k->c += (k->s - t) + x;
+	else
+		k->c += (x - t) + k->s;
+	k->s = t;
+}
+
+static inline double sl__ksum_get(const struct sl__ksum *k)
+{
+	return k->s + k->c;
+}
+
+/* Grows *p (elements of size sz) to hold at least need elements; doubles the capacity. */
+static inline int sl__grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 16;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / sz)
+			return SL_ENOMEM;
+		n *= 2;
+	}
+	void *q = realloc(*p, n * sz);
+	if (!q)
+		return SL_ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* Copy of p[0..n) with a NUL, or NULL. */
+static inline char *sl__strndup(const char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+/* Longest prefix of p[0..n) of at most max bytes that does not split a UTF-8 sequence. */
+static inline size_t sl__utf8_cut(const char *p, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)p[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+#endif

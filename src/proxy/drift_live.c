@@ -1,0 +1,295 @@
+/* drift_live.c: the gateway side of drift monitoring (see drift_live.h and docs/DRIFT.md).
+ * The configuration is read once at start (reloads keep the monitors and their references). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/drift_live.h"
+#include "proxy/proxy.h"
+#include "proxy/webhook.h"
+#include "sluice/monitor.h"
+#include "sluice/store.h"
+
+#define MAX_MONITORS 64
+
+struct mon {
+	char model[129], version[129];
+	struct sl_monitor *m;
+	enum sl_drift_state state;
+	struct sl_monitor_report last;
+	bool has_last;
+	uint64_t windows, alarms[SL_SIGNAL_COUNT], retrains;
+	double last_retrain;
+	struct mon *next;
+};
+
+static struct {
+	bool enabled;
+	struct sl_monitor_opts opts;
+	struct mon *list;
+	unsigned n;
+	bool full_logged;
+	char *webhook;
+	struct sl_cfg_retrain retrain; /* copied: the strings stay owned by the first config */
+	bool has_retrain;
+	struct sl_buf retrain_params; /* ,"name":"value" pairs, JSON */
+} D;
+
+void sl_drift_live_init(const struct sl_config *cfg)
+{
+	const struct sl_cfg_drift *d = cfg->drift;
+	sl_monitor_opts_init(&D.opts);
+	D.enabled = !d || d->enabled;
+	sl_buf_init(&D.retrain_params, 1 << 16);
+	if (!d)
+		return;
+	D.opts.reference_size = d->reference_size;
+	D.opts.window_size = d->window_size;
+	D.opts.drift_share = d->drift_share;
+	D.webhook = d->webhook ? strdup(d->webhook) : NULL;
+	if (d->retrain) {
+		D.has_retrain = true;
+		D.retrain = *d->retrain;
+		D.retrain.url = strdup(d->retrain->url);
+		D.retrain.pipeline_id = strdup(d->retrain->pipeline_id);
+		D.retrain.experiment_id = d->retrain->experiment_id ? strdup(d->retrain->experiment_id) : NULL;
+		D.retrain.on = strdup(d->retrain->on ? d->retrain->on : "drift");
+		for (unsigned i = 0; i < d->retrain->parameters_count; i++) {
+			const struct sl_cfg_param *p = &d->retrain->parameters[i];
+			sl_buf_puts(&D.retrain_params, ",");
+			sl_buf_json_str(&D.retrain_params, p->name, strlen(p->name));
+			sl_buf_puts(&D.retrain_params, ":");
+			sl_buf_json_str(&D.retrain_params, p->value, strlen(p->value));
+		}
+	}
+}
+
+void sl_drift_live_shutdown(void)
+{
+	while (D.list) {
+		struct mon *x = D.list;
+		D.list = x->next;
+		sl_monitor_free(x->m);
+		free(x);
+	}
+	free(D.webhook);
+	free(D.retrain.url);
+	free(D.retrain.pipeline_id);
+	free(D.retrain.experiment_id);
+	free(D.retrain.on);
+	sl_buf_release(&D.retrain_params);
+	memset(&D, 0, sizeof(D));
+}
+
+static struct mon *find(const char *model, const char *version, bool create)
+{
+	for (struct mon *x = D.list; x; x = x->next)
+		if (!strcmp(x->model, model) && !strcmp(x->version, version))
+			return x;
+	if (!create || !D.enabled)
+		return NULL;
+	if (D.n >= MAX_MONITORS) {
+		if (!D.full_logged)
+			sl_log(SL_LOG_WARN, "drift: %d model versions are monitored; %s/%s and later ones are not",
+			       MAX_MONITORS, model, version);
+		D.full_logged = true;
+		return NULL;
+	}
+	struct mon *x = calloc(1, sizeof(*x));
+	struct sl_monitor_opts o = D.opts;
+	o.seed = D.opts.seed + D.n;
+	if (!x || sl_monitor_new(&o, &x->m) != 0) {
+		free(x);
+		return NULL;
+	}
+	snprintf(x->model, sizeof(x->model), "%s", model);
+	snprintf(x->version, sizeof(x->version), "%s", version);
+	x->next = D.list;
+	D.list = x;
+	D.n++;
+	return x;
+}
+
+static void retrain(struct mon *x, const char *why)
+{
+	double now = sl_wall_time();
+	if (!D.has_retrain)
+		return;
+	bool wanted = x->state == SL_DRIFT_DRIFT || (x->state == SL_DRIFT_WARNING && !strcmp(D.retrain.on, "warning"));
+	if (!wanted || (x->retrains && now - x->last_retrain < D.retrain.cooldown_s))
+		return;
+	struct sl_buf b;
+	sl_buf_init(&b, 1 << 20);
+	int rc = sl_buf_puts(&b, "{\"display_name\":");
+	char name[400];
+	snprintf(name, sizeof(name), "sluice retrain %s/%s (%s)", x->model, x->version, why);
+	rc = rc ? rc : sl_buf_json_str(&b, name, strlen(name));
+	rc = rc ? rc : sl_buf_puts(&b, ",\"pipeline_version_reference\":{\"pipeline_id\":");
+	rc = rc ? rc : sl_buf_json_str(&b, D.retrain.pipeline_id, strlen(D.retrain.pipeline_id));
+	rc = rc ? rc : sl_buf_puts(&b, "}");
+	if (!rc && D.retrain.experiment_id) {
+		rc = sl_buf_puts(&b, ",\"experiment_id\":");
+		rc = rc ? rc : sl_buf_json_str(&b, D.retrain.experiment_id, strlen(D.retrain.experiment_id));
+	}
+	rc = rc ? rc : sl_buf_puts(&b, ",\"runtime_config\":{\"parameters\":{\"model\":");
+	rc = rc ? rc : sl_buf_json_str(&b, x->model, strlen(x->model));
+	rc = rc ? rc : sl_buf_puts(&b, ",\"version\":");
+	rc = rc ? rc : sl_buf_json_str(&b, x->version, strlen(x->version));
+	rc = rc ? rc : sl_buf_printf(&b, ",\"reason\":\"%s\"", why);
+	rc = rc ? rc : sl_buf_append(&b, D.retrain_params.data ? D.retrain_params.data : "", D.retrain_params.len);
+	rc = rc ? rc : sl_buf_puts(&b, "}}}");
+	if (!rc) {
+		sl_webhook_send(D.retrain.url, b.data, 10000, 2);
+		x->retrains++;
+		x->last_retrain = now;
+		sl_log(SL_LOG_INFO, "drift: %s/%s: retraining requested (%s)", x->model, x->version, why);
+	}
+	sl_buf_release(&b);
+}
+
+static void announce(struct mon *x, enum sl_drift_state before, const char *report_json)
+{
+	struct sl_buf b;
+	struct sl_store *store = sl_rollouts_store();
+	double now = sl_wall_time();
+	if (store && sl_store_drift_append(store, x->model, x->version, now, sl_drift_state_name(x->state),
+					   report_json) != 0)
+		sl_log(SL_LOG_WARN, "store: cannot record a drift report: %s", sl_store_errmsg(store));
+	if (x->state == before)
+		return;
+	sl_log(x->state == SL_DRIFT_OK ? SL_LOG_INFO : SL_LOG_WARN, "drift: %s/%s is now %s (was %s)", x->model,
+	       x->version, sl_drift_state_name(x->state), sl_drift_state_name(before));
+	if (D.webhook) {
+		sl_buf_init(&b, 1 << 20);
+		int rc = sl_buf_printf(&b, "{\"event\":\"drift_state\",\"state\":\"%s\",\"previous\":\"%s\",\"model\":",
+				       sl_drift_state_name(x->state), sl_drift_state_name(before));
+		rc = rc ? rc : sl_buf_json_str(&b, x->model, strlen(x->model));
+		rc = rc ? rc : sl_buf_puts(&b, ",\"version\":");
+		rc = rc ? rc : sl_buf_json_str(&b, x->version, strlen(x->version));
+		rc = rc ? rc : sl_buf_printf(&b, ",\"report\":%s}", report_json);
+		if (!rc)
+			sl_webhook_send(D.webhook, b.data, 5000, 2);
+		sl_buf_release(&b);
+	}
+	retrain(x, sl_drift_state_name(x->state));
+}
+
+static void on_report(struct mon *x, const struct sl_monitor_report *r)
+{
+	enum sl_drift_state before = x->state;
+	struct sl_buf json;
+	x->last = *r;
+	x->has_last = true;
+	x->windows++;
+	x->state = r->state;
+	sl_buf_init(&json, 1 << 20);
+	if (sl_monitor_report_to_json(r, &json) == 0)
+		announce(x, before, json.data);
+	sl_buf_release(&json);
+}
+
+void sl_drift_live_observe(const struct sl_event *ev, struct sl_features *f)
+{
+	struct sl_monitor_report r;
+	if (!ev->model || !ev->version)
+		return;
+	struct mon *x = find(ev->model, ev->version, true);
+	if (!x)
+		return;
+	bool failed = ev->status == 0 || ev->status >= 500 || (ev->error_class && !strncmp(ev->error_class, "upstream", 8));
+	x->alarms[SL_SIGNAL_ERROR] += sl_monitor_signal(x->m, SL_SIGNAL_ERROR, failed);
+	if (!failed && ev->total_s >= 0)
+		x->alarms[SL_SIGNAL_LATENCY] += sl_monitor_signal(x->m, SL_SIGNAL_LATENCY, ev->total_s);
+	f->v[SL_F_RESPONSE_TOKENS] = ev->completion_tokens >= 0 ? (double)ev->completion_tokens : NAN;
+	f->v[SL_F_LATENCY_MS] = !failed && ev->total_s >= 0 ? ev->total_s * 1000 : NAN;
+	f->v[SL_F_TTFT_MS] = ev->ttft_s >= 0 ? ev->ttft_s * 1000 : NAN;
+	if (sl_monitor_add(x->m, f, ev->finish_reason, &r))
+		on_report(x, &r);
+}
+
+void sl_drift_live_feedback(const char *model, const char *version, int label)
+{
+	struct mon *x = label >= 0 ? find(model, version, false) : NULL;
+	if (x)
+		x->alarms[SL_SIGNAL_NEGATIVE_FEEDBACK] += sl_monitor_signal(x->m, SL_SIGNAL_NEGATIVE_FEEDBACK, label == 1);
+}
+
+static int labels(struct sl_buf *out, const struct mon *x)
+{
+	int rc = sl_buf_puts(out, "{model=\"");
+	rc = rc ? rc : sl_buf_prom_label(out, x->model, strlen(x->model));
+	rc = rc ? rc : sl_buf_puts(out, "\",version=\"");
+	rc = rc ? rc : sl_buf_prom_label(out, x->version, strlen(x->version));
+	return rc ? rc : sl_buf_puts(out, "\"");
+}
+
+int sl_drift_live_metrics(struct sl_buf *out)
+{
+	int rc = sl_buf_puts(out, "# HELP sluice_drift_state Drift state of a model version: 0 ok, 1 warning, 2 drift.\n"
+				  "# TYPE sluice_drift_state gauge\n");
+	for (struct mon *x = D.list; !rc && x; x = x->next) {
+		rc = sl_buf_puts(out, "sluice_drift_state");
+		rc = rc ? rc : labels(out, x);
+		rc = rc ? rc : sl_buf_printf(out, "} %d\n", (int)x->state);
+	}
+	rc = rc ? rc : sl_buf_puts(out, "# HELP sluice_drift_windows_total Current windows tested against the reference.\n"
+					"# TYPE sluice_drift_windows_total counter\n");
+	for (struct mon *x = D.list; !rc && x; x = x->next) {
+		rc = sl_buf_puts(out, "sluice_drift_windows_total");
+		rc = rc ? rc : labels(out, x);
+		rc = rc ? rc : sl_buf_printf(out, "} %llu\n", (unsigned long long)x->windows);
+	}
+	rc = rc ? rc : sl_buf_puts(out, "# HELP sluice_drift_feature_drifted Whether a feature drifted in the last window.\n"
+					"# TYPE sluice_drift_feature_drifted gauge\n");
+	for (struct mon *x = D.list; !rc && x; x = x->next)
+		for (int i = 0; !rc && x->has_last && i < SL_MONITOR_COLUMNS; i++) {
+			if (!x->last.tested[i])
+				continue;
+			rc = sl_buf_puts(out, "sluice_drift_feature_drifted");
+			rc = rc ? rc : labels(out, x);
+			rc = rc ? rc
+				: sl_buf_printf(out, ",feature=\"%s\",test=\"%s\"} %d\n", x->last.names[i],
+						sl_drift_test_name(x->last.results[i].test), x->last.results[i].drift);
+		}
+	rc = rc ? rc : sl_buf_puts(out, "# HELP sluice_drift_alarms_total Concept-drift alarms (ADWIN) by signal.\n"
+					"# TYPE sluice_drift_alarms_total counter\n");
+	for (struct mon *x = D.list; !rc && x; x = x->next)
+		for (int s = 0; !rc && s < SL_SIGNAL_COUNT; s++) {
+			rc = sl_buf_puts(out, "sluice_drift_alarms_total");
+			rc = rc ? rc : labels(out, x);
+			rc = rc ? rc
+				: sl_buf_printf(out, ",signal=\"%s\"} %llu\n", sl_signal_names[s],
+						(unsigned long long)x->alarms[s]);
+		}
+	rc = rc ? rc : sl_buf_puts(out, "# HELP sluice_retrain_triggers_total Retraining runs requested.\n"
+					"# TYPE sluice_retrain_triggers_total counter\n");
+	for (struct mon *x = D.list; !rc && x; x = x->next) {
+		rc = sl_buf_puts(out, "sluice_retrain_triggers_total");
+		rc = rc ? rc : labels(out, x);
+		rc = rc ? rc : sl_buf_printf(out, "} %llu\n", (unsigned long long)x->retrains);
+	}
+	return rc;
+}
+
+int sl_drift_live_api(struct sl_buf *out)
+{
+	int rc = sl_buf_printf(out, "{\"enabled\":%s,\"reference_size\":%zu,\"window_size\":%zu,\"versions\":[",
+			       D.enabled ? "true" : "false", D.opts.reference_size, D.opts.window_size);
+	int n = 0;
+	for (struct mon *x = D.list; !rc && x; x = x->next) {
+		size_t ref, cur;
+		sl_monitor_progress(x->m, &ref, &cur);
+		rc = sl_buf_puts(out, n++ ? ",{\"model\":" : "{\"model\":");
+		rc = rc ? rc : sl_buf_json_str(out, x->model, strlen(x->model));
+		rc = rc ? rc : sl_buf_puts(out, ",\"version\":");
+		rc = rc ? rc : sl_buf_json_str(out, x->version, strlen(x->version));
+		rc = rc ? rc
+			: sl_buf_printf(out, ",\"state\":\"%s\",\"reference\":%zu,\"current\":%zu,\"windows\":%llu,"
+					     "\"retrains\":%llu,\"last\":",
+					sl_drift_state_name(x->state), ref, cur, (unsigned long long)x->windows,
+					(unsigned long long)x->retrains);
+		rc = rc ? rc : x->has_last ? sl_monitor_report_to_json(&x->last, out) : sl_buf_puts(out, "null");
+		rc = rc ? rc : sl_buf_puts(out, "}");
+	}
+	return rc ? rc : sl_buf_puts(out, "]}");
+}

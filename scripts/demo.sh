@@ -1,9 +1,11 @@
 #!/bin/sh
-# The demo behind `make demo`, in two parts (about two and a half minutes):
+# The demo behind `make demo`, in three parts (about three minutes):
 #  1. two simulated model versions behind sluice with a 90/10 split, 20 seconds of simulated
 #     users, then what each version served and how fast;
 #  2. automated canaries: a candidate 40% slower with three times the bad answers is caught at an
-#     early step and rolled back, with the evidence; a good candidate is ramped and promoted.
+#     early step and rolled back, with the evidence; a good candidate is ramped and promoted;
+#  3. drift: the prompt mix shifts to longer prompts in another language, and sluice raises a
+#     drift alert naming the features that moved.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${SLUICE_BIN:-build/sluice}
@@ -97,6 +99,13 @@ echo "-- rollout of v3 (as good as v1): sluice rollout start chat v3"
 "$BIN" rollout watch chat $ADMIN --timeout 2m || true
 kill -INT "$load" 2>/dev/null || true
 wait "$load" 2>/dev/null || true
+echo
+echo "== part 3: drift. 200 requests/s of English prompts; after 15 s the mix shifts to longer prompts in Russian"
+"$BIN" load --target http://127.0.0.1:8080 --model chat --users 2000 --rate 200 --duration 35 --shift-at 15 \
+	--stream-share 0.3 --seed 13 --quiet >"$work/load-drift.txt" 2>&1
+echo "-- what sluice noticed (GET /api/v1/drift; the gateway's log says the same)"
+curl -s http://127.0.0.1:9090/api/v1/drift | /usr/bin/python3 scripts/drift-summary.py
+grep "drift:" "$work/sluice-canary.log" || true
 echo
 echo "== sluice status"
 "$BIN" status $ADMIN

@@ -422,11 +422,12 @@ static int check_drift(struct verr *v, struct sl_cfg_drift *d)
 	struct sl_url url;
 	if (!sl_yaml_locate(v->data, v->len, "drift.enabled"))
 		d->enabled = true;
-	if (!d->reference_size)
+	/* absent means the default; an explicit 0 is refused below */
+	if (!d->reference_size && !sl_yaml_locate(v->data, v->len, "drift.reference_size"))
 		d->reference_size = 1000;
-	if (!d->window_size)
+	if (!d->window_size && !sl_yaml_locate(v->data, v->len, "drift.window_size"))
 		d->window_size = 1000;
-	if (d->drift_share == 0)
+	if (d->drift_share == 0 && !sl_yaml_locate(v->data, v->len, "drift.drift_share"))
 		d->drift_share = 0.5;
 	if (d->reference_size < 50 || d->reference_size > 1000000)
 		return fail_at(v, "drift.reference_size", "must be from 50 to 1000000 requests");

@@ -35,12 +35,14 @@ void sl_monitor_opts_init(struct sl_monitor_opts *o)
 	*o = (struct sl_monitor_opts){1000, 1000, 0.5, SL_DRIFT_CORR_NONE, 1};
 }
 
-static int side_init(struct side *s, size_t cap, uint64_t seed)
+/* seed varies the reservoirs; cat_seed must be the same for both sides, since category keys are
+ * matched by hash between the reference and the window. */
+static int side_init(struct side *s, size_t cap, uint64_t seed, uint64_t cat_seed)
 {
 	for (int i = 0; i < SL_F_COUNT; i++)
 		if (sl_drift_nums_init(&s->nums[i], cap, seed + (uint64_t)i))
 			return SL_ENOMEM;
-	return sl_drift_cats_init(&s->finish, 64, 64, SL_DRIFT_CMS_EPS, SL_DRIFT_CMS_DELTA, seed);
+	return sl_drift_cats_init(&s->finish, 64, 64, SL_DRIFT_CMS_EPS, SL_DRIFT_CMS_DELTA, cat_seed);
 }
 
 static void side_release(struct side *s)
@@ -68,8 +70,8 @@ int sl_monitor_new(const struct sl_monitor_opts *o, struct sl_monitor **out)
 	if (!rc) {
 		m->o = *o;
 		sl_rng_seed(&m->rng, o->seed);
-		rc = side_init(&m->ref, o->reference_size, o->seed);
-		rc = rc ? rc : side_init(&m->cur, o->window_size, o->seed + 1000);
+		rc = side_init(&m->ref, o->reference_size, o->seed, o->seed);
+		rc = rc ? rc : side_init(&m->cur, o->window_size, o->seed + 1000, o->seed);
 	}
 	for (int i = 0; !rc && i < SL_SIGNAL_COUNT; i++)
 		rc = sl_detector_new(sl_detector_find("adwin"), NULL, &m->det[i]);

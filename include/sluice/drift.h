@@ -32,8 +32,8 @@ enum sl_drift_kind { SL_DRIFT_KIND_AUTO, SL_DRIFT_NUM, SL_DRIFT_CAT };
 
 const char *sl_drift_test_name(enum sl_drift_test t); /* "ks", "chisquare", "z", "psi", ... */
 int sl_drift_test_parse(const char *s, enum sl_drift_test *out);
-const char *sl_drift_kind_name(enum sl_drift_kind k); /* "num", "cat" */
-bool sl_drift_test_has_pvalue(enum sl_drift_test t);  /* KS, chi-squared, z: drift when p is small */
+const char *sl_drift_kind_name(enum sl_drift_kind k);         /* "num", "cat" */
+bool sl_drift_test_has_pvalue(enum sl_drift_test t);          /* KS, chi-squared, z: drift when p is small */
 double sl_drift_test_default_threshold(enum sl_drift_test t); /* 0.05 for p-values, 0.1 otherwise */
 /* Evidently's comparison: KS drifts when p <= t, chi-squared and z when p < t, the distances
  * when d >= t. NaN scores never drift. */
@@ -174,10 +174,10 @@ struct sl_drift_cats {
 	uint64_t seed;
 	struct sl_cms *cms; /* NULL until the cap is exceeded */
 };
-#define SL_DRIFT_LIVE_CATS    1024
-#define SL_DRIFT_LIVE_KEY     256
-#define SL_DRIFT_CMS_EPS      0.001
-#define SL_DRIFT_CMS_DELTA    0.01
+#define SL_DRIFT_LIVE_CATS 1024
+#define SL_DRIFT_LIVE_KEY  256
+#define SL_DRIFT_CMS_EPS   0.001
+#define SL_DRIFT_CMS_DELTA 0.01
 int sl_drift_cats_init(struct sl_drift_cats *c, size_t cap, size_t max_key, double eps, double delta, uint64_t seed);
 void sl_drift_cats_release(struct sl_drift_cats *c);
 void sl_drift_cats_reset(struct sl_drift_cats *c);
@@ -246,8 +246,8 @@ struct sl_drift_col {
 	uint64_t nonfinite; /* inf, -inf in a numeric column: dropped, as Evidently does */
 	uint64_t present;   /* values seen (JSONL: rows holding the key) */
 	bool numeric_ok;    /* every non-missing value so far parsed as a number */
-	bool want_text;     /* the text pass must count this column's categories */
-	uint64_t first_text_line;
+	bool want_text;     /* the text pass must count this column's categories of rows < text_from */
+	uint64_t text_from; /* first row whose text was counted in pass 1 (UINT64_MAX: none) */
 };
 struct sl_drift_table {
 	enum sl_drift_format format;
@@ -285,6 +285,18 @@ int sl_drift_tables_load(const struct sl_drift_input *ref, const struct sl_drift
                          const struct sl_drift_load_opts *o, struct sl_drift_table *tref, struct sl_drift_table *tcur,
                          struct sl_drift_error *err);
 void sl_drift_table_release(struct sl_drift_table *t);
+/* The same in steps, for callers that read the two files on two threads (each per-file step
+ * touches only its own table; the inputs must stay valid until finish returns):
+ * scan (first pass of one file; releases t on failure), settle (align and decide types, both
+ * tables), finish (text pass and sorts of one file). The caller releases the tables on any
+ * failure after scan. */
+int sl_drift_table_scan(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                        struct sl_drift_error *err);
+int sl_drift_tables_settle(const struct sl_drift_input *ref, const struct sl_drift_input *cur,
+                           const struct sl_drift_load_opts *o, struct sl_drift_table *tref, struct sl_drift_table *tcur,
+                           struct sl_drift_error *err);
+int sl_drift_table_finish(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                          struct sl_drift_error *err);
 enum sl_drift_format sl_drift_sniff(const struct sl_drift_input *in);
 /* Number syntax of the loaders: optional spaces, sign, digits with an optional fraction and
  * exponent, or inf/infinity; 0 and *out on success, SL_EPARSE otherwise. Correctly rounded. */
@@ -309,16 +321,16 @@ struct sl_drift_side {
 };
 struct sl_drift_chart {
 	size_t k;
-	double *edges; /* numeric: k + 1 edges; NULL for categories */
-	char **labels; /* categories: k labels (the last may be "(other)") */
+	double *edges;     /* numeric: k + 1 edges; NULL for categories */
+	char **labels;     /* categories: k labels (the last may be "(other)") */
 	double *ref, *cur; /* shares of each side */
 };
 struct sl_drift_column {
 	char *name;
 	enum sl_drift_kind kind;
 	struct sl_drift_result r;
-	bool tested;  /* false: no test (note says why) */
-	bool hashed;  /* categories compared through sketch buckets */
+	bool tested; /* false: no test (note says why) */
+	bool hashed; /* categories compared through sketch buckets */
 	const char *note;
 	struct sl_drift_side ref, cur;
 	struct sl_drift_chart chart;
@@ -335,7 +347,8 @@ struct sl_drift_report {
 int sl_drift_report_build(struct sl_drift_report *rep, const struct sl_drift_table *tref,
                           const struct sl_drift_table *tcur, const struct sl_drift_config *cfg);
 void sl_drift_report_release(struct sl_drift_report *rep);
-/* Renderers append to out. Names of files are shown as given. */
+/* Renderers append to out (file names shown as given, cleaned or escaped like the data);
+ * 0, or SL_ENOMEM with out holding a partial document. */
 int sl_drift_report_text(const struct sl_drift_report *rep, const char *ref_name, const char *cur_name,
                          struct sl_buf *out);
 int sl_drift_report_json(const struct sl_drift_report *rep, const char *ref_name, const char *cur_name,

@@ -6,6 +6,7 @@
  * inputs are mapped read-only and never modified; files over 2 GiB are refused before reading. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,8 @@
 #include "cli/commands.h"
 #include "sluice/drift.h"
 
-#define MAX_INPUT   ((size_t)2 << 30)
-#define MAX_LISTED  SL_DRIFT_MAX_COLUMNS
+#define MAX_INPUT  ((size_t)2 << 30)
+#define MAX_LISTED SL_DRIFT_MAX_COLUMNS
 
 static const char usage[] =
     "usage: sluice drift REFERENCE CURRENT [OPTIONS]\n"
@@ -109,7 +110,7 @@ static int parse_types(struct args *a)
 		const char *k = colon + 1;
 		enum sl_drift_kind kind = strcmp(k, "num") == 0 || strcmp(k, "numeric") == 0       ? SL_DRIFT_NUM
 		                          : strcmp(k, "cat") == 0 || strcmp(k, "categorical") == 0 ? SL_DRIFT_CAT
-		                                                                                    : SL_DRIFT_KIND_AUTO;
+		                                                                                   : SL_DRIFT_KIND_AUTO;
 		if (kind == SL_DRIFT_KIND_AUTO)
 			return fail("--types: unknown type '%s' for '%s' (num or cat)", k, items[i]);
 		a->decl[i] = (struct sl_drift_decl){items[i], kind};
@@ -147,7 +148,9 @@ static int option(struct args *a, const char *opt, const char *v)
 		if (sl_drift_correction_parse(v, &a->cfg.correction))
 			return fail("--correction: unknown '%s' (none, bonferroni, bh)", v);
 	} else if (strcmp(opt, "--format") == 0) {
-		a->load.format = strcmp(v, "csv") == 0 ? SL_DRIFT_FMT_CSV : strcmp(v, "jsonl") == 0 ? SL_DRIFT_FMT_JSONL : 0;
+		a->load.format = strcmp(v, "csv") == 0     ? SL_DRIFT_FMT_CSV
+		                 : strcmp(v, "jsonl") == 0 ? SL_DRIFT_FMT_JSONL
+		                                           : 0;
 		if (!a->load.format)
 			return fail("--format: '%s' is not csv or jsonl", v);
 	} else
@@ -157,8 +160,8 @@ static int option(struct args *a, const char *opt, const char *v)
 
 static bool takes_value(const char *opt)
 {
-	static const char *const with[] = {"--html", "--columns", "--types", "--test", "--threshold",
-	                                   "--drift-share", "--correction", "--format"};
+	static const char *const with[] = {"--html",      "--columns",     "--types",      "--test",
+	                                   "--threshold", "--drift-share", "--correction", "--format"};
 	for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
 		if (strcmp(opt, with[i]) == 0)
 			return true;
@@ -287,6 +290,57 @@ static void close_input(struct input *f)
 	free(f->heap);
 }
 
+/* ---- loading: the two files' per-file steps on two threads ---- */
+
+struct job {
+	const struct sl_drift_input *in;
+	const struct sl_drift_load_opts *o;
+	struct sl_drift_table *t;
+	struct sl_drift_error err;
+	bool finish;
+	int rc;
+};
+
+static void *job_run(void *arg)
+{
+	struct job *j = arg;
+	j->rc = j->finish ? sl_drift_table_finish(j->in, j->o, j->t, &j->err)
+	                  : sl_drift_table_scan(j->in, j->o, j->t, &j->err);
+	return NULL;
+}
+
+/* Runs both jobs, the current file's on a second thread when one can be started. */
+static int both(struct job *r, struct job *c, struct sl_drift_error *err)
+{
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, job_run, c) == 0;
+	job_run(r);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		job_run(c);
+	*err = r->rc ? r->err : c->err;
+	return r->rc ? r->rc : c->rc;
+}
+
+static int load(const struct args *a, struct input *r, struct input *c, struct sl_drift_table *tr,
+                struct sl_drift_table *tc, struct sl_drift_error *err)
+{
+	struct job jr = {.in = &r->in, .o = &a->load, .t = tr}, jc = {.in = &c->in, .o = &a->load, .t = tc};
+	int rc = both(&jr, &jc, err);
+	if (rc == 0)
+		rc = sl_drift_tables_settle(&r->in, &c->in, &a->load, tr, tc, err);
+	if (rc == 0) {
+		jr.finish = jc.finish = true;
+		rc = both(&jr, &jc, err);
+	}
+	if (rc) {
+		sl_drift_table_release(tr);
+		sl_drift_table_release(tc);
+	}
+	return rc;
+}
+
 /* ---- writing ---- */
 
 static int write_file(const char *path, const struct sl_buf *b)
@@ -308,7 +362,8 @@ static int render(const struct args *a, const struct sl_drift_report *rep)
 {
 	struct sl_buf b;
 	sl_buf_init(&b, 0);
-	int rc = a->json ? sl_drift_report_json(rep, a->ref, a->cur, &b) : sl_drift_report_text(rep, a->ref, a->cur, &b);
+	int rc =
+	    a->json ? sl_drift_report_json(rep, a->ref, a->cur, &b) : sl_drift_report_text(rep, a->ref, a->cur, &b);
 	if (rc == 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
 		rc = SL_EIO;
 	if (rc == 0 && a->html) {
@@ -337,7 +392,7 @@ static int run(struct args *a)
 		close_input(&r);
 		return rc;
 	}
-	int lrc = sl_drift_tables_load(&r.in, &c.in, &a->load, &tr, &tc, &err);
+	int lrc = load(a, &r, &c, &tr, &tc, &err);
 	close_input(&r);
 	close_input(&c);
 	if (lrc) {
@@ -345,7 +400,8 @@ static int run(struct args *a)
 		return lrc == SL_ENOMEM ? 1 : 2;
 	}
 	if (tc.ignored_cols)
-		fprintf(stderr, "sluice drift: note: %llu column(s) of '%s' are not in the reference and were ignored\n",
+		fprintf(stderr,
+		        "sluice drift: note: %llu column(s) of '%s' are not in the reference and were ignored\n",
 		        (unsigned long long)tc.ignored_cols, a->cur);
 	rc = sl_drift_report_build(&rep, &tr, &tc, &a->cfg);
 	sl_drift_table_release(&tr);

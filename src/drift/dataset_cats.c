@@ -222,8 +222,7 @@ static int sketch_of(const struct sl_drift_cats *s, struct sl_cms *tmp, const st
 	return rc;
 }
 
-static int pair_hashed(const struct sl_drift_cats *ref, const struct sl_drift_cats *cur,
-                       struct sl_drift_cat_pair *out)
+static int pair_hashed(const struct sl_drift_cats *ref, const struct sl_drift_cats *cur, struct sl_drift_cat_pair *out)
 {
 	if (ref->cms_eps != cur->cms_eps || ref->cms_delta != cur->cms_delta || ref->seed != cur->seed)
 		return SL_EINVAL;
@@ -253,8 +252,7 @@ int sl_drift_cats_pair(const struct sl_drift_cats *ref, const struct sl_drift_ca
 	return pair_exact(ref, cur, names, out);
 }
 
-int sl_drift_cats_union(const struct sl_drift_cats *ref, const struct sl_drift_cats *cur,
-                        struct sl_drift_cat_pair *out)
+int sl_drift_cats_union(const struct sl_drift_cats *ref, const struct sl_drift_cats *cur, struct sl_drift_cat_pair *out)
 {
 	if (!ref || !cur || !out)
 		return SL_EINVAL;

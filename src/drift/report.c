@@ -14,8 +14,8 @@
 
 void sl_drift_config_init(struct sl_drift_config *c)
 {
-	*c = (struct sl_drift_config){.correction = SL_DRIFT_CORR_NONE, .drift_share = 0.5, .chart_bins = 20,
-	                              .chart_cats = 20};
+	*c = (struct sl_drift_config){
+	    .correction = SL_DRIFT_CORR_NONE, .drift_share = 0.5, .chart_bins = 20, .chart_cats = 20};
 	sl_drift_opts_init(&c->opts);
 }
 
@@ -51,8 +51,8 @@ static void side_num(struct sl_drift_side *s, const struct sl_drift_col *c)
 
 static void side_cat(struct sl_drift_side *s, const struct sl_drift_col *c)
 {
-	*s = (struct sl_drift_side){.count = c->cats.total, .missing = c->missing, .mean = NAN, .std = NAN,
-	                            .min = NAN, .max = NAN};
+	*s = (struct sl_drift_side){
+	    .count = c->cats.total, .missing = c->missing, .mean = NAN, .std = NAN, .min = NAN, .max = NAN};
 	s->unique = c->cats.n; /* a lower bound once categories were folded */
 }
 
@@ -84,8 +84,7 @@ static int cmp_rank(const void *x, const void *y)
 }
 
 /* The top categories by combined share, in key order of their rank; the rest as "(other)". */
-static int chart_cat(struct sl_drift_chart *ch, const struct sl_drift_col *a, const struct sl_drift_col *b,
-                     size_t top)
+static int chart_cat(struct sl_drift_chart *ch, const struct sl_drift_col *a, const struct sl_drift_col *b, size_t top)
 {
 	struct sl_drift_cat_pair u;
 	int rc = sl_drift_cats_union(&a->cats, &b->cats, &u);

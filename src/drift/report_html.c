@@ -10,12 +10,12 @@
 
 #include "univariate-int.h"
 
-#define W     720.0
-#define H     250.0
-#define LEFT  52.0
-#define RIGHT 12.0
-#define TOP   14.0
-#define BOT   64.0
+#define W         720.0
+#define H         250.0
+#define LEFT      52.0
+#define RIGHT     12.0
+#define TOP       14.0
+#define BOT       64.0
 #define REF_COLOR "#6e7781"
 #define CUR_COLOR "#d1242f"
 
@@ -24,8 +24,12 @@ static void esc_n(struct sl_buf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
 		size_t l = sl_utf8_seq_len((const unsigned char *)s + i, n - i);
-		const char *e = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&quot;"
-		                : c == '\'' ? "&#39;" : NULL;
+		const char *e = c == '&'    ? "&amp;"
+		                : c == '<'  ? "&lt;"
+		                : c == '>'  ? "&gt;"
+		                : c == '"'  ? "&quot;"
+		                : c == '\'' ? "&#39;"
+		                            : NULL;
 		if (e)
 			sl_buf_puts(b, e);
 		else if (l == 0 || (l == 1 && (c < 0x20 || c == 0x7f)))
@@ -137,10 +141,12 @@ static void chart_num(struct sl_buf *b, const struct sl_drift_chart *ch)
 		bar(b, LEFT + bw * (double)i, bw - 1, ch->ref[i], ymax, REF_COLOR, "reference", label);
 		bar(b, LEFT + bw * (double)i, bw - 1, ch->cur[i], ymax, CUR_COLOR, "current", label);
 	}
-	for (size_t i = 0; i <= ch->k; i += ch->k / 4 ? ch->k / 4 : 1) {
-		gnum(lo, sizeof lo, ch->edges[i]);
-		sl_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", LEFT + bw * (double)i,
-		              H - BOT + 16, lo);
+	size_t step = ch->k / 4 ? ch->k / 4 : 1;
+	for (size_t i = 0; i <= ch->k; i = i < ch->k && i + step > ch->k ? ch->k : i + step) {
+		const char *anchor = i == 0 ? "start" : i == ch->k ? "end" : "middle";
+		snprintf(lo, sizeof lo, "%.6g", ch->edges[i]);
+		sl_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>", LEFT + bw * (double)i,
+		              H - BOT + 16, anchor, lo);
 	}
 }
 
@@ -165,8 +171,8 @@ static void chart_cat(struct sl_buf *b, const struct sl_drift_chart *ch)
 		double x = LEFT + gw * (double)i + gw * 0.1, tx = x + bw, ty = H - BOT + 14;
 		bar(b, x, bw, ch->ref[i], ymax, REF_COLOR, "reference", ch->labels[i]);
 		bar(b, x + bw, bw, ch->cur[i], ymax, CUR_COLOR, "current", ch->labels[i]);
-		sl_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">", tx,
-		              ty, tx, ty);
+		sl_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-35 %.1f %.1f)\">",
+		              tx, ty, tx, ty);
 		short_label(b, ch->labels[i]);
 		sl_buf_puts(b, "</text>");
 	}
@@ -210,7 +216,8 @@ static void section(struct sl_buf *b, const struct sl_drift_column *c, size_t i)
 	side_text(b, "current", &c->cur, c->kind == SL_DRIFT_NUM);
 	sl_buf_puts(b, "</p>\n");
 	if (c->chart.k) {
-		sl_buf_printf(b, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\">", W, H, W, H);
+		sl_buf_printf(b, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\">", W, H, W,
+		              H);
 		if (c->chart.edges)
 			chart_num(b, &c->chart);
 		else
@@ -228,8 +235,9 @@ static void head(struct sl_buf *b, const struct sl_drift_report *rep, const char
 	esc(b, ref_name);
 	sl_buf_puts(b, " vs ");
 	esc(b, cur_name);
-	sl_buf_printf(b, "</title><style>%s</style></head><body><main>\n<h1>Data drift report</h1>\n"
-	                 "<p class=\"sub\">reference <b>",
+	sl_buf_printf(b,
+	              "</title><style>%s</style></head><body><main>\n<h1>Data drift report</h1>\n"
+	              "<p class=\"sub\">reference <b>",
 	              style);
 	esc(b, ref_name);
 	sl_buf_printf(b, "</b> (%llu rows) &middot; current <b>", (unsigned long long)rep->ref_rows);

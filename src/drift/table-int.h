@@ -19,10 +19,10 @@ struct sl__load {
 	const struct sl_drift_load_opts *o; /* limits filled in */
 	struct sl_drift_error *err;
 	int pass;
-	bool discover;  /* new columns may be added (pass 1 without a column list) */
-	uint64_t line;  /* first line of the record being read */
-	uint64_t row;   /* data rows so far */
-	uint32_t *idx;  /* name hash table over t->cols: index + 1, 0 empty */
+	bool discover; /* new columns may be added (pass 1 without a column list) */
+	uint64_t line; /* first line of the record being read */
+	uint64_t row;  /* data rows so far */
+	uint32_t *idx; /* name hash table over t->cols: index + 1, 0 empty */
 	size_t nidx;
 	uint64_t *stamp; /* per column: row + 1 of its last value (duplicate JSON keys) */
 	size_t nstamp;

@@ -1,9 +1,11 @@
 /* table.c: loading a reference and a current file into columns for the drift report.
  * Pass 1 reads each file once: numbers go to per-column arrays while every value of the
- * column parses as one; columns declared categorical count their text at once. Then each
- * column's type is decided over both files (declared, else numeric when every non-missing
- * value of both is a number, as pandas would type the concatenation), and a second pass
- * counts the text of the columns that turned out categorical, in the files that need it.
+ * column parses as one; from its first text value on (from the start for columns declared
+ * categorical) a column counts its text instead. Then each column's type is decided over both
+ * files (declared, else numeric when every non-missing value of both is a number, as pandas
+ * would type the concatenation), and a second pass counts the text of the rows still uncounted
+ * (those before a column's first text value, or all of a file whose values were numbers), only
+ * in the files and for the columns that need it.
  * Invariants: missing values (pandas' NA markers, JSON null or an absent key) are counted, never
  * stored; inf and -inf in a numeric column are counted as non-finite and dropped (Evidently
  * replaces them by NaN and drops them); the current table ends up with the reference's
@@ -50,7 +52,7 @@ static uint32_t *slot_of(struct sl__load *L, const char *p, size_t n)
 		if (!*slot)
 			return slot;
 		const char *name = L->t->cols[*slot - 1].name;
-		if (strncmp(name, p, n) == 0 && name[n] == '\0')
+		if (strlen(name) == n && memcmp(name, p, n) == 0)
 			return slot;
 	}
 }
@@ -82,7 +84,7 @@ static enum sl_drift_kind declared(const struct sl_drift_load_opts *o, const cha
 
 static int col_init(struct sl__load *L, struct sl_drift_col *c, const char *p, size_t n)
 {
-	*c = (struct sl_drift_col){.numeric_ok = true};
+	*c = (struct sl_drift_col){.numeric_ok = true, .text_from = UINT64_MAX};
 	c->name = sl__strndup(p, n);
 	if (!c->name)
 		return SL_ENOMEM;
@@ -123,6 +125,9 @@ int sl__load_column(struct sl__load *L, const char *p, size_t n, long *idx)
 	if (*slot || !L->discover || L->pass != 1)
 		return 0;
 	char show[64];
+	if (memchr(p, '\0', n))
+		return sl__load_fail(L, SL_EPARSE, L->line, "column name '%s' holds a NUL byte",
+		                     sl__load_show(show, sizeof show, p, n));
 	int rc = add_column(L, p, n);
 	if (rc == SL_ETOOBIG)
 		return sl__load_fail(L, rc, L->line, "more than %zu columns (at '%s')", L->o->max_columns,
@@ -150,7 +155,7 @@ static int not_a_number(struct sl__load *L, struct sl_drift_col *c, const char *
 		return sl__load_fail(L, SL_EPARSE, L->line, "column '%s' is declared numeric but holds '%s'", c->name,
 		                     sl__load_show(show, sizeof show, p, n));
 	c->numeric_ok = false;
-	c->first_text_line = L->line;
+	c->text_from = L->row; /* from here on pass 1 counts the text; pass 2 does the rows before */
 	free(c->num);
 	c->num = NULL, c->n_num = c->cap_num = 0;
 	return 0;
@@ -168,8 +173,10 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	double v;
 	bool missing;
 	if (L->pass == 2) {
+		if (!c->want_text || L->row >= c->text_from)
+			return 0;
 		missing = k == SL__V_NULL || (k == SL__V_TEXT && sl_drift_is_missing(p, n));
-		return c->want_text && !missing ? add_text(L, c, p, n) : 0;
+		return missing ? 0 : add_text(L, c, p, n);
 	}
 	c->present++;
 	if (c->numeric_ok && c->declared != SL_DRIFT_CAT && (k == SL__V_TEXT || k == SL__V_NUM) &&
@@ -182,9 +189,10 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 		c->missing++;
 		return 0;
 	}
-	if (c->declared == SL_DRIFT_CAT)
+	if (c->declared == SL_DRIFT_CAT || !c->numeric_ok)
 		return add_text(L, c, p, n);
-	return c->numeric_ok ? not_a_number(L, c, p, n) : 0;
+	int rc = not_a_number(L, c, p, n);
+	return rc ? rc : add_text(L, c, p, n);
 }
 
 /* ---- tables ---- */
@@ -223,9 +231,14 @@ static int run_pass(struct sl__load *L, int pass)
 	L->pass = pass;
 	L->row = 0;
 	L->line = 0;
-	for (size_t i = 0; i < L->nstamp && i < L->t->ncols; i++)
+	if (L->nstamp < L->t->ncols) {
+		free(L->stamp);
+		L->stamp = malloc(L->t->ncols * sizeof *L->stamp);
+		L->nstamp = L->stamp ? L->t->ncols : 0;
+	}
+	for (size_t i = 0; i < L->nstamp; i++)
 		L->stamp[i] = 0;
-	int rc = index_build(L, L->t->ncols);
+	int rc = L->nstamp < L->t->ncols ? SL_ENOMEM : index_build(L, L->t->ncols);
 	if (rc)
 		return sl__load_fail(L, rc, 0, "out of memory");
 	rc = L->t->format == SL_DRIFT_FMT_JSONL ? sl__jsonl_pass(L) : sl__csv_pass(L);

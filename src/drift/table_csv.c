@@ -33,8 +33,8 @@ static const char *scan_unquoted(const char *q, const char *e)
 	const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
 	for (; e - q >= 16; q += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
-		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, nl)),
-		                           _mm_cmpeq_epi8(x, cr));
+		__m128i hit =
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, nl)), _mm_cmpeq_epi8(x, cr));
 		int m = _mm_movemask_epi8(hit);
 		if (m)
 			return q + __builtin_ctz((unsigned)m);

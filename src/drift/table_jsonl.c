@@ -33,8 +33,9 @@ static int hex4(const char *s, const char *e, unsigned *out)
 		return -1;
 	for (int i = 0; i < 4; i++) {
 		char c = s[i];
-		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-		             : (c | 32) >= 'a' && (c | 32) <= 'f' ? (unsigned)((c | 32) - 'a' + 10) : 16;
+		unsigned d = c >= '0' && c <= '9'                 ? (unsigned)(c - '0')
+		             : (c | 32) >= 'a' && (c | 32) <= 'f' ? (unsigned)((c | 32) - 'a' + 10)
+		                                                  : 16;
 		if (d == 16)
 			return -1;
 		v = v * 16 + d;
@@ -52,8 +53,8 @@ static int put_utf8(struct sl_buf *b, unsigned cp)
 	else if (cp < 0x800)
 		u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
 	else if (cp < 0x10000)
-		u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F)),
-		n = 3;
+		u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
+		u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
 	else
 		u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
 		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;

@@ -1,8 +1,10 @@
-/* table_load.c: sl_drift_tables_load: both files' first passes, the current table's columns
- * lined up with the reference's, each column's type decided over both files, the text pass
- * where categories are still to be counted, and the numbers sorted for the tests.
- * Invariants: on failure both tables are released and err names the file (and line); the
- * limits not given take the SL_DRIFT_MAX_* defaults. */
+/* table_load.c: loading in steps: each file's first pass (scan), the current table's columns
+ * lined up with the reference's and each column's type decided over both files (settle),
+ * then per file the text pass where categories are still to be counted and the sorts
+ * (finish). sl_drift_tables_load runs them in order; a caller may run the per-file steps of
+ * the two files on two threads, since each touches only its own table.
+ * Invariants: err names the file (and line) of a failure; the limits not given take the
+ * SL_DRIFT_MAX_* defaults; the same options must be passed to every step. */
 #include <stdio.h>
 
 #include "table-int.h"
@@ -46,7 +48,8 @@ static int align(struct sl__load *L, const struct sl_drift_table *ref, struct sl
 		long j = find_col(cur, ref->cols[i].name);
 		if (j < 0) {
 			free(cols), free(taken);
-			return sl__load_fail(L, SL_ENOTFOUND, 0, "no column '%s' (the reference has it)", ref->cols[i].name);
+			return sl__load_fail(L, SL_ENOTFOUND, 0, "no column '%s' (the reference has it)",
+			                     ref->cols[i].name);
 		}
 		cols[i] = cur->cols[j];
 		taken[j] = true;
@@ -69,7 +72,7 @@ static void settle(struct sl_drift_col *c, enum sl_drift_kind kind)
 	free(c->num);
 	c->num = NULL, c->n_num = c->cap_num = 0;
 	c->nonfinite = 0; /* "inf" is a category like any other text */
-	c->want_text = c->declared != SL_DRIFT_CAT;
+	c->want_text = c->declared != SL_DRIFT_CAT && c->text_from > 0;
 }
 
 static void decide(struct sl_drift_col *a, struct sl_drift_col *b)
@@ -102,47 +105,91 @@ static int check_decls(struct sl__load *L)
 {
 	for (size_t i = 0; i < L->o->ndecl; i++)
 		if (find_col(L->t, L->o->decl[i].name) < 0)
-			return sl__load_fail(L, SL_ENOTFOUND, 0, "no column '%s' (its type was declared)", L->o->decl[i].name);
+			return sl__load_fail(L, SL_ENOTFOUND, 0, "no column '%s' (its type was declared)",
+			                     L->o->decl[i].name);
 	return 0;
 }
 
-static int load_both(struct sl__load *Lr, struct sl__load *Lc)
+static void load_init(struct sl__load *L, const struct sl_drift_input *in, struct sl_drift_table *t,
+                      const struct sl_drift_load_opts *lim, struct sl_drift_error *err)
 {
-	int rc = sl__load_first(Lr);
-	if (rc == 0)
-		rc = sl__load_first(Lc);
-	if (rc == 0)
-		rc = check_decls(Lr);
-	if (rc == 0)
-		rc = align(Lc, Lr->t, Lc->t);
+	*L = (struct sl__load){.in = in, .t = t, .o = lim, .err = err};
+	sl_buf_init(&L->scratch, lim->max_line + 16);
+	err->msg[0] = '\0';
+}
+
+static int bad_input(const struct sl_drift_input *in, struct sl_drift_error *err)
+{
+	if (in && in->name && (in->data || !in->len))
+		return 0;
+	snprintf(err->msg, sizeof err->msg, "no input");
+	return SL_EINVAL;
+}
+
+int sl_drift_table_scan(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                        struct sl_drift_error *err)
+{
+	struct sl_drift_load_opts lim;
+	struct sl__load L;
+	*t = (struct sl_drift_table){0};
+	if (bad_input(in, err))
+		return SL_EINVAL;
+	limits(&lim, o);
+	load_init(&L, in, t, &lim, err);
+	int rc = sl__load_first(&L);
+	sl__load_release(&L);
 	if (rc)
-		return rc;
-	for (size_t i = 0; i < Lr->t->ncols; i++)
-		decide(&Lr->t->cols[i], &Lc->t->cols[i]);
-	rc = finish(Lr);
-	return rc ? rc : finish(Lc);
+		sl_drift_table_release(t);
+	return rc;
+}
+
+int sl_drift_tables_settle(const struct sl_drift_input *ref, const struct sl_drift_input *cur,
+                           const struct sl_drift_load_opts *o, struct sl_drift_table *tref, struct sl_drift_table *tcur,
+                           struct sl_drift_error *err)
+{
+	struct sl_drift_load_opts lim;
+	struct sl__load Lr, Lc;
+	limits(&lim, o);
+	load_init(&Lr, ref, tref, &lim, err);
+	load_init(&Lc, cur, tcur, &lim, err);
+	int rc = check_decls(&Lr);
+	if (rc == 0)
+		rc = align(&Lc, tref, tcur);
+	for (size_t i = 0; rc == 0 && i < tref->ncols; i++)
+		decide(&tref->cols[i], &tcur->cols[i]);
+	sl__load_release(&Lr);
+	sl__load_release(&Lc);
+	return rc;
+}
+
+int sl_drift_table_finish(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                          struct sl_drift_error *err)
+{
+	struct sl_drift_load_opts lim;
+	struct sl__load L;
+	if (bad_input(in, err))
+		return SL_EINVAL;
+	limits(&lim, o);
+	load_init(&L, in, t, &lim, err);
+	int rc = finish(&L);
+	sl__load_release(&L);
+	return rc;
 }
 
 int sl_drift_tables_load(const struct sl_drift_input *ref, const struct sl_drift_input *cur,
                          const struct sl_drift_load_opts *o, struct sl_drift_table *tref, struct sl_drift_table *tcur,
                          struct sl_drift_error *err)
 {
-	struct sl_drift_load_opts lim;
-	limits(&lim, o);
-	*tref = (struct sl_drift_table){0};
 	*tcur = (struct sl_drift_table){0};
-	err->msg[0] = '\0';
-	if (!ref || !cur || (!ref->data && ref->len) || (!cur->data && cur->len)) {
-		snprintf(err->msg, sizeof err->msg, "no input");
-		return SL_EINVAL;
-	}
-	struct sl__load Lr = {.in = ref, .t = tref, .o = &lim, .err = err};
-	struct sl__load Lc = {.in = cur, .t = tcur, .o = &lim, .err = err};
-	sl_buf_init(&Lr.scratch, lim.max_line + 16);
-	sl_buf_init(&Lc.scratch, lim.max_line + 16);
-	int rc = load_both(&Lr, &Lc);
-	sl__load_release(&Lr);
-	sl__load_release(&Lc);
+	int rc = sl_drift_table_scan(ref, o, tref, err);
+	if (rc == 0)
+		rc = sl_drift_table_scan(cur, o, tcur, err);
+	if (rc == 0)
+		rc = sl_drift_tables_settle(ref, cur, o, tref, tcur, err);
+	if (rc == 0)
+		rc = sl_drift_table_finish(ref, o, tref, err);
+	if (rc == 0)
+		rc = sl_drift_table_finish(cur, o, tcur, err);
 	if (rc) {
 		sl_drift_table_release(tref);
 		sl_drift_table_release(tcur);

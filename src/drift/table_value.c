@@ -13,13 +13,16 @@
 static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-#define NA(s) {s, sizeof(s) - 1}
+#define NA(s)                                                                                                          \
+	{                                                                                                              \
+		s, sizeof(s) - 1                                                                                       \
+	}
 static const struct {
 	const char *s;
 	size_t n;
-} na_values[] = {NA("#N/A"), NA("#N/A N/A"), NA("#NA"), NA("-1.#IND"), NA("-1.#QNAN"), NA("-NaN"),
-                 NA("-nan"), NA("1.#IND"), NA("1.#QNAN"), NA("<NA>"), NA("N/A"), NA("NA"),
-                 NA("NULL"), NA("NaN"), NA("None"), NA("n/a"), NA("nan"), NA("null")};
+} na_values[] = {NA("#N/A"), NA("#N/A N/A"), NA("#NA"),     NA("-1.#IND"), NA("-1.#QNAN"), NA("-NaN"),
+                 NA("-nan"), NA("1.#IND"),   NA("1.#QNAN"), NA("<NA>"),    NA("N/A"),      NA("NA"),
+                 NA("NULL"), NA("NaN"),      NA("None"),    NA("n/a"),     NA("nan"),      NA("null")};
 
 bool sl_drift_is_missing(const char *p, size_t n)
 {

@@ -14,7 +14,7 @@
 #include "univariate-int.h"
 
 static const char *const test_names[SL_DRIFT_TEST_COUNT_] = {
-	"auto", "ks", "chisquare", "z", "psi", "jensenshannon", "wasserstein",
+    "auto", "ks", "chisquare", "z", "psi", "jensenshannon", "wasserstein",
 };
 
 const char *sl_drift_test_name(enum sl_drift_test t)
@@ -147,7 +147,8 @@ int sl_drift_test_num(const double *ref, size_t nr, const double *cur, size_t nc
 		return SL_EINVAL;
 	struct sl_drift_result r = {.pvalue = NAN};
 	r.n_unique = sl_drift_nunique_union(ref, nr, cur, nc);
-	r.test = o->test != SL_DRIFT_AUTO ? o->test : sl_drift_default_test(SL_DRIFT_NUM, nr, r.n_unique, o->size_cutoff);
+	r.test =
+	    o->test != SL_DRIFT_AUTO ? o->test : sl_drift_default_test(SL_DRIFT_NUM, nr, r.n_unique, o->size_cutoff);
 	int rc = run_sorted(ref, nr, cur, nc, o, &r);
 	if (rc)
 		return rc;

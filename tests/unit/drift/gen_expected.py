@@ -17,10 +17,10 @@ jensenshannon.py, wasserstein_distance_norm.py; data_drift.py get_dataset_drift)
 nunique/value_counts as numpy's unique. Multiple-testing adjustments restate statsmodels'
 multipletests ("bonferroni", "fdr_bh").
 
-Large samples are not stored: they are "golden" sequences u_i = fmod((i + offset) *
-0.6180339887498949, 1) * scale (floored if quant) + shift, which the C test rebuilds bit for
-bit ({"gen": [n, offset, scale, quant, shift]}); small ones are stored as numbers (repr, so they
-round-trip exactly).
+Samples are stored once under "samples" and named by index ({"sample": i}). Large ones are
+not stored: they are "golden" sequences u_i = fmod((i + offset) * 0.6180339887498949, 1) *
+scale (floored if quant) + shift, which the C test rebuilds bit for bit ({"gen": [n, offset,
+scale, quant, shift]}); small ones are stored as numbers (repr, so they round-trip exactly).
 """
 import json
 import math
@@ -47,13 +47,19 @@ def golden(n, offset=0, scale=1.0, quant=False, shift=0.0):
     return u + shift
 
 
+SAMPLES = []  # stored once under "samples"; cases refer to them as {"sample": index}
+
+
 def sample(values=None, gen=None):
     """(array, json form): explicit values, or a golden spec [n, offset, scale, quant, shift]."""
     if gen is not None:
         n, off, scale, quant, shift = gen
-        return golden(n, off, scale, bool(quant), shift), {"gen": [n, off, scale, 1 if quant else 0, shift]}
-    v = np.asarray(values, dtype=np.float64)
-    return v, [float(x) for x in v]
+        v, form = golden(n, off, scale, bool(quant), shift), {"gen": [n, off, scale, 1 if quant else 0, shift]}
+    else:
+        v = np.asarray(values, dtype=np.float64)
+        form = [float(x) for x in v]
+    SAMPLES.append(form)
+    return v, {"sample": len(SAMPLES) - 1}
 
 
 def num(x):
@@ -309,6 +315,7 @@ def main():
             datasets.append({"rows": rows, "correction": corr, "adjusted": out, "drifted": int(drifted),
                              "share": share, "drift": bool(share >= 0.5)})
     doc["datasets"] = datasets
+    doc["samples"] = SAMPLES
 
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

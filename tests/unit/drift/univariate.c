@@ -47,8 +47,8 @@ static json_object *section(const char *name)
 
 #define each(i, c, name)                                                                                               \
 	for (json_object *each_ = section(name), *c = NULL; each_; each_ = NULL)                                       \
-		for (size_t i = 0; i < json_object_array_length(each_) && ((c = json_object_array_get_idx(each_, i)), 1); \
-		     i++)
+		for (size_t i = 0;                                                                                     \
+		     i < json_object_array_length(each_) && ((c = json_object_array_get_idx(each_, i)), 1); i++)
 
 static double field(json_object *o, const char *key)
 {
@@ -60,10 +60,13 @@ static double field(json_object *o, const char *key)
 	return json_object_get_double(v);
 }
 
-/* Numbers, or {"gen": [n, offset, scale, quant, shift]} rebuilt as numpy computes it. */
+/* {"sample": i} names samples[i]: numbers, or {"gen": [n, offset, scale, quant, shift]}
+ * rebuilt as numpy computes it. Counts are given inline as numbers. */
 static size_t sample(json_object *o, double **v)
 {
 	json_object *g = NULL;
+	if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "sample", &g))
+		o = json_object_array_get_idx(get(root, "samples"), (size_t)json_object_get_int64(g));
 	if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, "gen", &g)) {
 		size_t n = (size_t)json_object_get_int64(json_object_array_get_idx(g, 0));
 		double off = json_object_get_double(json_object_array_get_idx(g, 1));
@@ -124,8 +127,7 @@ static double relerr(double got, double want)
 	return want == 0 ? fabs(got) : fabs(got - want) / fabs(want);
 }
 
-__attribute__((format(printf, 4, 5))) static void check(struct worst *w, double got, double want, const char *fmt,
-                                                        ...)
+__attribute__((format(printf, 4, 5))) static void check(struct worst *w, double got, double want, const char *fmt, ...)
 {
 	double e = relerr(got, want);
 	w->n++;
@@ -196,10 +198,10 @@ Test(univariate, bins)
 		             json_object_array_length(ref));
 		cr_expect_eq(b.edges == NULL, json_object_is_type(edges, json_type_null), "case %zu: kind of bins", i);
 		for (size_t j = 0; j < b.k && j < json_object_array_length(ref); j++) {
-			cr_expect_eq(b.ref[j], json_object_get_double(json_object_array_get_idx(ref, j)), "case %zu bin %zu", i,
-			             j);
-			cr_expect_eq(b.cur[j], json_object_get_double(json_object_array_get_idx(cur, j)), "case %zu bin %zu", i,
-			             j);
+			cr_expect_eq(b.ref[j], json_object_get_double(json_object_array_get_idx(ref, j)),
+			             "case %zu bin %zu", i, j);
+			cr_expect_eq(b.cur[j], json_object_get_double(json_object_array_get_idx(cur, j)),
+			             "case %zu bin %zu", i, j);
 			if (b.edges)
 				cr_expect_eq(b.edges[j], json_object_get_double(json_object_array_get_idx(edges, j)),
 				             "case %zu edge %zu: %.17g", i, j, b.edges[j]);
@@ -305,7 +307,8 @@ Test(univariate, default_choice)
 		bool numeric = strcmp(json_object_get_string(get(c, "kind")), "num") == 0;
 		struct pair p = numeric ? pair_of(c, "x", "y", true) : pair_of(c, "ref", "cur", false);
 		struct sl_drift_result r;
-		int rc = numeric ? sl_drift_test_num(p.x, p.nx, p.y, p.ny, &o, &r) : sl_drift_test_cat(p.x, p.y, p.nx, &o, &r);
+		int rc = numeric ? sl_drift_test_num(p.x, p.nx, p.y, p.ny, &o, &r)
+		                 : sl_drift_test_cat(p.x, p.y, p.nx, &o, &r);
 		cr_assert_eq(rc, 0, "column %zu: rc %d", i, rc);
 		const char *want = json_object_get_string(get(c, "test"));
 		cr_expect_str_eq(sl_drift_test_name(r.test), want, "column %zu: test", i);
@@ -355,7 +358,8 @@ Test(univariate, datasets)
 				check(&wa, r[j].score, want, "dataset %zu (%s) row %zu", i, corr, j);
 		}
 		cr_expect_eq(v.tested, n);
-		cr_expect_eq(v.drifted, (size_t)json_object_get_int(get(c, "drifted")), "dataset %zu (%s): drifted", i, corr);
+		cr_expect_eq(v.drifted, (size_t)json_object_get_int(get(c, "drifted")), "dataset %zu (%s): drifted", i,
+		             corr);
 		cr_expect_eq(v.share, field(c, "share"), "dataset %zu: share", i);
 		cr_expect_eq(v.drift, json_object_get_boolean(get(c, "drift")), "dataset %zu (%s): verdict", i, corr);
 		free(r);

@@ -10,7 +10,7 @@
 # Usage: bench/judge.sh [extra bench_judge options]      (`make bench-judge` runs it)
 #   e.g. bench/judge.sh --judges sluice --sluice 'tight={"alpha":0.05}' --scenarios aa,lat20
 # Environment: BUILD (build directory, default build), BENCH_JUDGE_AA (1000),
-#   BENCH_JUDGE_REG (200), BENCH_JUDGE_SEED (20261201), BENCH_JUDGE_JUDGES
+#   BENCH_JUDGE_REG (150), BENCH_JUDGE_SEED (20261201), BENCH_JUDGE_JUDGES
 #   (sluice,flagger,flagger2,kayenta,kayenta1), BENCH_RESULTS (unset: print only; a directory:
 #   the output also goes to judge-DATE.txt there). `build/bench/bench_judge --help` lists the
 #   options, among them the judges (flagger2: Flagger without the thumbs-down bound; kayenta1:
@@ -30,7 +30,7 @@ if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &
 	exit 1
 fi
 
-args=(--aa "${BENCH_JUDGE_AA:-1000}" --reg "${BENCH_JUDGE_REG:-200}" --seed "${BENCH_JUDGE_SEED:-20261201}"
+args=(--aa "${BENCH_JUDGE_AA:-1000}" --reg "${BENCH_JUDGE_REG:-150}" --seed "${BENCH_JUDGE_SEED:-20261201}"
 	--judges "${BENCH_JUDGE_JUDGES:-sluice,flagger,flagger2,kayenta,kayenta1}" "$@")
 if [ "$results" = "-" ]; then
 	"$build/bench/bench_judge" "${args[@]}"

@@ -75,7 +75,8 @@ struct flagger_cfg {
 	double p99_ms, error_rate, negative_rate;
 };
 
-/* Per-interval data of the comparison judges (grown as needed, emptied after each judgment). */
+/* Per-interval data of the comparison judges (grown as needed, emptied after each judgment;
+ * running out of memory ends the program: a benchmark with lost samples would be wrong). */
 struct vec {
 	double *v;
 	size_t len, cap;
@@ -87,15 +88,16 @@ struct interval_data {
 
 struct arm {
 	const struct judge_ops *ops;
-	const char *label; /* column name in the tables */
-	struct sl_rollout_spec spec;
-	struct sl_rollout r;
+	const char *label;   /* column name in the tables */
+	struct sl_rollout r; /* its spec is the judge's */
 	uint64_t seed;
 	uint64_t step_requests;      /* candidate requests in the current stage (as the gateway counts) */
 	uint64_t candidate_requests; /* candidate requests since the start */
 	unsigned judgments;
 	double judge_cpu_s;
-	unsigned check_fails[SL_ROLLOUT_MAX_CHECKS]; /* sluice: failed verdicts per check (diagnostics) */
+	/* diagnostics: failed checks by index (sluice: the spec's checks; flagger: p99, errors,
+	 * thumbs-down; kayenta: High for latency, ttft, cost, errors, thumbs-down) */
+	unsigned check_fails[SL_ROLLOUT_MAX_CHECKS];
 	bool done;
 	/* judge-specific state */
 	struct sl_window win;       /* sluice */

@@ -166,9 +166,13 @@ static int run_rollout(struct opts *o, const struct scenario *sc, unsigned i, st
 	struct sl_rng rng;
 	struct draw d;
 	sl_rng_seed(&rng, mix(o->seed ^ mix(i)));
-	for (unsigned k = 0; k < o->narms; k++)
-		if (arm_start(&arms[k], &o->arms[k], mix(o->seed + 7919 * (uint64_t)i + k)) != 0)
+	for (unsigned k = 0; k < o->narms; k++) {
+		if (arm_start(&arms[k], &o->arms[k], mix(o->seed + 7919 * (uint64_t)i + k)) != 0) {
+			while (k--)
+				arms[k].ops->release(&arms[k]);
 			return -1;
+		}
+	}
 	uint64_t cap = (uint64_t)(o->cap_min * 60000), now = 0;
 	double next = traffic_next_gap_ms(&o->traffic, &rng);
 	unsigned live = o->narms;
@@ -293,10 +297,12 @@ static void print_reg(const struct opts *o, const struct scenario *sc, struct re
 		struct summary s = summarize(res[k], n, END_JUDGE);
 		double lo, hi;
 		binom_ci(s.count[END_JUDGE], n, &lo, &hi);
-		printf("| %s | %s | %.1f%% | %.1f%%–%.1f%% | %.0f | %.0f | %.1f | %.1f%% | %.1f%% | %.1f%% |\n",
-		       k ? "" : sc->name, o->arms[k].label, pct(s.count[END_JUDGE], n), 100 * lo, 100 * hi, s.req_med,
-		       s.req_p90, s.min_med, pct(s.count[END_PROMOTED], n), pct(s.count[END_HELD], n),
-		       pct(s.count[END_NO_TRAFFIC], n));
+		char req[64] = "– | – | –";
+		if (!isnan(s.req_med))
+			snprintf(req, sizeof(req), "%.0f | %.0f | %.1f", s.req_med, s.req_p90, s.min_med);
+		printf("| %s | %s | %.1f%% | %.1f%%–%.1f%% | %s | %.1f%% | %.1f%% | %.1f%% |\n", k ? "" : sc->name,
+		       o->arms[k].label, pct(s.count[END_JUDGE], n), 100 * lo, 100 * hi, req,
+		       pct(s.count[END_PROMOTED], n), pct(s.count[END_HELD], n), pct(s.count[END_NO_TRAFFIC], n));
 	}
 }
 
@@ -368,7 +374,8 @@ static void recommend_checks(struct sl_rollout_spec *spec)
 
 /* Built-in judges by name: sluice (library defaults), recommended (alpha 0.05, one failure
  * rolls back, latency tolerance 5%, errors 0 points: the defaults this benchmark suggests),
- * recommended90 (the same with marginal_score 90), flagger (thresholds; Flagger's
+ * recommended90 (the same with marginal_score 90), tolerances (the library defaults with only the
+ * recommended tolerances), flagger (thresholds; Flagger's
  * threshold of 2 failed checks), flagger2 (without the thumbs-down bound), kayenta (98%, as shipped; rolled back by the
  * rollout's failure limits, 2 in a row by default), kayenta1 (the same, rolled back at the first failing interval as
  * Spinnaker's canary stage does), kayenta95 (kayenta at 95%). */
@@ -381,6 +388,12 @@ static int add_builtin(struct opts *o, const char *name)
 		int rc = add_arm(o, m90 ? "sluice, recommended + marginal 90" : "sluice, recommended", &judge_sluice,
 		                 m90 ? "{\"alpha\":0.05,\"max_consecutive_failures\":1,\"marginal_score\":90}"
 		                     : "{\"alpha\":0.05,\"max_consecutive_failures\":1}");
+		if (!rc)
+			recommend_checks(&o->arms[o->narms - 1].spec);
+		return rc;
+	}
+	if (strcmp(name, "tolerances") == 0) {
+		int rc = add_arm(o, "sluice, tolerances 5%/0", &judge_sluice, NULL);
 		if (!rc)
 			recommend_checks(&o->arms[o->narms - 1].spec);
 		return rc;
@@ -429,12 +442,12 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench_judge [--aa N] [--reg N] [--seed S] [--cap-min M] [--rps R] [--scenarios ids]\n"
 	                "                   [--base JSON] [--judges list] [--sluice LABEL=JSON]... [--verbose]\n"
-	                "  --aa N         A/A rollouts (1000)           --reg N   rollouts per regression (200)\n"
-	                "  --cap-min M    simulated minutes before a rollout counts as held (40)\n"
+	                "  --aa N         A/A rollouts (1000)           --reg N   rollouts per regression (150)\n"
+	                "  --cap-min M    simulated minutes before a rollout counts as held (30)\n"
 	                "  --scenarios    comma list of aa,lat10,lat20,lat40,err1,err2,err5,fb1.5,fb2,fb3 (all)\n"
 	                "  --base JSON    rollout spec fields shared by every judge (steps, interval_ms, ...)\n"
-	                "  --judges list  built-in judges: sluice,recommended,recommended90,flagger,\n"
-	                "                 flagger2,kayenta,kayenta1,kayenta95,none\n"
+	                "  --judges list  built-in judges: sluice,recommended,recommended90,tolerances,\n"
+	                "                 flagger,flagger2,kayenta,kayenta1,kayenta95,none\n"
 	                "                 (sluice,flagger,flagger2,kayenta,kayenta1)\n"
 	                "  --sluice L=J   one more sluice judge labelled L with spec fields J over the base\n");
 }
@@ -518,11 +531,14 @@ static void describe(const struct opts *o)
 	       (unsigned long long)(sl_rollout_spec_deadline_ms(s) / 1000), o->cap_min);
 	for (unsigned k = 0; k < o->narms; k++) {
 		const struct arm_tpl *t = &o->arms[k];
-		printf("- %s: %s judge, alpha %g, failures %u cumulative / %u consecutive", t->label, t->ops->name,
-		       t->spec.alpha, t->spec.max_failures, t->spec.max_consecutive_failures);
+		printf("- %s: %s judge, failures %u cumulative / %u consecutive", t->label, t->ops->name,
+		       t->spec.max_failures, t->spec.max_consecutive_failures);
+		if (t->ops == &judge_sluice)
+			printf(", alpha %g, marginal score %g", t->spec.alpha, t->spec.marginal_score);
 		if (t->ops == &judge_flagger)
-			printf(", bounds p99 %.0f ms, errors %.0f%%, thumbs-down %.0f%%", t->flagger.p99_ms,
-			       100 * t->flagger.error_rate, 100 * t->flagger.negative_rate);
+			printf(", bounds p99 %.0f ms, errors %.0f%%", t->flagger.p99_ms, 100 * t->flagger.error_rate);
+		if (t->ops == &judge_flagger && isfinite(t->flagger.negative_rate))
+			printf(", thumbs-down %.0f%%", 100 * t->flagger.negative_rate);
 		if (t->ops == &judge_kayenta)
 			printf(", %.0f%% Hodges-Lehmann interval, tolerance %g", 100 * t->kayenta_conf,
 			       t->kayenta_tolerance);
@@ -574,7 +590,7 @@ static int run_scenario(struct opts *o, unsigned sc, unsigned n)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.aa = 1000, .reg = 200, .seed = 20261201, .cap_min = 40};
+	struct opts o = {.aa = 1000, .reg = 150, .seed = 20261201, .cap_min = 30};
 	const char *judges = "sluice,flagger,flagger2,kayenta,kayenta1";
 	traffic_defaults(&o.traffic);
 	int rc = parse_args(argc, argv, &o, &judges);

@@ -20,6 +20,7 @@
  * Invariants: interval data only grow between judgments and are emptied by each judgment and
  * each stage reset; the judges never look at earlier intervals. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,9 +76,11 @@ void interval_add(struct interval_data *iv, int side, const struct obs *o)
 	iv->errors[side] += o->error;
 	if (o->error)
 		return;
-	vec_push(&iv->values[side][V_LATENCY], o->latency_ms);
-	vec_push(&iv->values[side][V_TTFT], o->ttft_ms);
-	vec_push(&iv->values[side][V_COST], o->cost);
+	if (vec_push(&iv->values[side][V_LATENCY], o->latency_ms) || vec_push(&iv->values[side][V_TTFT], o->ttft_ms) ||
+	    vec_push(&iv->values[side][V_COST], o->cost)) {
+		fprintf(stderr, "bench_judge: out of memory\n");
+		exit(1);
+	}
 	iv->rated[side] += o->rated;
 	iv->negative[side] += o->negative;
 }

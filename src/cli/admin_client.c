@@ -428,3 +428,32 @@ bool sl_cli_jbool(struct json_object *o, const char *key)
 	struct json_object *v = sl_cli_jget(o, key);
 	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
+
+int sl_cli_parse_duration(const char *s, bool zero_ok, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	char num[32];
+	size_t n = strcspn(s, "abcdefghijklmnopqrstuvwxyz");
+	double v;
+	if (zero_ok && strcmp(s, "0") == 0) {
+		*ms = 0;
+		return 0;
+	}
+	if (n == 0 || n >= sizeof(num))
+		return SL_EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + n, units[i].unit) != 0 || sl_parse_double(num, &v) || !(v > 0))
+			continue;
+		double r = round(v * units[i].ms);
+		if (r < 1 || r > 9007199254740992.0) /* 2^53: exact as a JSON number */
+			return SL_EINVAL;
+		*ms = (uint64_t)r;
+		return 0;
+	}
+	return SL_EINVAL;
+}

@@ -80,5 +80,7 @@ struct json_object *sl_cli_jget(struct json_object *o, const char *key);
 const char *sl_cli_jstr(struct json_object *o, const char *key);
 double sl_cli_jnum(struct json_object *o, const char *key);
 bool sl_cli_jbool(struct json_object *o, const char *key);
+/* "500ms", "30s", "1.5m", "2h" -> milliseconds (at least 1, at most 2^53); "0" -> 0 when zero_ok. */
+int sl_cli_parse_duration(const char *s, bool zero_ok, uint64_t *ms);
 
 #endif

@@ -167,7 +167,7 @@ int sl_view_judgment(struct json_object *j, struct json_object *spec, const char
 }
 
 /* The names of the counted checks that failed, comma separated. */
-static void failed_checks(char *dst, size_t cap, struct json_object *j)
+void sl_view_failed_checks(char *dst, size_t cap, struct json_object *j)
 {
 	struct json_object *checks = sl_cli_jget(j, "checks");
 	size_t n = checks && json_object_is_type(checks, json_type_array) ? json_object_array_length(checks) : 0;
@@ -193,7 +193,7 @@ const char *sl_view_verdict_line(char *dst, size_t cap, struct json_object *j)
 		snprintf(dst, cap, "-");
 		return dst;
 	}
-	failed_checks(failed, sizeof(failed), j);
+	sl_view_failed_checks(failed, sizeof(failed), j);
 	sl_fmt_num(score, sizeof(score), sl_cli_jnum(j, "score"));
 	if (failed[0])
 		snprintf(dst, cap, "%s: %s", outcome, failed);

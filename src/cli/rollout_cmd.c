@@ -289,37 +289,11 @@ static int mark_approvals(struct sl_admin *a, struct json_object *spec, const ch
 	return rc;
 }
 
-/* "500ms", "30s", "1.5m", "2h" -> milliseconds, at least 1. */
-static int parse_duration(const char *s, uint64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-	char num[32];
-	size_t n = strcspn(s, "abcdefghijklmnopqrstuvwxyz");
-	double v;
-	if (n == 0 || n >= sizeof(num))
-		return SL_EINVAL;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s + n, units[i].unit) != 0 || sl_parse_double(num, &v) || !(v > 0))
-			continue;
-		double r = round(v * units[i].ms);
-		if (r < 1 || r > 9007199254740992.0) /* 2^53: exact as a JSON number */
-			return SL_EINVAL;
-		*ms = (uint64_t)r;
-		return 0;
-	}
-	return SL_EINVAL;
-}
-
 static int set_scalars(struct sl_admin *a, struct json_object *spec, const struct start_opts *o)
 {
 	uint64_t u;
 	double d;
-	if (o->interval && parse_duration(o->interval, &u)) {
+	if (o->interval && sl_cli_parse_duration(o->interval, false, &u)) {
 		sl_admin_err(a, "--interval '%s': expected a duration such as 500ms, 30s, 2m or 1h", o->interval);
 		return -1;
 	}

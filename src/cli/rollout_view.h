@@ -41,5 +41,7 @@ const char *sl_view_id(char *dst, size_t cap, struct json_object *r);
 double sl_view_epoch(struct json_object *o, const char *key);
 /* "fail: latency, error_rate" or "pass, score 100" for a J; "-" for none. */
 const char *sl_view_verdict_line(char *dst, size_t cap, struct json_object *j);
+/* The names of a judgment's counted checks that failed, comma separated ("latency, ttft"). */
+void sl_view_failed_checks(char *dst, size_t cap, struct json_object *j);
 
 #endif

@@ -85,36 +85,6 @@ static void keep(struct json_object **slot, struct json_object *o)
 	*slot = json_object_get(o);
 }
 
-/* "500ms", "1s", "1.5m", "2h" -> milliseconds; "0" -> 0 when zero_ok. */
-static int parse_duration(const char *s, bool zero_ok, uint64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
-	char num[32];
-	size_t n = strcspn(s, "abcdefghijklmnopqrstuvwxyz");
-	double v;
-	if (zero_ok && strcmp(s, "0") == 0) {
-		*ms = 0;
-		return 0;
-	}
-	if (n == 0 || n >= sizeof(num))
-		return SL_EINVAL;
-	memcpy(num, s, n);
-	num[n] = '\0';
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s + n, units[i].unit) != 0 || sl_parse_double(num, &v) || !(v > 0))
-			continue;
-		double r = round(v * units[i].ms);
-		if (r < 1 || r > 1e12)
-			return SL_EINVAL;
-		*ms = (uint64_t)r;
-		return 0;
-	}
-	return SL_EINVAL;
-}
-
 static void pause_ms(uint64_t ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -198,22 +168,6 @@ static double unseen(const struct watch *w, struct json_object *j)
 	return look_of(j) - look_of(w->last_j) - (o && strcmp(o, "insufficient_data") != 0);
 }
 
-/* The names of the counted checks that failed: "latency, ttft". */
-static void failed_checks(char *dst, size_t cap, struct json_object *j)
-{
-	struct json_object *checks = sl_cli_jget(j, "checks");
-	size_t n = checks && json_object_is_type(checks, json_type_array) ? json_object_array_length(checks) : 0;
-	size_t len = 0;
-	dst[0] = '\0';
-	for (size_t i = 0; i < n && len + 1 < cap; i++) {
-		struct json_object *c = json_object_array_get_idx(checks, i);
-		const char *v = sl_cli_jstr(c, "verdict"), *name = sl_cli_jstr(c, "name");
-		if (!v || strcmp(v, "fail") != 0 || sl_cli_jbool(c, "dry_run") || !name)
-			continue;
-		int k = snprintf(dst + len, cap - len, "%s%s", len ? ", " : "", name);
-		len += k > 0 ? (size_t)k : 0;
-	}
-}
 
 static void put_padded(bool color, enum sl_tcolor c, const char *s, size_t width)
 {
@@ -247,7 +201,7 @@ static void put_judgment(const struct watch *w, struct json_object *j, double sk
 {
 	char score[32], failed[256];
 	const char *outcome = sl_cli_jstr(j, "outcome");
-	failed_checks(failed, sizeof(failed), j);
+	sl_view_failed_checks(failed, sizeof(failed), j);
 	sl_fmt_num(score, sizeof(score), sl_cli_jnum(j, "score"));
 	printf("   judgment %.0f: ", look_of(j));
 	sl_cli_put(stdout, w->color, sl_view_verdict_color(outcome), outcome ? outcome : "?");
@@ -635,12 +589,12 @@ static int follow(struct watch *w, const char *ref)
 
 static int watch_opts(struct watch *w, const char *interval, const char *timeout)
 {
-	if (parse_duration(interval ? interval : "1s", false, &w->interval_ms) || w->interval_ms < 100) {
+	if (sl_cli_parse_duration(interval ? interval : "1s", false, &w->interval_ms) || w->interval_ms < 100) {
 		sl_admin_err(&w->a, "--interval '%s': expected a duration such as 500ms, 1s or 2m (at least 100ms)",
 		             interval);
 		return -1;
 	}
-	if (parse_duration(timeout ? timeout : "10m", true, &w->timeout_ms)) {
+	if (sl_cli_parse_duration(timeout ? timeout : "10m", true, &w->timeout_ms)) {
 		sl_admin_err(&w->a, "--timeout '%s': expected a duration such as 30s, 10m or 1h, or 0 for none",
 		             timeout);
 		return -1;

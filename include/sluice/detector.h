@@ -28,7 +28,7 @@
  *   adwin         3,272 bytes with the defaults: 200 + max_rows * (max_buckets + 1) * 16; the
  *                 window then holds up to max_buckets * (2^max_rows - 1) values (2.1e10)
  *   page_hinkley    128 bytes     ddm    104 bytes     cusum    128 bytes
- * Speed (bench/drift_detectors.c, 1e8 updates through sl_detector_update, -O2, one core of
+ * Speed (bench/drift/detectors.c (bench/drift.sh), 1e8 updates through sl_detector_update, -O2, one core of
  * the shared development machine; ranges over runs under varying load): adwin 18-28 M
  * updates/s on a stationary stream whose window reaches 1e8 values (its slow case: each look,
  * every `clock` updates, scans ~5 log2(W) buckets) and 26-39 M/s on a stream that drifts

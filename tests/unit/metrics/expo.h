@@ -277,4 +277,21 @@ static inline int promtool_check(const char *text, char *report, size_t cap)
 	return status;
 }
 
+/* The fixture of every metrics test file: a fresh registry `m`, and `text` (a rendering the
+ * test may fill) freed after each test. */
+#define METRICS_FIXTURE(suite)                                                                                        \
+	static struct sl_metrics *m;                                                                                   \
+	static char *text;                                                                                             \
+	static void setup(void)                                                                                        \
+	{                                                                                                              \
+		m = sl_metrics_new();                                                                                  \
+		cr_assert_not_null(m);                                                                                 \
+	}                                                                                                              \
+	static void teardown(void)                                                                                     \
+	{                                                                                                              \
+		free(text);                                                                                            \
+		sl_metrics_free(m);                                                                                    \
+	}                                                                                                              \
+	TestSuite(suite, .init = setup, .fini = teardown);
+
 #endif

@@ -4,22 +4,7 @@
 
 #include "expo.h"
 
-static struct sl_metrics *m;
-static char *text;
-
-static void setup(void)
-{
-	m = sl_metrics_new();
-	cr_assert_not_null(m);
-}
-
-static void teardown(void)
-{
-	free(text);
-	sl_metrics_free(m);
-}
-
-TestSuite(metrics_exposition, .init = setup, .fini = teardown);
+METRICS_FIXTURE(metrics_exposition)
 
 static const char *const families[][2] = {
     {"gen_ai_server_request_duration_seconds", "histogram"},

@@ -4,22 +4,7 @@
 
 #include "expo.h"
 
-static struct sl_metrics *m;
-static char *text;
-
-static void setup(void)
-{
-	m = sl_metrics_new();
-	cr_assert_not_null(m);
-}
-
-static void teardown(void)
-{
-	free(text);
-	sl_metrics_free(m);
-}
-
-TestSuite(metrics_histogram, .init = setup, .fini = teardown);
+METRICS_FIXTURE(metrics_histogram)
 
 static void render(void)
 {

@@ -5,22 +5,7 @@
 
 #include "expo.h"
 
-static struct sl_metrics *m;
-static char *text;
-
-static void setup(void)
-{
-	m = sl_metrics_new();
-	cr_assert_not_null(m);
-}
-
-static void teardown(void)
-{
-	free(text);
-	sl_metrics_free(m);
-}
-
-TestSuite(metrics_series, .init = setup, .fini = teardown);
+METRICS_FIXTURE(metrics_series)
 
 static void observe(const char *model, const char *version, int status, const char *cls)
 {

@@ -48,7 +48,7 @@ FUZZ_SECONDS ?= 10
 fuzz:
 	@CC=clang-14 cmake -S fuzz -B build-fuzz $(CMAKE_GEN) >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
-	@for t in request sse config spec table; do \
+	@for t in $$(cd fuzz/corpus && ls); do \
 		d=$$(mktemp -d); cp fuzz/corpus/$$t/* $$d/; \
 		./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 $$d >$$d.log 2>&1 \
 			|| { tail -n 40 $$d.log; echo "fuzz_$$t found a crash"; exit 1; }; \

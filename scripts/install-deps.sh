@@ -5,6 +5,7 @@ set -eu
 
 PKGS="cmake ninja-build pkg-config gcc make
 libh2o-evloop-dev libjson-c-dev libcyaml-dev libyaml-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libsqlite3-dev
+libvectorscan-dev libutf8proc-dev libpcre2-dev
 libcriterion-dev python3 python3-scipy prometheus curl clang-14 libclang-rt-14-dev"
 # Node.js 20 or newer runs the test with the official openai client; Debian's nodejs is used only
 # when no node is on the PATH.

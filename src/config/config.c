@@ -78,7 +78,7 @@ static const cyaml_schema_field_t model_fields[] = {
 	CYAML_FIELD_STRING_PTR("hash_seed", F_OPT_PTR, struct sl_cfg_model, hash_seed, 0, 4096),
 	CYAML_FIELD_SEQUENCE("versions", CYAML_FLAG_POINTER, struct sl_cfg_model, versions, &version_schema, 0, 64),
 	CYAML_FIELD_MAPPING_PTR("webhooks", F_OPT_PTR, struct sl_cfg_model, webhooks, webhook_fields),
-	CYAML_FIELD_IGNORE("rollout", F_OPT), /* read as JSON by model_rollout() */
+	CYAML_FIELD_IGNORE("rollout", F_OPT), /* read as JSON by json_section() */
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t model_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct sl_cfg_model, model_fields)};
@@ -295,31 +295,37 @@ static int check_webhooks(struct verr *v, struct sl_cfg_webhooks *w, unsigned mi
 	return 0;
 }
 
-/* The model's `rollout:` section, as JSON checked by the rollout module's strict parser. */
-static int model_rollout(struct verr *v, struct sl_cfg_model *m, unsigned mi)
+/* A section kept as JSON text (absent: `absent`) and checked by its module's strict parser, whose
+ * errors read "FIELD: reason" and are reported at PATH.FIELD. On success *out owns the text. */
+static int json_section(struct verr *v, const char *path, const char *absent,
+			int (*check)(const char *json, char *err, size_t errlen), char **out)
 {
-	char path[64], err[256], field[300];
+	char err[256], field[300];
 	struct sl_buf json;
-	struct sl_rollout_spec spec;
-	snprintf(path, sizeof(path), "models[%u].rollout", mi);
 	sl_buf_init(&json, 1 << 20);
 	int rc = sl_yaml_to_json(v->data, v->len, path, &json);
 	if (rc == SL_ENOTFOUND) {
 		sl_buf_reset(&json);
-		rc = sl_buf_puts(&json, "{}");
+		rc = sl_buf_puts(&json, absent);
 	}
 	if (rc) {
 		sl_buf_release(&json);
-		return rc == SL_ENOMEM ? rc : fail_at(v, path, "must be a mapping of plain values (no anchors or tags)");
+		return rc == SL_ENOMEM ? rc : fail_at(v, path, "must be plain YAML values (no anchors or tags)");
 	}
-	if (sl_rollout_spec_from_json(json.data, &spec, err, sizeof(err)) != 0) {
+	if (check(json.data, err, sizeof(err)) != 0) {
 		sl_buf_release(&json);
 		const char *colon = strstr(err, ": ");
 		snprintf(field, sizeof(field), "%s.%.*s", path, colon ? (int)(colon - err) : 0, err);
 		return fail_at(v, colon ? field : path, "%s", colon ? colon + 2 : err);
 	}
-	m->rollout_json_ = json.data; /* owned by the config from here */
+	*out = json.data;
 	return 0;
+}
+
+static int check_rollout(const char *json, char *err, size_t errlen)
+{
+	struct sl_rollout_spec spec;
+	return sl_rollout_spec_from_json(json, &spec, err, errlen);
 }
 
 static int check_model(struct verr *v, const struct sl_config *c, unsigned mi)
@@ -345,7 +351,8 @@ static int check_model(struct verr *v, const struct sl_config *c, unsigned mi)
 	if (total <= 0)
 		return fail_at(v, p, "at least one version needs a weight above 0");
 	int rc = m->webhooks ? check_webhooks(v, m->webhooks, mi) : 0;
-	return rc ? rc : model_rollout(v, m, mi);
+	snprintf(p, sizeof(p), "models[%u].rollout", mi);
+	return rc ? rc : json_section(v, p, "{}", check_rollout, &m->rollout_json_);
 }
 
 /* libcyaml reads "4MiB" as 4, "1e3" as 1, "010" as 8 and any word but false/no/off/disable/0 as

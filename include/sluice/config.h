@@ -64,6 +64,7 @@ struct sl_cfg_model {
 	struct sl_cfg_webhooks *webhooks; /* optional */
 	char *rollout_json_; /* the model's `rollout:` section as JSON ("{}" when absent), validated
 			      * by the rollout module; not a libcyaml field */
+	char *guard_json_;   /* the model's `guard:` section as JSON ("{}" when absent), see guard_config.h */
 };
 
 struct sl_config {
@@ -82,6 +83,8 @@ struct sl_config {
 	struct sl_cfg_drift *drift;   /* NULL: the defaults */
 	struct sl_cfg_model *models;
 	unsigned models_count;
+	char *guard_json_; /* the top-level `guard:` section as JSON ("{}" when absent), see guard_config.h */
+	char *experiments_json_; /* the `experiments:` list as {"experiments": [...]} (experiment.h) */
 	char *path_; /* the file it came from (not a YAML field) */
 };
 

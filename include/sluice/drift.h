@@ -346,6 +346,15 @@ struct sl_drift_report {
  * sl_drift_tables_load (aligned columns, sorted numbers). */
 int sl_drift_report_build(struct sl_drift_report *rep, const struct sl_drift_table *tref,
                           const struct sl_drift_table *tcur, const struct sl_drift_config *cfg);
+/* The same in steps, for a caller that spreads the columns over threads: begin allocates the
+ * columns (rep->ncols = tref->ncols); sl_drift_report_column builds column i, touching only
+ * rep->cols[i], so distinct columns may be built at once; end takes the worst code of the column
+ * calls (0 when all succeeded), gives the dataset verdict, and releases rep on failure. */
+int sl_drift_report_begin(struct sl_drift_report *rep, const struct sl_drift_table *tref,
+                          const struct sl_drift_table *tcur, const struct sl_drift_config *cfg);
+int sl_drift_report_column(struct sl_drift_report *rep, const struct sl_drift_table *tref,
+                           const struct sl_drift_table *tcur, size_t i);
+int sl_drift_report_end(struct sl_drift_report *rep, int rc);
 void sl_drift_report_release(struct sl_drift_report *rep);
 /* Renderers append to out (file names shown as given, cleaned or escaped like the data);
  * 0, or SL_ENOMEM with out holding a partial document. */

@@ -43,6 +43,9 @@ struct sl_event {
 	long prompt_tokens;        /* from usage; < 0 when unknown */
 	long completion_tokens;    /* from usage; < 0 when unknown */
 	size_t request_bytes, response_bytes;
+	const char *guard_input;   /* what the guard did to the request: NULL, "flag", "block", "sanitize", "remove" */
+	const char *guard_output;  /* ... and to the answer: NULL, "flag", "redact", "block" */
+	double guard_score;        /* injection risk of the request in [0, 1]; < 0 when not scanned */
 	const char *body;          /* request body, only when the config asks to log bodies; any bytes */
 	size_t body_len;
 };

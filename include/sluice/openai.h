@@ -60,6 +60,13 @@ struct sl_sse_tap {
 	bool saw_error;  /* an event carried an "error" object */
 	size_t events;   /* events forwarded */
 	size_t first_content_event; /* 1-based index of the first event with content; 0 if none yet */
+	/* Optional hook: sees every data event's parsed object before it is forwarded, then the end
+	 * of the stream once (obj NULL: at "[DONE]" or when the upstream ends without it). Returns
+	 * 0 to forward the event as it came, 1 when it appended what to forward instead to out (the
+	 * event itself is dropped), < 0 to fail the feed. */
+	int (*hook)(void *ctx, struct json_object *obj, struct sl_buf *out);
+	void *hook_ctx;
+	bool hook_ended;
 };
 int sl_sse_tap_init(struct sl_sse_tap *t, bool drop_usage_chunk, size_t max_event_bytes);
 void sl_sse_tap_release(struct sl_sse_tap *t);

@@ -36,11 +36,12 @@
 
 #include "sluice/core.h"
 
-#define SL_STORE_SCHEMA_VERSION 1
+#define SL_STORE_SCHEMA_VERSION 3 /* 2: drift_references, 3: experiments */
 #define SL_STORE_NAME_MAX       256
 #define SL_STORE_WORD_MAX       64
 #define SL_STORE_JSON_MAX       (1u << 20)
 #define SL_STORE_LIST_MAX       10000
+#define SL_STORE_BLOB_MAX       (64u << 20) /* an uploaded drift reference */
 
 struct sl_store;
 
@@ -179,8 +180,38 @@ int sl_store_feedback_append(struct sl_store *s, const char *request_id, const c
 /* One verdict of live drift monitoring (state "ok", "warning" or "drift"; detail_json the report). */
 int sl_store_drift_append(struct sl_store *s, const char *model, const char *version, double ts, const char *state,
                           const char *detail_json);
+/* The reference file uploaded for a version's live drift monitor (replaces the stored one;
+ * 1..SL_STORE_BLOB_MAX bytes, kept byte-exact; rows is what the upload held). */
+int sl_store_drift_ref_set(struct sl_store *s, const char *model, const char *version, const void *body,
+                           size_t len, int64_t rows, double ts);
+/* Forgets it (0 also when there was none). */
+int sl_store_drift_ref_clear(struct sl_store *s, const char *model, const char *version);
+/* Every stored reference, by model and version; body is borrowed for the call. */
+typedef int (*sl_store_drift_ref_cb)(void *ctx, const char *model, const char *version, const void *body,
+                                     size_t len, int64_t rows, double ts);
+int sl_store_drift_refs_load(struct sl_store *s, sl_store_drift_ref_cb cb, void *ctx);
 /* The newest `limit` feedback rows (of model, or all when NULL; 0 = SL_STORE_LIST_MAX), newest
  * first. */
 int sl_store_feedback_list(struct sl_store *s, const char *model, int limit, sl_store_feedback_cb cb, void *ctx);
+
+/* ---- experiments ------------------------------------------------------------------------- */
+
+/* One row of `experiments`: spec_json is the spec declared through the admin API (NULL for an
+ * experiment of the configuration whose stop is all that is kept); stopped_at is NAN while it
+ * runs. */
+struct sl_store_experiment {
+	const char *key;
+	const char *spec_json;
+	size_t spec_json_len;
+	double stopped_at, created_at, updated_at;
+};
+typedef int (*sl_store_experiment_cb)(void *ctx, const struct sl_store_experiment *row);
+
+/* Declares key with spec_json (inserted, or replacing a stored spec and clearing its stop). */
+int sl_store_experiment_declare(struct sl_store *s, const char *key, const char *spec_json, double ts);
+/* Records that key stopped at ts (the first stop is kept); creates the row when needed. */
+int sl_store_experiment_stop(struct sl_store *s, const char *key, double ts);
+/* Every row, by key. */
+int sl_store_experiments_load(struct sl_store *s, sl_store_experiment_cb cb, void *ctx);
 
 #endif

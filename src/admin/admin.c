@@ -7,6 +7,7 @@
 
 #include "proxy/proxy.h"
 #include "proxy/drift_live.h"
+#include "proxy/experiments.h"
 #include "proxy/reqmap.h"
 #include "proxy/rollouts.h"
 
@@ -43,6 +44,7 @@ static int on_metrics(struct sl_buf *out)
 	rc = rc ? rc : render_routes_prom(out, sl_server.current->table);
 	rc = rc ? rc : sl_reqmap_metrics(out);
 	rc = rc ? rc : sl_drift_live_metrics(out);
+	rc = rc ? rc : sl_experiments_render_prom(out);
 	return rc ? rc : sl_rollouts_metrics(out);
 }
 
@@ -192,6 +194,75 @@ static void rollouts_api(h2o_req_t *req, bool get, bool post, struct sl_buf *out
 			  "POST /api/v1/rollouts/{id|model}/{pause|resume|approve|promote|rollback|abort}");
 }
 
+/* /api/v1/experiments[...] (docs/EXPERIMENTS-gateway.md) */
+static void experiments_api(h2o_req_t *req, bool get, bool post, struct sl_buf *out)
+{
+	char key[160];
+	int status = 404;
+	size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+	const char *end = req->path.base + n;
+	if (h2o_memis(req->path.base, n, H2O_STRLIT("/api/v1/experiments"))) {
+		if (get)
+			sl_experiments_api_list(out, &status);
+		else if (post)
+			sl_experiments_api_create(req->entity.base ? req->entity.base : "", req->entity.len, out, &status);
+		else
+			return sl_send_oai_error(req, 405, "invalid_request_error", "method_not_allowed", "use GET or POST");
+		return send_api(req, status, out);
+	}
+	const char *rest = segment(req, "/api/v1/experiments/", key, sizeof(key));
+	if (rest && rest == end && get) {
+		sl_experiments_api_get(key, out, &status);
+		return send_api(req, status, out);
+	}
+	if (rest && post && h2o_memis(rest, (size_t)(end - rest), H2O_STRLIT("/stop"))) {
+		sl_experiments_api_stop(key, out, &status);
+		return send_api(req, status, out);
+	}
+	sl_send_oai_error(req, 404, "invalid_request_error", "unknown_url",
+			  "unknown experiment URL: GET|POST /api/v1/experiments, GET /api/v1/experiments/{key}, "
+			  "POST /api/v1/experiments/{key}/stop");
+}
+
+/* The {version} segment after rest ("/VERSION/..."), URL-decoded into seg; what follows it, or NULL. */
+static const char *next_segment(const h2o_req_t *req, const char *rest, char *seg, size_t cap)
+{
+	size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+	const char *end = req->path.base + n, *p = rest + 1;
+	if (!rest || rest >= end || *rest != '/')
+		return NULL;
+	const char *slash = memchr(p, '/', (size_t)(end - p));
+	size_t len = (size_t)((slash ? slash : end) - p);
+	if (len == 0 || len >= cap || url_decode(p, len, seg, cap) <= 0)
+		return NULL;
+	return p + len;
+}
+
+/* PUT|DELETE /api/v1/drift/{model}/{version}/reference (docs/DRIFT.md) */
+static void drift_reference_api(h2o_req_t *req, bool put, bool del, struct sl_buf *out)
+{
+	char model[160], version[160];
+	struct sl_buf msg;
+	size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+	const char *tail = next_segment(req, segment(req, "/api/v1/drift/", model, sizeof(model)), version, sizeof(version));
+	if (!tail || !h2o_memis(tail, (size_t)(req->path.base + n - tail), H2O_STRLIT("/reference")))
+		return sl_send_oai_error(req, 404, "invalid_request_error", "unknown_url", "%s",
+					 "unknown drift URL: GET /api/v1/drift, PUT|DELETE "
+					 "/api/v1/drift/{model}/{version}/reference");
+	if (!put && !del)
+		return sl_send_oai_error(req, 405, "invalid_request_error", "method_not_allowed", "use PUT or DELETE");
+	sl_buf_init(&msg, 4096);
+	int status = put ? sl_drift_live_reference_put(model, version, req->entity.base ? req->entity.base : "",
+						       req->entity.len, out, &msg)
+			 : sl_drift_live_reference_delete(model, version, out, &msg);
+	if (status == 200)
+		send_api(req, 200, out);
+	else
+		sl_send_oai_error(req, status, status >= 500 ? "server_error" : "invalid_request_error",
+				  status == 400 ? "invalid_reference" : NULL, "%s", msg.data ? msg.data : "refused");
+	sl_buf_release(&msg);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct sl_buf out;
@@ -226,6 +297,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 			send_api(req, 200, &out);
 		else
 			sl_send_oai_error(req, 500, "server_error", NULL, "cannot render drift");
+	} else if (n > 14 && memcmp(req->path.base, "/api/v1/drift/", 14) == 0) {
+		drift_reference_api(req, h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")),
+				    h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE")), &out);
+	} else if (n >= 19 && memcmp(req->path.base, "/api/v1/experiments", 19) == 0) {
+		experiments_api(req, get, post, &out);
+	} else if (get && h2o_memis(req->path.base, n, H2O_STRLIT("/api/v1/recs"))) {
+		int status;
+		sl_experiments_api_recs(&out, &status);
+		send_api(req, status, &out);
 	} else if (n >= 16 && memcmp(req->path.base, "/api/v1/rollouts", 16) == 0) {
 		rollouts_api(req, get, post, &out);
 	} else if (post && h2o_memis(req->path.base, n, H2O_STRLIT("/api/v1/reload"))) {

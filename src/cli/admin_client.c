@@ -278,14 +278,17 @@ static int setup(CURL *e, const struct sl_admin *a, const char *url, struct sink
 	       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 }
 
-static int set_method(CURL *e, const char *method, const char *body)
+static int set_method(CURL *e, const char *method, const char *body, size_t len)
 {
 	if (strcmp(method, "GET") == 0)
 		return curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) != CURLE_OK;
 	if (!body)
-		body = "{}";
-	return curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) ||
-	       curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+		body = "{}", len = 2;
+	if (len > (size_t)LONG_MAX)
+		return 1;
+	return curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len) ||
+	       curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body) ||
+	       (strcmp(method, "POST") != 0 && curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method));
 }
 
 struct json_object *sl_cli_json_parse(const char *s, size_t n)
@@ -342,13 +345,19 @@ static int finish(const struct sl_admin *a, struct sl_admin_reply *r)
 
 int sl_admin_call(struct sl_admin *a, const char *method, const char *path, const char *body, struct sl_admin_reply *r)
 {
+	return sl_admin_call_body(a, method, path, body, body ? strlen(body) : 0, r);
+}
+
+int sl_admin_call_body(struct sl_admin *a, const char *method, const char *path, const char *body, size_t len,
+                       struct sl_admin_reply *r)
+{
 	char url[SL_ADMIN_URL_MAX * 2], errbuf[CURL_ERROR_SIZE] = "";
 	struct sink s = {&r->body, false};
 	int rc = SL_ENOMEM;
 	CURL *e = curl_easy_init();
 	if (snprintf(url, sizeof(url), "%s%s", a->base, path) >= (int)sizeof(url))
 		rc = SL_ETOOBIG;
-	else if (e && !setup(e, a, url, &s, errbuf) && !set_method(e, method, body))
+	else if (e && !setup(e, a, url, &s, errbuf) && !set_method(e, method, body, len))
 		rc = 0;
 	if (rc) {
 		sl_admin_err(a, "cannot prepare the request: %s", sl_strerror(rc));

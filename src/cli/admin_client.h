@@ -64,6 +64,9 @@ void sl_admin_reply_release(struct sl_admin_reply *r);
  * 0 when the answer is 2xx and a JSON object; otherwise prints why (transport failure, the
  * API's error message, a refused token) and returns a negative SL_E* code (exit status 1). */
 int sl_admin_call(struct sl_admin *a, const char *method, const char *path, const char *body, struct sl_admin_reply *r);
+/* The same with any method ("PUT", "DELETE", ...) and a body of len bytes (NULL sends "{}"). */
+int sl_admin_call_body(struct sl_admin *a, const char *method, const char *path, const char *body, size_t len,
+                       struct sl_admin_reply *r);
 /* Prints the raw answer (for --json) with a closing newline. */
 void sl_admin_print_raw(const struct sl_admin_reply *r);
 /* Percent-encodes s as one path segment or query value into dst[cap]; SL_ETOOBIG if it does

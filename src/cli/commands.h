@@ -9,5 +9,8 @@ int sl_cmd_load(int argc, char **argv);
 int sl_cmd_rollout(int argc, char **argv); /* rollout_cmd.c */
 int sl_cmd_status(int argc, char **argv);  /* rollout_cmd.c */
 int sl_cmd_drift(int argc, char **argv);   /* drift_cmd.c */
+int sl_cmd_scan(int argc, char **argv);
+int sl_cmd_guard(int argc, char **argv);   /* guard_cmd.c */
+int sl_cmd_experiment(int argc, char **argv); /* experiment_cmd.c */
 
 #endif

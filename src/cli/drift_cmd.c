@@ -3,11 +3,15 @@
  * writing a self-contained HTML report (--html FILE).
  * Invariants: exit status 0 done, 1 an output could not be written (or memory ran out), 2 bad
  * usage or bad input (the message names FILE:LINE), 3 dataset drift with --fail-on-drift;
- * inputs are mapped read-only and never modified; files over 2 GiB are refused before reading. */
+ * inputs are mapped read-only and never modified; files over 2 GiB are refused before reading.
+ * `sluice drift reference upload MODEL VERSION FILE` / `... delete MODEL VERSION` send a live
+ * monitor's reference to the admin API (PUT/DELETE /api/v1/drift/{model}/{version}/reference). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/admin_client.h"
 #include "cli/commands.h"
+#include "proxy/drift_live.h"
 #include "sluice/drift.h"
 
 #define MAX_INPUT  ((size_t)2 << 30)
 #define MAX_LISTED SL_DRIFT_MAX_COLUMNS
+#define MAX_THREADS 8
 
 static const char usage[] =
     "usage: sluice drift REFERENCE CURRENT [OPTIONS]\n"
@@ -48,7 +55,15 @@ static const char usage[] =
     "  --help                 this text\n"
     "\n"
     "exit status: 0 done, 1 cannot write the output, 2 bad usage or bad input,\n"
-    "3 dataset drift (with --fail-on-drift)\n";
+    "3 dataset drift (with --fail-on-drift)\n"
+    "\n"
+    "       sluice drift reference upload MODEL VERSION FILE [--admin URL] [--token-env VAR] [--json]\n"
+    "       sluice drift reference delete MODEL VERSION [--admin URL] [--token-env VAR] [--json]\n"
+    "\n"
+    "The reference of the gateway's live monitor for MODEL/VERSION: upload replaces it with FILE\n"
+    "(CSV or JSON Lines of the monitored features, as listed by GET /api/v1/drift, at most 1 MiB);\n"
+    "delete goes back to the first requests after it. Exit status: 0 done, 1 refused or\n"
+    "unreachable, 2 bad usage.\n";
 
 struct args {
 	const char *ref, *cur, *html;
@@ -290,7 +305,15 @@ static void close_input(struct input *f)
 	free(f->heap);
 }
 
-/* ---- loading: the two files' per-file steps on two threads ---- */
+/* ---- threads: the two files' per-file steps on two, the report's columns on every core ---- */
+
+/* The cores this process may run on (taskset), at most MAX_THREADS: 1 means no thread. */
+static int cores(void)
+{
+	cpu_set_t set;
+	int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
+}
 
 struct job {
 	const struct sl_drift_input *in;
@@ -309,11 +332,12 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
-/* Runs both jobs, the current file's on a second thread when one can be started. */
+/* Runs both jobs, the current file's on a second thread when there is a second core and a
+ * thread can be started. */
 static int both(struct job *r, struct job *c, struct sl_drift_error *err)
 {
 	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, job_run, c) == 0;
+	bool threaded = cores() > 1 && pthread_create(&th, NULL, job_run, c) == 0;
 	job_run(r);
 	if (threaded)
 		pthread_join(th, NULL);
@@ -339,6 +363,49 @@ static int load(const struct args *a, struct input *r, struct input *c, struct s
 		sl_drift_table_release(tc);
 	}
 	return rc;
+}
+
+/* The report's columns, taken one at a time by whichever worker is free (their costs differ). */
+struct pool {
+	struct sl_drift_report *rep;
+	const struct sl_drift_table *tr, *tc;
+	atomic_size_t next;
+};
+
+struct worker {
+	pthread_t th;
+	struct pool *p;
+	int rc;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	for (size_t i; w->rc == 0 && (i = atomic_fetch_add(&w->p->next, 1)) < w->p->rep->ncols;)
+		w->rc = sl_drift_report_column(w->p->rep, w->p->tr, w->p->tc, i);
+	return NULL;
+}
+
+/* sl_drift_report_build with its columns spread over the cores. */
+static int build(struct sl_drift_report *rep, const struct sl_drift_table *tr, const struct sl_drift_table *tc,
+                 const struct sl_drift_config *cfg)
+{
+	struct pool p = {.rep = rep, .tr = tr, .tc = tc};
+	struct worker w[MAX_THREADS];
+	int n = cores(), started = 1, rc = sl_drift_report_begin(rep, tr, tc, cfg);
+	if (rc)
+		return rc;
+	atomic_init(&p.next, 0);
+	for (int i = 0; i < n; i++)
+		w[i] = (struct worker){.p = &p};
+	while (started < n && (size_t)started < rep->ncols && pthread_create(&w[started].th, NULL, work, &w[started]) == 0)
+		started++;
+	work(&w[0]);
+	for (int i = 1; i < started; i++)
+		pthread_join(w[i].th, NULL);
+	for (int i = 0; i < started && rc == 0; i++)
+		rc = w[i].rc;
+	return sl_drift_report_end(rep, rc);
 }
 
 /* ---- writing ---- */
@@ -403,7 +470,7 @@ static int run(struct args *a)
 		fprintf(stderr,
 		        "sluice drift: note: %llu column(s) of '%s' are not in the reference and were ignored\n",
 		        (unsigned long long)tc.ignored_cols, a->cur);
-	rc = sl_drift_report_build(&rep, &tr, &tc, &a->cfg);
+	rc = build(&rep, &tr, &tc, &a->cfg);
 	sl_drift_table_release(&tr);
 	sl_drift_table_release(&tc);
 	if (rc) {
@@ -417,8 +484,87 @@ static int run(struct args *a)
 	return rc;
 }
 
+/* ---- sluice drift reference upload|delete ---- */
+
+/* Reads FILE whole (at most the upload limit) into *buf. */
+static int read_upload(struct sl_admin *a, const char *path, char **buf, size_t *len)
+{
+	struct input f;
+	if (open_input(path, &f))
+		return -1;
+	if (f.in.len > SL_DRIFT_LIVE_REF_MAX) {
+		sl_admin_err(a, "%s: larger than the upload limit (%u MiB)", path, SL_DRIFT_LIVE_REF_MAX >> 20);
+		close_input(&f);
+		return -1;
+	}
+	*buf = malloc(f.in.len + 1);
+	if (*buf)
+		memcpy(*buf, f.in.data, f.in.len), (*buf)[f.in.len] = '\0';
+	*len = f.in.len;
+	close_input(&f);
+	return *buf ? 0 : -1;
+}
+
+static int reference_call(struct sl_admin *a, const char *method, char **pos, const char *body, size_t len)
+{
+	char m[3 * 160], v[3 * 160], path[2 * sizeof m + 64];
+	struct sl_admin_reply r;
+	int status = 1;
+	if (sl_admin_escape(pos[0], m, sizeof m) || sl_admin_escape(pos[1], v, sizeof v)) {
+		sl_admin_err(a, "model or version name too long");
+		return 2;
+	}
+	snprintf(path, sizeof path, "/api/v1/drift/%s/%s/reference", m, v);
+	if (sl_admin_open(a)) {
+		sl_admin_close(a);
+		return 2;
+	}
+	sl_admin_reply_init(&r);
+	if (sl_admin_call_body(a, method, path, body, len, &r) == 0) {
+		status = 0;
+		if (a->json)
+			sl_admin_print_raw(&r);
+		else if (body)
+			printf("%s/%s: reference uploaded (%.0f rows)\n", pos[0], pos[1], sl_cli_jnum(r.doc, "rows"));
+		else
+			printf("%s/%s: reference is the live window again\n", pos[0], pos[1]);
+	}
+	sl_admin_reply_release(&r);
+	sl_admin_close(a);
+	return status;
+}
+
+static int cmd_reference(int argc, char **argv)
+{
+	struct sl_admin a;
+	char *pos[4];
+	bool upload = argc > 1 && strcmp(argv[1], "upload") == 0, del = argc > 1 && strcmp(argv[1], "delete") == 0;
+	if (!upload && !del) {
+		fputs("sluice drift: reference wants 'upload MODEL VERSION FILE' or 'delete MODEL VERSION'\n", stderr);
+		return 2;
+	}
+	int npos = sl_admin_parse(&a, "drift", NULL, 0, argc - 1, argv + 1, pos, 4);
+	if (npos >= 0 && a.help) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (npos >= 0 && npos != (upload ? 3 : 2))
+		sl_admin_err(&a, upload ? "reference upload needs MODEL VERSION FILE" : "reference delete needs MODEL VERSION");
+	if (npos != (upload ? 3 : 2))
+		return 2;
+	char *body = NULL;
+	size_t len = 0;
+	if (upload && read_upload(&a, pos[2], &body, &len))
+		return 2;
+	int rc = reference_call(&a, upload ? "PUT" : "DELETE", pos, body, len);
+	free(body);
+	return rc;
+}
+
 int sl_cmd_drift(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "reference") == 0)
+		return cmd_reference(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);

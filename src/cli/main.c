@@ -18,6 +18,9 @@ static const struct command commands[] = {
 	{"rollout", sl_cmd_rollout, "start, watch and steer canary rollouts (admin API)"},
 	{"status", sl_cmd_status, "models, versions, weights and rollouts at a glance"},
 	{"drift", sl_cmd_drift, "compare two datasets (CSV, JSONL) for data drift, offline"},
+	{"scan", sl_cmd_scan, "scan prompts for prompt injection (text or JSON Lines), offline"},
+	{"guard", sl_cmd_guard, "train and evaluate the prompt-injection classifier, offline"},
+	{"experiment", sl_cmd_experiment, "list, show and stop A/B experiments (admin API)"},
 };
 
 static void usage(FILE *f)

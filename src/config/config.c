@@ -13,6 +13,8 @@
 
 #include "sluice/config.h"
 #include "sluice/core.h"
+#include "sluice/experiment.h"
+#include "sluice/guard_config.h"
 #include "sluice/rollout.h"
 #include "cyamllog.h"
 #include "yamlpath.h"
@@ -79,6 +81,7 @@ static const cyaml_schema_field_t model_fields[] = {
 	CYAML_FIELD_SEQUENCE("versions", CYAML_FLAG_POINTER, struct sl_cfg_model, versions, &version_schema, 0, 64),
 	CYAML_FIELD_MAPPING_PTR("webhooks", F_OPT_PTR, struct sl_cfg_model, webhooks, webhook_fields),
 	CYAML_FIELD_IGNORE("rollout", F_OPT), /* read as JSON by json_section() */
+	CYAML_FIELD_IGNORE("guard", F_OPT),
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t model_schema = {
 	CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct sl_cfg_model, model_fields)};
@@ -97,6 +100,8 @@ static const cyaml_schema_field_t top_fields[] = {
 	CYAML_FIELD_STRING_PTR("store", F_OPT_PTR, struct sl_config, store, 0, 4096),
 	CYAML_FIELD_STRING_PTR("admin_token_env", F_OPT_PTR, struct sl_config, admin_token_env, 0, 4096),
 	CYAML_FIELD_MAPPING_PTR("drift", F_OPT_PTR, struct sl_config, drift, drift_fields),
+	CYAML_FIELD_IGNORE("guard", F_OPT), /* read as JSON by json_section() */
+	CYAML_FIELD_IGNORE("experiments", F_OPT), /* read as JSON by json_section() */
 	CYAML_FIELD_SEQUENCE("models", CYAML_FLAG_POINTER, struct sl_config, models, &model_schema, 0, 256),
 	CYAML_FIELD_END};
 static const cyaml_schema_value_t top_schema = {CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct sl_config, top_fields)};
@@ -315,11 +320,80 @@ static int json_section(struct verr *v, const char *path, const char *absent,
 	if (check(json.data, err, sizeof(err)) != 0) {
 		sl_buf_release(&json);
 		const char *colon = strstr(err, ": ");
-		snprintf(field, sizeof(field), "%s.%.*s", path, colon ? (int)(colon - err) : 0, err);
+		snprintf(field, sizeof(field), "%s%s%.*s", path, err[0] == '[' ? "" : ".", colon ? (int)(colon - err) : 0,
+			 err);
 		return fail_at(v, colon ? field : path, "%s", colon ? colon + 2 : err);
 	}
 	*out = json.data;
 	return 0;
+}
+
+/* The `experiments:` list, checked in the {"experiments": [...]} form the module reads; its
+ * errors name "experiments[1]..." and are reported from the index on. */
+static int check_experiments(const char *json, char *err, size_t errlen)
+{
+	struct sl_buf wrapped;
+	struct sl_experiment_set *set = NULL;
+	sl_buf_init(&wrapped, 0);
+	int rc = sl_buf_printf(&wrapped, "{\"experiments\":%s}", json);
+	if (!rc)
+		rc = sl_experiments_from_json(wrapped.data, &set, err, errlen);
+	sl_experiment_set_free(set);
+	sl_buf_release(&wrapped);
+	if (rc && strncmp(err, "experiments", 11) == 0)
+		memmove(err, err + 11, strlen(err + 11) + 1);
+	return rc;
+}
+
+static const struct sl_cfg_model *find_model(const struct sl_config *c, const char *name)
+{
+	for (unsigned i = 0; i < c->models_count; i++)
+		if (strcmp(c->models[i].name, name) == 0)
+			return &c->models[i];
+	return NULL;
+}
+
+/* Each experiment names a configured model, and each variant's version one of its versions. */
+static int check_experiment_names(struct verr *v, const struct sl_config *c, const struct sl_experiment_set *set)
+{
+	char p[128];
+	for (unsigned i = 0; i < set->n; i++) {
+		const struct sl_experiment *e = &set->exps[i];
+		const struct sl_cfg_model *m = find_model(c, e->model);
+		snprintf(p, sizeof(p), "experiments[%u].model", i);
+		if (!m)
+			return fail_at(v, p, "no model is named '%s'", e->model);
+		for (unsigned j = 0; j < e->nvariants; j++) {
+			const char *ver = e->variants[j].version;
+			unsigned k = 0;
+			while (ver && k < m->versions_count && strcmp(m->versions[k].name, ver) != 0)
+				k++;
+			snprintf(p, sizeof(p), "experiments[%u].variants[%u].version", i, j);
+			if (ver && k == m->versions_count)
+				return fail_at(v, p, "model '%s' has no version '%s'", m->name, ver);
+		}
+	}
+	return 0;
+}
+
+static int experiments_section(struct verr *v, struct sl_config *c)
+{
+	char *list = NULL, err[256];
+	struct sl_experiment_set *set = NULL;
+	int rc = json_section(v, "experiments", "[]", check_experiments, &list);
+	if (rc)
+		return rc;
+	struct sl_buf wrapped;
+	sl_buf_init(&wrapped, 0);
+	rc = sl_buf_printf(&wrapped, "{\"experiments\":%s}", list);
+	free(list);
+	c->experiments_json_ = wrapped.data;
+	if (!rc)
+		rc = sl_experiments_from_json(wrapped.data, &set, err, sizeof(err));
+	if (!rc)
+		rc = check_experiment_names(v, c, set);
+	sl_experiment_set_free(set);
+	return rc;
 }
 
 static int check_rollout(const char *json, char *err, size_t errlen)
@@ -352,7 +426,9 @@ static int check_model(struct verr *v, const struct sl_config *c, unsigned mi)
 		return fail_at(v, p, "at least one version needs a weight above 0");
 	int rc = m->webhooks ? check_webhooks(v, m->webhooks, mi) : 0;
 	snprintf(p, sizeof(p), "models[%u].rollout", mi);
-	return rc ? rc : json_section(v, p, "{}", check_rollout, &m->rollout_json_);
+	rc = rc ? rc : json_section(v, p, "{}", check_rollout, &m->rollout_json_);
+	snprintf(p, sizeof(p), "models[%u].guard", mi);
+	return rc ? rc : json_section(v, p, "{}", sl_guard_config_check, &m->guard_json_);
 }
 
 /* libcyaml reads "4MiB" as 4, "1e3" as 1, "010" as 8 and any word but false/no/off/disable/0 as
@@ -538,6 +614,10 @@ static int finish(struct verr *v, struct sl_config *c)
 		rc = apply_defaults(c);
 	if (!rc)
 		rc = check_config(v, c);
+	if (!rc)
+		rc = json_section(v, "guard", "{}", sl_guard_config_check, &c->guard_json_);
+	if (!rc)
+		rc = experiments_section(v, c);
 	if (!rc && !(c->path_ = strdup(v->file)))
 		rc = SL_ENOMEM;
 	if (rc)
@@ -607,9 +687,15 @@ void sl_config_free(struct sl_config *cfg)
 	char *p = cfg->path_;
 	cfg->path_ = NULL;
 	free(p);
+	free(cfg->guard_json_);
+	cfg->guard_json_ = NULL;
+	free(cfg->experiments_json_);
+	cfg->experiments_json_ = NULL;
 	for (unsigned i = 0; cfg->models && i < cfg->models_count; i++) {
 		free(cfg->models[i].rollout_json_);
 		cfg->models[i].rollout_json_ = NULL;
+		free(cfg->models[i].guard_json_);
+		cfg->models[i].guard_json_ = NULL;
 	}
 	struct sl_cyaml_log log = {0};
 	cyaml_free(cyaml_cfg(&log), &top_schema, cfg, 0);

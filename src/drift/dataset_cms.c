@@ -11,11 +11,16 @@
 
 #define CMS_MAX_CELLS (1u << 26) /* 256 MiB of counters: refuse anything larger */
 
-static uint64_t load64(const unsigned char *p)
+/* The n <= 8 bytes at p as a little-endian number (one load where the machine is). */
+static uint64_t load_le(const unsigned char *p, size_t n)
 {
 	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, p, n);
+#else
+	for (size_t i = n; i-- > 0;)
 		v = (v << 8) | p[i];
+#endif
 	return v;
 }
 
@@ -36,15 +41,12 @@ uint64_t sl_drift_hash(const char *p, size_t n, uint64_t seed)
 	const unsigned char *s = (const unsigned char *)p;
 	uint64_t h = seed ^ (n * m);
 	for (; n >= 8; n -= 8, s += 8) {
-		uint64_t k = load64(s) * m;
+		uint64_t k = load_le(s, 8) * m;
 		k ^= k >> 47;
 		h = (h ^ (k * m)) * m;
 	}
-	uint64_t tail = 0;
-	for (size_t i = n; i-- > 0;)
-		tail = (tail << 8) | s[i];
 	if (n)
-		h = (h ^ tail) * m;
+		h = (h ^ load_le(s, n)) * m;
 	return mix(h);
 }
 

@@ -1,6 +1,10 @@
 /* monitor.c: live drift monitoring of one model version (see monitor.h). The reference fills
- * once; each current window is tested when full and then emptied (tumbling). */
+ * once; each current window is tested when full and then emptied (tumbling).
+ * Invariants: a side's errors <= signalled (error signals counted into the side the next request
+ * joins); the report's reason is empty exactly when its state is ok. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +18,7 @@ struct side {
 	struct sl_drift_cats finish;
 	float topic[SL_MONITOR_TOPIC_SAMPLE][SL_TOPIC_DIMS];
 	size_t ntopic, seen_topic, n;
+	uint64_t errors, signalled; /* error signals: 1s, all */
 };
 
 struct sl_monitor {
@@ -23,6 +28,7 @@ struct sl_monitor {
 	uint64_t alarms[SL_SIGNAL_COUNT];
 	uint64_t windows;
 	struct sl_rng rng;
+	bool uploaded; /* the reference came from sl_monitor_reference_set */
 };
 
 const char *sl_drift_state_name(enum sl_drift_state s)
@@ -32,7 +38,7 @@ const char *sl_drift_state_name(enum sl_drift_state s)
 
 void sl_monitor_opts_init(struct sl_monitor_opts *o)
 {
-	*o = (struct sl_monitor_opts){1000, 1000, 0.5, SL_DRIFT_CORR_NONE, 1};
+	*o = (struct sl_monitor_opts){1000, 1000, 0.5, SL_DRIFT_CORR_NONE, 1, 0.5};
 }
 
 /* seed varies the reservoirs; cat_seed must be the same for both sides, since category keys are
@@ -58,6 +64,7 @@ static void side_reset(struct side *s, uint64_t seed)
 		sl_drift_nums_reset(&s->nums[i], seed + (uint64_t)i);
 	sl_drift_cats_reset(&s->finish);
 	s->ntopic = s->seen_topic = s->n = 0;
+	s->errors = s->signalled = 0;
 }
 
 int sl_monitor_new(const struct sl_monitor_opts *o, struct sl_monitor **out)
@@ -65,7 +72,8 @@ int sl_monitor_new(const struct sl_monitor_opts *o, struct sl_monitor **out)
 	struct sl_monitor *m = calloc(1, sizeof(*m));
 	int rc = m ? 0 : SL_ENOMEM;
 	if (!rc && (o->reference_size < 50 || o->window_size < 50 || o->reference_size > 1000000 ||
-		    o->window_size > 1000000 || !(o->drift_share > 0 && o->drift_share <= 1)))
+		    o->window_size > 1000000 || !(o->drift_share > 0 && o->drift_share <= 1) ||
+		    !(o->error_warning > 0 && o->error_warning <= 1)))
 		rc = SL_EINVAL;
 	if (!rc) {
 		m->o = *o;
@@ -164,6 +172,48 @@ static void topic_test(struct sl_monitor *m, struct sl_monitor_report *r)
 	free(idx);
 }
 
+static double error_rate(const struct side *s)
+{
+	return s->signalled ? (double)s->errors / (double)s->signalled : NAN;
+}
+
+/* Appends "; " and one part to the reason (cut at its size). */
+__attribute__((format(printf, 2, 3))) static void because(struct sl_monitor_report *r, const char *fmt, ...)
+{
+	size_t n = strlen(r->reason);
+	if (n && n + 2 < sizeof(r->reason))
+		memcpy(r->reason + n, "; ", 3), n += 2;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->reason + n, sizeof(r->reason) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* The state and the reason behind it, from the tests, the alarms and the error rate. */
+static void judge(struct sl_monitor *m, struct sl_monitor_report *r)
+{
+	bool alarmed = false, errors = r->error_rate >= m->o.error_warning;
+	if (errors && isfinite(r->ref_error_rate))
+		because(r, "error rate %.3g%% in the current window (reference %.3g%%)", r->error_rate * 100,
+			r->ref_error_rate * 100);
+	else if (errors)
+		because(r, "error rate %.3g%% in the current window", r->error_rate * 100);
+	if (r->verdict.drifted > 0)
+		because(r, "%zu of %zu features drifted", r->verdict.drifted, r->verdict.tested);
+	if (r->topic_drift)
+		because(r, "topic drifted");
+	for (int i = 0; i < SL_SIGNAL_COUNT; i++) {
+		r->alarms[i] = m->alarms[i];
+		alarmed = alarmed || m->alarms[i];
+		if (m->alarms[i])
+			because(r, "%s alarm", sl_signal_names[i]);
+		m->alarms[i] = 0;
+	}
+	r->state = (r->verdict.drift || alarmed)				   ? SL_DRIFT_DRIFT
+		   : (r->verdict.drifted > 0 || r->topic_drift || errors) ? SL_DRIFT_WARNING
+									   : SL_DRIFT_OK;
+}
+
 static void evaluate(struct sl_monitor *m, struct sl_monitor_report *r)
 {
 	struct sl_drift_opts o;
@@ -181,15 +231,9 @@ static void evaluate(struct sl_monitor *m, struct sl_monitor_report *r)
 		skip[i] = !r->tested[i];
 	sl_drift_dataset(r->results, skip, SL_MONITOR_COLUMNS, m->o.correction, m->o.drift_share, &r->verdict);
 	topic_test(m, r);
-	bool alarmed = false;
-	for (int i = 0; i < SL_SIGNAL_COUNT; i++) {
-		r->alarms[i] = m->alarms[i];
-		alarmed = alarmed || m->alarms[i];
-		m->alarms[i] = 0;
-	}
-	r->state = (r->verdict.drift || alarmed)			 ? SL_DRIFT_DRIFT
-		   : (r->verdict.drifted > 0 || r->topic_drift) ? SL_DRIFT_WARNING
-								 : SL_DRIFT_OK;
+	r->error_rate = error_rate(&m->cur);
+	r->ref_error_rate = error_rate(&m->ref);
+	judge(m, r);
 }
 
 bool sl_monitor_add(struct sl_monitor *m, const struct sl_features *f, const char *finish_reason,
@@ -207,9 +251,57 @@ bool sl_monitor_add(struct sl_monitor *m, const struct sl_features *f, const cha
 	return true;
 }
 
+/* Feeds one loaded column to the reference side; the caller checked its name. */
+static void ref_column(struct sl_monitor *m, const struct sl_drift_col *c)
+{
+	int f = sl_monitor_column_index(c->name);
+	if (f < SL_F_COUNT) {
+		for (size_t j = 0; j < c->n_num; j++)
+			sl_drift_nums_add(&m->ref.nums[f], c->num[j]);
+		m->ref.nums[f].missing += c->missing + c->nonfinite;
+		return;
+	}
+	for (size_t j = 0; j < c->cats.n; j++) {
+		const struct sl_drift_cat_item *it = &c->cats.items[j];
+		sl_drift_cats_add(&m->ref.finish, c->cats.pool + it->off, it->len, it->count);
+	}
+	m->ref.finish.missing += c->missing;
+}
+
+int sl_monitor_reference_set(struct sl_monitor *m, const struct sl_drift_table *t)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (sl_monitor_column_index(t->cols[i].name) < 0 ||
+		    t->cols[i].kind != (sl_monitor_column_index(t->cols[i].name) < SL_F_COUNT ? SL_DRIFT_NUM : SL_DRIFT_CAT))
+			return SL_EINVAL;
+	side_reset(&m->ref, m->o.seed);
+	for (size_t i = 0; i < t->ncols; i++)
+		ref_column(m, &t->cols[i]);
+	m->ref.n = m->o.reference_size; /* full: no live request joins it */
+	side_reset(&m->cur, m->o.seed + 1000 + m->windows);
+	m->uploaded = true;
+	return 0;
+}
+
+void sl_monitor_reference_reset(struct sl_monitor *m)
+{
+	side_reset(&m->ref, m->o.seed);
+	side_reset(&m->cur, m->o.seed + 1000 + m->windows);
+	m->uploaded = false;
+}
+
+bool sl_monitor_reference_uploaded(const struct sl_monitor *m)
+{
+	return m->uploaded;
+}
+
 bool sl_monitor_signal(struct sl_monitor *m, enum sl_signal s, double x)
 {
 	struct sl_detector_state st;
+	if (s == SL_SIGNAL_ERROR && isfinite(x)) {
+		struct side *side = m->ref.n < m->o.reference_size ? &m->ref : &m->cur;
+		side->errors += x != 0, side->signalled++;
+	}
 	if ((unsigned)s >= SL_SIGNAL_COUNT || sl_detector_update(m->det[s], x, &st) != 0 || !st.drift)
 		return false;
 	m->alarms[s]++;
@@ -237,7 +329,13 @@ int sl_monitor_report_to_json(const struct sl_monitor_report *r, struct sl_buf *
 	rc = rc ? rc : num(out, r->topic_distance);
 	rc = rc ? rc : sl_buf_puts(out, ",\"pvalue\":");
 	rc = rc ? rc : num(out, r->topic_pvalue);
-	rc = rc ? rc : sl_buf_printf(out, ",\"drift\":%s},\"alarms\":{", r->topic_drift ? "true" : "false");
+	rc = rc ? rc : sl_buf_printf(out, ",\"drift\":%s},\"error_rate\":", r->topic_drift ? "true" : "false");
+	rc = rc ? rc : num(out, r->error_rate);
+	rc = rc ? rc : sl_buf_puts(out, ",\"reference_error_rate\":");
+	rc = rc ? rc : num(out, r->ref_error_rate);
+	rc = rc ? rc : sl_buf_puts(out, ",\"reason\":");
+	rc = rc ? rc : sl_buf_json_str(out, r->reason, strlen(r->reason));
+	rc = rc ? rc : sl_buf_puts(out, ",\"alarms\":{");
 	for (int i = 0; !rc && i < SL_SIGNAL_COUNT; i++)
 		rc = sl_buf_printf(out, "%s\"%s\":%llu", i ? "," : "", sl_signal_names[i],
 				   (unsigned long long)r->alarms[i]);

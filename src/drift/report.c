@@ -183,8 +183,8 @@ static int build_column(struct sl_drift_column *col, const struct sl_drift_col *
 static int verdict(struct sl_drift_report *rep)
 {
 	size_t n = rep->ncols;
-	struct sl_drift_result *r = malloc((n ? n : 1) * sizeof *r);
-	bool *skip = malloc((n ? n : 1) * sizeof *skip);
+	struct sl_drift_result *r = calloc(n ? n : 1, sizeof *r);
+	bool *skip = calloc(n ? n : 1, sizeof *skip);
 	int rc = r && skip ? 0 : SL_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		r[i] = rep->cols[i].r, skip[i] = !rep->cols[i].tested;
@@ -197,7 +197,7 @@ static int verdict(struct sl_drift_report *rep)
 	return rc;
 }
 
-int sl_drift_report_build(struct sl_drift_report *rep, const struct sl_drift_table *tref,
+int sl_drift_report_begin(struct sl_drift_report *rep, const struct sl_drift_table *tref,
                           const struct sl_drift_table *tcur, const struct sl_drift_config *cfg)
 {
 	if (!rep || !tref || !tcur || !cfg || tref->ncols != tcur->ncols)
@@ -206,12 +206,34 @@ int sl_drift_report_build(struct sl_drift_report *rep, const struct sl_drift_tab
 	rep->cols = calloc(tref->ncols ? tref->ncols : 1, sizeof *rep->cols);
 	if (!rep->cols)
 		return SL_ENOMEM;
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < tref->ncols; i++, rep->ncols++)
-		rc = build_column(&rep->cols[i], &tref->cols[i], &tcur->cols[i], cfg);
+	rep->ncols = tref->ncols; /* zeroed columns release cleanly until built */
+	return 0;
+}
+
+int sl_drift_report_column(struct sl_drift_report *rep, const struct sl_drift_table *tref,
+                           const struct sl_drift_table *tcur, size_t i)
+{
+	if (i >= rep->ncols || i >= tref->ncols || i >= tcur->ncols)
+		return SL_EINVAL;
+	return build_column(&rep->cols[i], &tref->cols[i], &tcur->cols[i], &rep->cfg);
+}
+
+int sl_drift_report_end(struct sl_drift_report *rep, int rc)
+{
 	if (rc == 0)
 		rc = verdict(rep);
 	if (rc)
 		sl_drift_report_release(rep);
 	return rc;
+}
+
+int sl_drift_report_build(struct sl_drift_report *rep, const struct sl_drift_table *tref,
+                          const struct sl_drift_table *tcur, const struct sl_drift_config *cfg)
+{
+	int rc = sl_drift_report_begin(rep, tref, tcur, cfg);
+	if (rc)
+		return rc;
+	for (size_t i = 0; rc == 0 && i < rep->ncols; i++)
+		rc = sl_drift_report_column(rep, tref, tcur, i);
+	return sl_drift_report_end(rep, rc);
 }

@@ -22,6 +22,8 @@ struct sl__load {
 	bool discover; /* new columns may be added (pass 1 without a column list) */
 	uint64_t line; /* first line of the record being read */
 	uint64_t row;  /* data rows so far */
+	uint64_t lines; /* a bound on the input's records (the CSV pass sets it from the header's
+	                 * width; else line breaks + 1, counted when first needed), 0 until known */
 	uint32_t *idx; /* name hash table over t->cols: index + 1, 0 empty */
 	size_t nidx;
 	uint64_t *stamp; /* per column: row + 1 of its last value (duplicate JSON keys) */
@@ -35,6 +37,10 @@ int sl__load_fail(struct sl__load *L, int rc, uint64_t line, const char *fmt, ..
 /* *idx: the column named (p, n), or -1 when it is not kept; pass 1 with discover adds it.
  * Fails (error written) past max_columns or out of memory. */
 int sl__load_column(struct sl__load *L, const char *p, size_t n, long *idx);
+/* bytes (rounded up to 2 MiB) aligned and advised for transparent huge pages (a fault per 2 MiB
+ * instead of per 4 KiB on first touch; free() releases it), or NULL below 2 MiB or on failure:
+ * the caller then uses malloc. */
+void *sl__huge_alloc(size_t bytes);
 /* Stores one value of column c. */
 int sl__load_value(struct sl__load *L, size_t c, const char *p, size_t n, enum sl__vkind k);
 /* Copies s into dst[cap] for a message: cut, control bytes as '?'. */

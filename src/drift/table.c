@@ -12,10 +12,15 @@
  * columns in the reference's order (or the order of the column list). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "table-int.h"
 
 #define MAX_FILE ((size_t)2 << 30) /* 2 GiB */
+#define HUGE     ((size_t)2 << 20) /* a transparent huge page */
 
 int sl__load_fail(struct sl__load *L, int rc, uint64_t line, const char *fmt, ...)
 {
@@ -140,8 +145,66 @@ int sl__load_column(struct sl__load *L, const char *p, size_t n, long *idx)
 
 /* ---- values ---- */
 
-static int push_num(struct sl_drift_col *c, double v)
+/* CR and LF bytes in p[n), 16 bytes at a time where SSE2 exists (byte counters summed every
+ * 255 blocks). */
+static uint64_t line_breaks(const char *p, size_t n)
 {
+	uint64_t k = 0;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+	while (n - i >= 16) {
+		__m128i acc = zero;
+		for (int b = 0; b < 255 && n - i >= 16; b++, i += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			acc = _mm_sub_epi8(acc, _mm_or_si128(_mm_cmpeq_epi8(x, nl), _mm_cmpeq_epi8(x, cr)));
+		}
+		__m128i sum = _mm_sad_epu8(acc, zero);
+		k += (uint64_t)_mm_cvtsi128_si64(sum) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sum, sum));
+	}
+#endif
+	for (; i < n; i++)
+		k += (p[i] == '\n') + (p[i] == '\r');
+	return k;
+}
+
+/* At most this many records are left from row L->row on: the format's own bound, else one per
+ * line break (CR and LF both counted, so CRLF counts twice) plus one for a last line without
+ * its break. */
+static uint64_t rows_bound(struct sl__load *L)
+{
+	if (!L->lines)
+		L->lines = line_breaks(L->in->data, L->in->len) + 1;
+	return L->lines > L->row ? L->lines - L->row : 1;
+}
+
+void *sl__huge_alloc(size_t bytes)
+{
+	void *p = NULL;
+	if (bytes < HUGE || bytes > SIZE_MAX - HUGE)
+		return NULL;
+	bytes = (bytes + HUGE - 1) & ~(HUGE - 1);
+	if (posix_memalign(&p, HUGE, bytes))
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP it changes nothing */
+	return p;
+}
+
+/* A column's first number: its array sized for every row left, at once (no realloc growth,
+ * whose copies and fresh pages cost more than the parse); unused tail pages are never touched.
+ * Falls back to growing from nothing when the reservation fails. */
+static void reserve_num(struct sl__load *L, struct sl_drift_col *c)
+{
+	uint64_t n = rows_bound(L);
+	if (n > SIZE_MAX / sizeof *c->num / 2 || !(c->num = sl__huge_alloc((size_t)n * sizeof *c->num)))
+		return;
+	c->cap_num = (size_t)n;
+}
+
+static int push_num(struct sl__load *L, struct sl_drift_col *c, double v)
+{
+	if (!c->num)
+		reserve_num(L, c);
 	if (c->n_num == c->cap_num && sl__grow((void **)&c->num, &c->cap_num, c->n_num + 1, sizeof *c->num))
 		return SL_ENOMEM;
 	c->num[c->n_num++] = v;
@@ -183,7 +246,7 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	    sl_drift_parse_number(p, n, &v) == 0) {
 		if (!isfinite(v))
 			return c->nonfinite++, 0;
-		return push_num(c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
+		return push_num(L, c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
 	}
 	if (k == SL__V_NULL || (k == SL__V_TEXT && sl_drift_is_missing(p, n))) {
 		c->missing++;

@@ -200,6 +200,8 @@ int sl__csv_pass(struct sl__load *L)
 	if (c.p >= c.end)
 		return sl__load_fail(L, SL_EPARSE, 0, "empty file (a header row is required)");
 	int rc = header(&c);
+	/* a record holds width - 1 commas and a line break (or ends the file) */
+	L->lines = (uint64_t)(c.end - c.p) / (c.width ? c.width : 1) + 1;
 	while (rc == 0 && c.p < c.end)
 		if (!blank_line(&c))
 			rc = record(&c);

@@ -84,6 +84,8 @@ static void decide(struct sl_drift_col *a, struct sl_drift_col *b)
 	settle(b, k);
 }
 
+static int sort_columns(struct sl__load *L);
+
 /* The text pass where a column still has its categories to count; then the sorts. */
 static int finish(struct sl__load *L)
 {
@@ -91,14 +93,29 @@ static int finish(struct sl__load *L)
 	for (size_t i = 0; i < L->t->ncols; i++)
 		text |= L->t->cols[i].want_text;
 	int rc = text ? sl__load_second(L) : 0;
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < L->t->ncols; i++) {
+	return rc ? rc : sort_columns(L);
+}
+
+/* Sorts the numeric columns with one scratch buffer for all. */
+static int sort_columns(struct sl__load *L)
+{
+	int rc = 0;
+	size_t most = 0;
+	for (size_t i = 0; i < L->t->ncols; i++)
+		if (L->t->cols[i].kind == SL_DRIFT_NUM && L->t->cols[i].n_num > most)
+			most = L->t->cols[i].n_num;
+	uint64_t *scratch = sl__huge_alloc(most * sizeof *scratch); /* one for every column */
+	if (!scratch)
+		scratch = malloc((most ? most : 1) * sizeof *scratch);
+	if (!scratch)
+		rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
+	for (size_t i = 0; rc == 0 && i < L->t->ncols; i++) {
 		struct sl_drift_col *c = &L->t->cols[i];
-		if (c->kind == SL_DRIFT_NUM && sl_drift_sort(c->num, c->n_num))
-			return sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
+		if (c->kind == SL_DRIFT_NUM && sl__drift_sort_with(c->num, c->n_num, scratch))
+			rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
 	}
-	return 0;
+	free(scratch);
+	return rc;
 }
 
 static int check_decls(struct sl__load *L)

@@ -24,10 +24,15 @@ static const struct {
                  NA("-nan"), NA("1.#IND"),   NA("1.#QNAN"), NA("<NA>"),    NA("N/A"),      NA("NA"),
                  NA("NULL"), NA("NaN"),      NA("None"),    NA("n/a"),     NA("nan"),      NA("null")};
 
+/* The first bytes of the markers: most text leaves on its first byte. */
+static const bool na_first[256] = {['#'] = 1, ['-'] = 1, ['1'] = 1, ['<'] = 1, ['N'] = 1, ['n'] = 1};
+
 bool sl_drift_is_missing(const char *p, size_t n)
 {
 	if (n == 0)
 		return true;
+	if (!na_first[(unsigned char)p[0]])
+		return false;
 	/* every marker but "-nan"/"-NaN"/"-1.#..." and "1.#..." starts with a non-digit: numbers leave early */
 	if (n > 8 || (p[0] >= '0' && p[0] <= '9' && (n < 5 || p[1] != '.')) ||
 	    (p[0] == '-' && n > 1 && p[1] >= '0' && p[1] <= '9' && (n < 6 || p[2] != '.')))
@@ -119,8 +124,37 @@ static int slow(const char *p, size_t n, double *out)
 	return 0;
 }
 
+/* The common cell, -?D+(.D+)? with at most 19 digits, whose digits fit 2^53 and whose fraction
+ * has at most 22 of them: the value is mant / 10^frac, one correctly rounded operation on two
+ * exact doubles (the same arithmetic as the general path below, so the same bits). False, with
+ * nothing written, for anything else: the general path decides. */
+static bool plain(const char *p, size_t n, double *out)
+{
+	size_t i = p[0] == '-', dot = 0;
+	uint64_t mant = 0;
+	if (n - i > 20 || i >= n || (unsigned)(p[i] - '0') > 9 || (unsigned)(p[n - 1] - '0') > 9)
+		return false; /* too long for 19 digits and a point, or not starting and ending with a digit */
+	for (; i < n; i++) {
+		unsigned d = (unsigned)(p[i] - '0');
+		if (d <= 9)
+			mant = mant * 10 + d;
+		else if (p[i] == '.' && !dot)
+			dot = i;
+		else
+			return false;
+	}
+	size_t frac = dot ? n - 1 - dot : 0;
+	if ((!dot && n - (p[0] == '-') > 19) || mant > (1ULL << 53) || frac > 22)
+		return false;
+	double v = frac ? (double)mant / pow10_tab[frac] : (double)mant;
+	*out = p[0] == '-' ? -v : v;
+	return true;
+}
+
 int sl_drift_parse_number(const char *p, size_t n, double *out)
 {
+	if (n && plain(p, n, out))
+		return 0;
 	while (n && p[0] == ' ')
 		p++, n--;
 	while (n && p[n - 1] == ' ')

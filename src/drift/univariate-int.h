@@ -50,6 +50,9 @@ static inline int sl__grow(void **p, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
+/* sl_drift_sort with a caller's scratch of at least n keys (unused below 64 values). */
+int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch);
+
 /* Copy of p[0..n) with a NUL, or NULL. */
 static inline char *sl__strndup(const char *p, size_t n)
 {

@@ -1,6 +1,9 @@
 /* univariate_sort.c: ascending sort of doubles by LSD radix sort on their bit patterns
  * (11-bit digits, 6 passes, a pass skipped when every key shares its digit), several times
  * faster than qsort on the million-value columns of an offline report.
+ * Keys are converted inside the counting pass and back inside the last pass that moves them;
+ * sl__drift_sort_with lets a caller reuse one scratch buffer over many columns (fresh pages cost
+ * a fault each).
  * Invariants: no NaN in the input; -0.0 sorts just before +0.0 (they compare equal, so every
  * consumer that compares values sees a sorted array); small inputs go to insertion sort. */
 #include "univariate-int.h"
@@ -36,30 +39,50 @@ static void insertion(double *v, size_t n)
 	}
 }
 
-/* Sorts the keys in a, using b as scratch; returns the buffer holding the result. */
-static uint64_t *radix(uint64_t *a, uint64_t *b, size_t n, uint32_t (*count)[NBUCK])
+/* Sorts the keys of v (converted in the counting pass) using b as scratch; the last pass that
+ * moves anything writes doubles back. Returns the buffer holding the sorted doubles. */
+static double *radix(double *v, uint64_t *b, size_t n, uint32_t (*count)[NBUCK])
 {
-	for (size_t i = 0; i < n; i++)
+	uint64_t *a = (uint64_t *)v;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = key_of(v[i]);
+		a[i] = k;
 		for (int p = 0; p < PASSES; p++)
-			count[p][(a[i] >> (p * DIGIT)) & (NBUCK - 1)]++;
-	for (int p = 0; p < PASSES; p++) {
+			count[p][(k >> (p * DIGIT)) & (NBUCK - 1)]++;
+	}
+	int last = -1;
+	for (int p = 0; p < PASSES; p++)
+		if (count[p][(a[0] >> (p * DIGIT)) & (NBUCK - 1)] != n)
+			last = p; /* else every key has this digit: the pass would not move anything */
+	if (last < 0) { /* all keys equal */
+		for (size_t i = 0; i < n; i++)
+			v[i] = val_of(a[i]);
+		return v;
+	}
+	for (int p = 0; p <= last; p++) {
 		uint32_t *c = count[p];
 		if (c[(a[0] >> (p * DIGIT)) & (NBUCK - 1)] == n)
-			continue; /* every key has this digit: the pass would not move anything */
+			continue;
 		uint32_t sum = 0;
 		for (size_t d = 0; d < NBUCK; d++) {
 			uint32_t t = c[d];
 			c[d] = sum, sum += t;
+		}
+		if (p == last) {
+			double *out = (double *)b;
+			for (size_t i = 0; i < n; i++)
+				out[c[(a[i] >> (p * DIGIT)) & (NBUCK - 1)]++] = val_of(a[i]);
+			return out;
 		}
 		for (size_t i = 0; i < n; i++)
 			b[c[(a[i] >> (p * DIGIT)) & (NBUCK - 1)]++] = a[i];
 		uint64_t *t = a;
 		a = b, b = t;
 	}
-	return a;
+	return v; /* not reached */
 }
 
-int sl_drift_sort(double *v, size_t n)
+int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch)
 {
 	if (n < 64) {
 		insertion(v, n);
@@ -67,19 +90,25 @@ int sl_drift_sort(double *v, size_t n)
 	}
 	if (n > UINT32_MAX)
 		return SL_ERANGE;
-	/* The keys live in v's own memory (the build has -fno-strict-aliasing), b is scratch. */
-	uint64_t *keys = (uint64_t *)v, *b = malloc(n * sizeof *b);
 	uint32_t(*count)[NBUCK] = calloc(PASSES, sizeof *count);
-	if (!b || !count) {
-		free(b), free(count);
+	if (!count)
 		return SL_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		keys[i] = key_of(v[i]);
-	uint64_t *done = radix(keys, b, n, count);
-	for (size_t i = 0; i < n; i++)
-		v[i] = val_of(done[i]);
+	/* The keys live in v's own memory (the build has -fno-strict-aliasing). */
+	double *done = radix(v, scratch, n, count);
+	if (done != v)
+		memcpy(v, done, n * sizeof *v);
 	free(count);
-	free(b);
 	return 0;
+}
+
+int sl_drift_sort(double *v, size_t n)
+{
+	if (n < 64)
+		return sl__drift_sort_with(v, n, NULL);
+	uint64_t *b = malloc(n * sizeof *b);
+	if (!b)
+		return SL_ENOMEM;
+	int rc = sl__drift_sort_with(v, n, b);
+	free(b);
+	return rc;
 }

@@ -14,6 +14,7 @@ void sl_event_init(struct sl_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->total_s = ev->ttft_s = ev->upstream_s = -1;
 	ev->prompt_tokens = ev->completion_tokens = -1;
+	ev->guard_score = -1;
 }
 
 /* ,"key": */
@@ -118,6 +119,15 @@ int sl_event_to_json(const struct sl_event *ev, struct sl_buf *out)
 	sl_mw_u64(&w, ev->request_bytes);
 	key(&w, "response_bytes");
 	sl_mw_u64(&w, ev->response_bytes);
+	if (ev->guard_input || ev->guard_output || ev->guard_score >= 0) {
+		str(&w, "guard_input", ev->guard_input);
+		str(&w, "guard_output", ev->guard_output);
+		key(&w, "guard_score");
+		if (ev->guard_score >= 0)
+			sl_mw_double(&w, ev->guard_score);
+		else
+			sl_mw_puts(&w, "null");
+	}
 	if (ev->body)
 		str_n(&w, "body", ev->body, ev->body_len);
 	sl_mw_puts(&w, "}\n");

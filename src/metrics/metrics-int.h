@@ -80,6 +80,12 @@ struct sl_mreason {
 	char reason[SL_METRICS_SUBLABEL_MAX + 1];
 };
 
+/* Guard actions counted per series: stage 0 input, 1 output. */
+#define SL_GUARD_STAGES 2
+#define SL_GUARD_ACTIONS 5
+extern const char *const sl_guard_stage_names[SL_GUARD_STAGES];
+extern const char *const sl_guard_action_names[SL_GUARD_ACTIONS];
+
 struct sl_series {
 	uint64_t hash;
 	char model[SL_METRICS_LABEL_MAX + 1];
@@ -94,6 +100,7 @@ struct sl_series {
 	struct sl_mreason *reasons;
 	size_t nreasons, capreasons;
 	uint64_t reason_other;
+	uint64_t guard[SL_GUARD_STAGES][SL_GUARD_ACTIONS]; /* by stage and action, see sl_guard_action_names */
 };
 
 /* series.c: the bounded table of series and its hash index. */

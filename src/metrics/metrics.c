@@ -108,6 +108,16 @@ static void observe_labels(struct sl_series *s, const struct sl_event *ev)
 	sl_series_count_reason(s, sub[0] ? sub : "none");
 }
 
+const char *const sl_guard_stage_names[SL_GUARD_STAGES] = {"input", "output"};
+const char *const sl_guard_action_names[SL_GUARD_ACTIONS] = {"flag", "block", "sanitize", "remove", "redact"};
+
+static void observe_guard(struct sl_series *s, int stage, const char *action)
+{
+	for (size_t i = 0; action && i < SL_GUARD_ACTIONS; i++)
+		if (strcmp(action, sl_guard_action_names[i]) == 0)
+			s->guard[stage][i]++;
+}
+
 void sl_metrics_observe(struct sl_metrics *m, const struct sl_event *ev)
 {
 	char model[SL_METRICS_LABEL_MAX + 1], version[SL_METRICS_LABEL_MAX + 1];
@@ -123,4 +133,6 @@ void sl_metrics_observe(struct sl_metrics *m, const struct sl_event *ev)
 	observe_times(s, ev);
 	observe_tokens(s, ev);
 	observe_labels(s, ev);
+	observe_guard(s, 0, ev->guard_input);
+	observe_guard(s, 1, ev->guard_output);
 }

@@ -133,6 +133,26 @@ static void render_labelled(const struct sl_metrics *m, struct sl_mw *w)
 		render_reasons(s, w);
 }
 
+static void render_guard(const struct sl_metrics *m, struct sl_mw *w)
+{
+	static const char name[] = "sluice_guard_actions_total";
+	const struct sl_series *s;
+	family(w, name, "Guard actions by stage (input: the request, output: the answer) and action.", "counter");
+	for (size_t i = 0; (s = nth(m, i)); i++)
+		for (int st = 0; st < SL_GUARD_STAGES; st++)
+			for (int a = 0; a < SL_GUARD_ACTIONS; a++) {
+				if (!s->guard[st][a])
+					continue;
+				open_sample(w, name, s);
+				sl_mw_puts(w, ",stage=\"");
+				sl_mw_puts(w, sl_guard_stage_names[st]);
+				sl_mw_puts(w, "\",action=\"");
+				sl_mw_puts(w, sl_guard_action_names[a]);
+				sl_mw_put(w, "\"", 1);
+				close_sample(w, s->guard[st][a]);
+			}
+}
+
 static uint64_t streams_of(const struct sl_series *s)
 {
 	return s->streams;
@@ -182,6 +202,7 @@ int sl_metrics_render(const struct sl_metrics *m, struct sl_buf *out)
 	render_hist(m, SL_H_CLIENT, &w);
 	render_tokens(m, &w);
 	render_labelled(m, &w);
+	render_guard(m, &w);
 	render_counters(m, &w);
 	if (w.rc)
 		sl_metrics_rewind(out, start);

@@ -1,6 +1,7 @@
 /* sse.c: an incremental Server-Sent Events tap. Bytes go in as they arrive from the upstream;
  * each complete event (terminated by a blank line) goes out at once, after its data is read for
  * usage, finish reason and errors. Only a usage-only chunk the client did not ask for is dropped.
+ * An optional hook sees every parsed event and may replace it (the guard's answer checks).
  * Invariant: `partial` never holds a complete event after a feed returns. */
 #include <json-c/json.h>
 #include <string.h>
@@ -63,48 +64,70 @@ static int event_data(const char *p, size_t n, struct sl_buf *data)
 	return lines;
 }
 
-/* Decides on one complete event: returns true to forward it. */
-static bool inspect_event(struct sl_sse_tap *t, const char *p, size_t n)
+/* The end of the stream, told to the hook once. */
+static int hook_end(struct sl_sse_tap *t, struct sl_buf *out)
+{
+	if (!t->hook || t->hook_ended)
+		return 0;
+	t->hook_ended = true;
+	return t->hook(t->hook_ctx, NULL, out);
+}
+
+/* Reads a parsed event; returns 1 to forward it, 0 to drop it, 2 when the hook replaced it. */
+static int inspect_object(struct sl_sse_tap *t, struct json_object *obj, struct sl_buf *out)
+{
+	bool had_content = t->usage.saw_content;
+	struct json_object *e;
+	int verdict = 1;
+	if (json_object_object_get_ex(obj, "error", &e))
+		t->saw_error = true;
+	if (sl_oai_usage_scan(&t->usage, obj) && t->drop_usage_chunk)
+		verdict = 0;
+	if (!had_content && t->usage.saw_content)
+		t->first_content_event = t->events + 1;
+	if (verdict && t->hook) {
+		int rc = t->hook(t->hook_ctx, obj, out);
+		verdict = rc < 0 ? rc : rc == 1 ? 2 : 1;
+	}
+	return verdict;
+}
+
+/* Decides on one complete event: 1 forward it, 0 drop it, 2 replaced by the hook, < 0 error. */
+static int inspect_event(struct sl_sse_tap *t, const char *p, size_t n, struct sl_buf *out)
 {
 	struct sl_buf *data = &t->scratch;
-	bool keep = true;
 	sl_buf_reset(data);
 	int lines = event_data(p, n, data);
 	if (lines <= 0)
-		return true; /* comments, retry hints, oversized data: pass through untouched */
+		return 1; /* comments, retry hints, oversized data: pass through untouched */
 	if (data->len == 6 && memcmp(data->data, "[DONE]", 6) == 0) {
 		t->saw_done = true;
-		return true;
+		int rc = hook_end(t, out);
+		return rc < 0 ? rc : rc == 1 ? 2 : 1;
 	}
 	/* Once content was seen, only usage, a finish reason or an error can teach the tap more:
-	 * most chunks are plain deltas and skip the parse. */
-	if (t->usage.saw_content && !memmem(data->data, data->len, "\"usage\"", 7) &&
+	 * most chunks are plain deltas and skip the parse (unless a hook wants every event). */
+	if (!t->hook && t->usage.saw_content && !memmem(data->data, data->len, "\"usage\"", 7) &&
 	    !memmem(data->data, data->len, "\"error\"", 7) && !memmem(data->data, data->len, "finish_reason\":\"", 16))
-		return true;
+		return 1;
 	json_tokener_reset(t->tok);
 	struct json_object *obj = json_tokener_parse_ex(t->tok, data->data, (int)data->len);
-	if (obj) {
-		bool had_content = t->usage.saw_content;
-		struct json_object *e;
-		if (json_object_object_get_ex(obj, "error", &e))
-			t->saw_error = true;
-		if (sl_oai_usage_scan(&t->usage, obj) && t->drop_usage_chunk)
-			keep = false;
-		if (!had_content && t->usage.saw_content)
-			t->first_content_event = t->events + 1;
-		json_object_put(obj);
-	}
-	return keep;
+	if (!obj)
+		return 1;
+	int verdict = inspect_object(t, obj, out);
+	json_object_put(obj);
+	return verdict;
 }
 
 static int emit(struct sl_sse_tap *t, const char *p, size_t n, struct sl_buf *out, bool *first_content)
 {
-	if (!inspect_event(t, p, n))
-		return 0;
+	int verdict = inspect_event(t, p, n, out);
+	if (verdict <= 0)
+		return verdict;
 	t->events++;
 	if (t->first_content_event == t->events && first_content)
 		*first_content = true;
-	return sl_buf_append(out, p, n);
+	return verdict == 2 ? 0 : sl_buf_append(out, p, n);
 }
 
 int sl_sse_tap_feed(struct sl_sse_tap *t, const char *data, size_t len, struct sl_buf *out, bool *first_content)
@@ -141,9 +164,12 @@ int sl_sse_tap_feed(struct sl_sse_tap *t, const char *data, size_t len, struct s
 
 int sl_sse_tap_finish(struct sl_sse_tap *t, struct sl_buf *out)
 {
-	if (t->partial.len == 0)
-		return 0;
-	int rc = emit(t, t->partial.data, t->partial.len, out, NULL);
-	sl_buf_reset(&t->partial);
+	int rc = 0;
+	if (t->partial.len > 0) {
+		rc = emit(t, t->partial.data, t->partial.len, out, NULL);
+		sl_buf_reset(&t->partial);
+	}
+	if (!rc && (rc = hook_end(t, out)) > 0)
+		rc = 0;
 	return rc;
 }

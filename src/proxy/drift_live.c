@@ -1,5 +1,7 @@
 /* drift_live.c: the gateway side of drift monitoring (see drift_live.h and docs/DRIFT.md).
- * The configuration is read once at start (reloads keep the monitors and their references). */
+ * The configuration is read once at start (reloads keep the monitors and their references).
+ * Uploaded references are stored (drift_references) before they replace a monitor's, and read
+ * back once, at the first use after the store is open, so a restart keeps them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ static struct {
 	struct sl_cfg_retrain retrain; /* copied: the strings stay owned by the first config */
 	bool has_retrain;
 	struct sl_buf retrain_params; /* ,"name":"value" pairs, JSON */
+	bool refs_loaded;
 } D;
 
 void sl_drift_live_init(const struct sl_config *cfg)
@@ -108,6 +111,116 @@ static struct mon *find(const char *model, const char *version, bool create)
 	D.list = x;
 	D.n++;
 	return x;
+}
+
+/* ---- uploaded references ---- */
+
+/* Parses body and makes it x's reference; err holds why not. */
+static int apply_ref(struct mon *x, const char *body, size_t len, uint64_t *rows, struct sl_drift_error *err)
+{
+	struct sl_drift_table t;
+	int rc = sl_monitor_reference_parse(body, len, SL_MONITOR_REF_MAX_ROWS, &t, err);
+	if (rc)
+		return rc;
+	*rows = t.rows;
+	if (x)
+		rc = sl_monitor_reference_set(x->m, &t);
+	sl_drift_table_release(&t);
+	return rc;
+}
+
+static int restore_ref(void *ctx, const char *model, const char *version, const void *body, size_t len,
+		       int64_t rows, double ts)
+{
+	struct sl_drift_error err;
+	uint64_t n;
+	struct mon *x = find(model, version, true);
+	if (x && apply_ref(x, body, len, &n, &err) == 0)
+		sl_log(SL_LOG_INFO, "drift: %s/%s: uploaded reference restored (%llu rows)", model, version,
+		       (unsigned long long)n);
+	else if (x)
+		sl_log(SL_LOG_WARN, "drift: %s/%s: stored reference unusable: %s", model, version, err.msg);
+	return 0;
+}
+
+/* Once, when the store is open: the references uploaded before a restart. */
+static void load_refs(void)
+{
+	struct sl_store *store = D.refs_loaded || !D.enabled ? NULL : sl_rollouts_store();
+	if (!store)
+		return;
+	D.refs_loaded = true;
+	if (sl_store_drift_refs_load(store, restore_ref, NULL) != 0)
+		sl_log(SL_LOG_WARN, "store: cannot read drift references: %s", sl_store_errmsg(store));
+}
+
+static int refuse(struct sl_buf *msg, int status, const char *what)
+{
+	sl_buf_puts(msg, what);
+	return status;
+}
+
+/* Stores the parsed upload, then makes it the version's reference; the HTTP status. */
+static int install_ref(const char *model, const char *version, const char *body, size_t len,
+		       const struct sl_drift_table *t, bool *stored, struct sl_buf *msg)
+{
+	struct sl_store *store = sl_rollouts_store();
+	*stored = store != NULL;
+	if (store && sl_store_drift_ref_set(store, model, version, body, len, (int64_t)t->rows, sl_wall_time()) != 0) {
+		sl_log(SL_LOG_WARN, "store: cannot record a drift reference: %s", sl_store_errmsg(store));
+		return refuse(msg, 500, "cannot store the reference");
+	}
+	struct mon *x = find(model, version, true);
+	if (!x || sl_monitor_reference_set(x->m, t) != 0)
+		return refuse(msg, 409, "too many monitored model versions (64), or out of memory");
+	sl_log(SL_LOG_INFO, "drift: %s/%s: reference uploaded (%llu rows)", model, version,
+	       (unsigned long long)t->rows);
+	return 200;
+}
+
+int sl_drift_live_reference_put(const char *model, const char *version, const char *body, size_t len,
+				struct sl_buf *out, struct sl_buf *msg)
+{
+	struct sl_drift_error err;
+	struct sl_drift_table t;
+	bool stored;
+	load_refs();
+	if (!D.enabled)
+		return refuse(msg, 409, "drift monitoring is disabled (drift.enabled: false)");
+	if (len > SL_DRIFT_LIVE_REF_MAX)
+		return refuse(msg, 413, "reference: larger than the upload limit (1 MiB)");
+	if (sl_monitor_reference_parse(body, len, SL_MONITOR_REF_MAX_ROWS, &t, &err) != 0)
+		return refuse(msg, 400, err.msg); /* nothing changed */
+	int status = install_ref(model, version, body, len, &t, &stored, msg);
+	uint64_t rows = t.rows;
+	sl_drift_table_release(&t);
+	if (status != 200)
+		return status;
+	int rc = sl_buf_puts(out, "{\"model\":");
+	rc = rc ? rc : sl_buf_json_str(out, model, strlen(model));
+	rc = rc ? rc : sl_buf_puts(out, ",\"version\":");
+	rc = rc ? rc : sl_buf_json_str(out, version, strlen(version));
+	rc = rc ? rc : sl_buf_printf(out, ",\"reference_source\":\"uploaded\",\"rows\":%llu,\"stored\":%s}",
+				     (unsigned long long)rows, stored ? "true" : "false");
+	return rc ? refuse(msg, 500, "out of memory") : 200;
+}
+
+int sl_drift_live_reference_delete(const char *model, const char *version, struct sl_buf *out, struct sl_buf *msg)
+{
+	load_refs();
+	struct sl_store *store = sl_rollouts_store();
+	if (store && sl_store_drift_ref_clear(store, model, version) != 0)
+		return refuse(msg, 500, "cannot update the store");
+	struct mon *x = find(model, version, false);
+	bool had = x && sl_monitor_reference_uploaded(x->m);
+	if (had)
+		sl_monitor_reference_reset(x->m);
+	int rc = sl_buf_puts(out, "{\"model\":");
+	rc = rc ? rc : sl_buf_json_str(out, model, strlen(model));
+	rc = rc ? rc : sl_buf_puts(out, ",\"version\":");
+	rc = rc ? rc : sl_buf_json_str(out, version, strlen(version));
+	rc = rc ? rc : sl_buf_printf(out, ",\"reference_source\":\"live\",\"removed\":%s}", had ? "true" : "false");
+	return rc ? refuse(msg, 500, "out of memory") : 200;
 }
 
 static void retrain(struct mon *x, const char *why)
@@ -193,6 +306,7 @@ void sl_drift_live_observe(const struct sl_event *ev, struct sl_features *f)
 	struct sl_monitor_report r;
 	if (!ev->model || !ev->version)
 		return;
+	load_refs();
 	struct mon *x = find(ev->model, ev->version, true);
 	if (!x)
 		return;
@@ -273,8 +387,12 @@ int sl_drift_live_metrics(struct sl_buf *out)
 
 int sl_drift_live_api(struct sl_buf *out)
 {
-	int rc = sl_buf_printf(out, "{\"enabled\":%s,\"reference_size\":%zu,\"window_size\":%zu,\"versions\":[",
+	load_refs();
+	int rc = sl_buf_printf(out, "{\"enabled\":%s,\"reference_size\":%zu,\"window_size\":%zu,\"features\":[",
 			       D.enabled ? "true" : "false", D.opts.reference_size, D.opts.window_size);
+	for (int i = 0; !rc && i < SL_F_COUNT; i++)
+		rc = sl_buf_printf(out, "\"%s\",", sl_feature_names[i]);
+	rc = rc ? rc : sl_buf_puts(out, "\"finish_reason\"],\"versions\":[");
 	int n = 0;
 	for (struct mon *x = D.list; !rc && x; x = x->next) {
 		size_t ref, cur;
@@ -284,9 +402,11 @@ int sl_drift_live_api(struct sl_buf *out)
 		rc = rc ? rc : sl_buf_puts(out, ",\"version\":");
 		rc = rc ? rc : sl_buf_json_str(out, x->version, strlen(x->version));
 		rc = rc ? rc
-			: sl_buf_printf(out, ",\"state\":\"%s\",\"reference\":%zu,\"current\":%zu,\"windows\":%llu,"
-					     "\"retrains\":%llu,\"last\":",
-					sl_drift_state_name(x->state), ref, cur, (unsigned long long)x->windows,
+			: sl_buf_printf(out, ",\"state\":\"%s\",\"reference\":%zu,\"reference_source\":\"%s\","
+					     "\"current\":%zu,\"windows\":%llu,\"retrains\":%llu,\"last\":",
+					sl_drift_state_name(x->state), ref,
+					sl_monitor_reference_uploaded(x->m) ? "uploaded" : "live", cur,
+					(unsigned long long)x->windows,
 					(unsigned long long)x->retrains);
 		rc = rc ? rc : x->has_last ? sl_monitor_report_to_json(&x->last, out) : sl_buf_puts(out, "null");
 		rc = rc ? rc : sl_buf_puts(out, "}");

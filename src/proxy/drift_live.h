@@ -17,5 +17,15 @@ void sl_drift_live_feedback(const char *model, const char *version, int label);
 int sl_drift_live_metrics(struct sl_buf *out);
 /* GET /api/v1/drift */
 int sl_drift_live_api(struct sl_buf *out);
+/* PUT /api/v1/drift/{model}/{version}/reference: body is CSV or JSON Lines of the monitor's
+ * features (sl_monitor_reference_parse); it is stored, then replaces that version's reference.
+ * Returns the HTTP status: 200 with out the JSON answer, else msg the reason (400 bad upload,
+ * 409 monitoring disabled or no monitor slot, 413 over SL_DRIFT_LIVE_REF_MAX, 500 store). A
+ * refused upload changes nothing. */
+#define SL_DRIFT_LIVE_REF_MAX (1u << 20) /* the admin listener's request limit */
+int sl_drift_live_reference_put(const char *model, const char *version, const char *body, size_t len,
+				struct sl_buf *out, struct sl_buf *msg);
+/* DELETE of the same URL: forgets the upload; the next reference_size requests form the reference. */
+int sl_drift_live_reference_delete(const char *model, const char *version, struct sl_buf *out, struct sl_buf *msg);
 
 #endif

@@ -15,6 +15,8 @@
 
 #include "proxy/proxy.h"
 #include "proxy/drift_live.h"
+#include "proxy/experiments.h"
+#include "proxy/guard_gw.h"
 #include "proxy/reqmap.h"
 #include "proxy/rollouts.h"
 #include "sluice/openai.h"
@@ -36,10 +38,12 @@ struct exchange {
 	struct sl_sse_tap tap;
 	struct sl_event ev;
 	struct sl_features feat; /* prompt features, for drift monitoring */
+	struct sl_guard_answer *answer; /* the guard's checks on the answer, or NULL */
+	struct sl_exp_pick pick;        /* the experiment and variant routing chose, if any */
 	uint64_t t_start, t_upstream;
 	char upstream[300];
 	unsigned stream_req : 1, client_wants_usage : 1, is_sse : 1, is_json : 1, tap_on : 1, sending : 1, upstream_done : 1,
-		upstream_failed : 1, final_sent : 1, keep_copy : 1, has_feat : 1;
+		upstream_failed : 1, final_sent : 1, keep_copy : 1, has_feat : 1, hold_body : 1;
 };
 
 static double since(uint64_t t0)
@@ -72,12 +76,18 @@ static void on_dispose(void *p)
 			ex->ev.finish_reason = h2o_strdup(&ex->req->pool, ex->tap.usage.finish_reason, SIZE_MAX).base;
 		sl_sse_tap_release(&ex->tap);
 	}
+	if (ex->answer) {
+		ex->ev.guard_output = sl_guard_answer_outcome(ex->answer, NULL, 0);
+		sl_guard_answer_free(ex->answer);
+		ex->answer = NULL;
+	}
 	ex->ev.status = ex->req->res.status;
 	ex->ev.total_s = since(ex->t_start);
 	ex->ev.response_bytes = ex->req->bytes_sent;
 	sl_server_record(&ex->ev);
 	if (ex->has_feat)
 		sl_drift_live_observe(&ex->ev, &ex->feat);
+	sl_experiments_observe(&ex->ev, &ex->pick);
 	sl_buf_release(&ex->up_body);
 	sl_buf_release(&ex->pending);
 	sl_buf_release(&ex->inflight);
@@ -127,7 +137,7 @@ static void fail(struct exchange *ex, int status, const char *class, const char 
 
 static void do_send(struct exchange *ex)
 {
-	if (ex->sending || ex->final_sent)
+	if (ex->sending || ex->final_sent || (ex->hold_body && !ex->upstream_done))
 		return;
 	if (ex->pending.len == 0 && !ex->upstream_done)
 		return;
@@ -231,6 +241,24 @@ static bool ended_whole(struct exchange *ex)
 	return read_copy(ex);
 }
 
+/* A non-stream answer the guard checks is held until it is whole: checked (and redacted, or
+ * replaced by an error), then the response starts. */
+static void release_held(struct exchange *ex)
+{
+	if (!ex->hold_body)
+		return;
+	ex->hold_body = 0;
+	if (!ex->upstream_failed) {
+		if (sl_guard_answer_body(ex->answer, &ex->pending) == 1) {
+			ex->req->res.status = 400;
+			ex->req->res.reason = "Bad Request";
+			ex->ev.error_class = "guard_blocked";
+		}
+		ex->req->res.content_length = ex->pending.len;
+	}
+	h2o_start_response(ex->req, &ex->super);
+}
+
 static int on_body(h2o_http1client_t *client, const char *errstr)
 {
 	struct exchange *ex = client->data;
@@ -253,6 +281,7 @@ static int on_body(h2o_http1client_t *client, const char *errstr)
 			if (ex->is_sse)
 				append_sse_error(ex, ex->ev.error_class, "the upstream model server failed mid-stream");
 		}
+		release_held(ex);
 	}
 	do_send(ex);
 	return overflow ? -1 : 0;
@@ -313,17 +342,25 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
 	copy_response_headers(ex, headers, num_headers);
 	if (status >= 400)
 		ex->ev.error_class = "upstream_status";
+	bool checked = ex->answer && status >= 200 && status < 300;
 	if (ex->is_sse && ex->stream_req) {
 		ex->tap_on = sl_sse_tap_init(&ex->tap, !ex->client_wants_usage, MAX_SSE_EVENT) == 0;
+		if (ex->tap_on && checked) {
+			ex->tap.hook = sl_guard_answer_event;
+			ex->tap.hook_ctx = ex->answer;
+		}
 	} else {
 		ex->keep_copy = 1;
 		sl_buf_init(&ex->copy, MAX_COPY);
+		ex->hold_body = checked && ex->is_json; /* checked whole, then sent */
 	}
-	h2o_start_response(ex->req, &ex->super);
+	if (!ex->hold_body)
+		h2o_start_response(ex->req, &ex->super);
 	if (errstr == h2o_http1client_error_is_eos) {
 		ex->client = NULL;
 		ex->upstream_done = 1;
 		ex->ev.upstream_s = since(ex->t_upstream);
+		release_held(ex);
 		do_send(ex);
 		return NULL;
 	}
@@ -458,6 +495,26 @@ static struct exchange *exchange_new(h2o_req_t *req, const char *endpoint)
 	return ex;
 }
 
+/* The guard's inspection of the request; non-zero when the request was refused (answer sent). */
+static int guard_request(struct exchange *ex, const struct sl_guard_mrt *g, struct sl_oai_request *body)
+{
+	struct sl_guard_req res;
+	int rc = sl_guard_gw_request(g, body->root, &res);
+	if (!rc && !res.status)
+		rc = sl_guard_answer_new(g, &res, &ex->answer);
+	ex->ev.guard_input = res.outcome;
+	ex->ev.guard_score = res.score;
+	if (res.header[0])
+		h2o_add_header_by_str(&ex->req->pool, &ex->req->res.headers, H2O_STRLIT("x-sluice-guard"), 0, NULL,
+				      h2o_strdup(&ex->req->pool, res.header, SIZE_MAX).base, strlen(res.header));
+	if (rc)
+		fail(ex, 502, "internal", "internal_error", "out of memory");
+	else if (res.status)
+		fail(ex, res.status, "guard_blocked", res.code, res.message);
+	sl_guard_req_release(&res);
+	return rc || res.status;
+}
+
 static void route_and_forward(struct exchange *ex)
 {
 	h2o_req_t *req = ex->req;
@@ -478,8 +535,19 @@ static void route_and_forward(struct exchange *ex)
 		sl_oai_request_release(&body);
 		return fail(ex, 404, "unknown_model", "model_not_found", err);
 	}
-	struct sl_slice key = sticky_key(req, &body, cfg);
-	ex->version = sl_route_pick(m, key, &sl_server.rng);
+	struct sl_slice key = sticky_key(req, &body, cfg), session = {NULL, 0};
+	ssize_t si = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-sluice-session"), -1);
+	if (si >= 0)
+		session = sl_slice_make(req->headers.entries[si].value.base, req->headers.entries[si].value.len);
+	ex->version = sl_experiments_route(m, key, session, sl_slice_make(ex->ev.request_id, 32), body.root, &ex->pick);
+	if (!ex->version)
+		ex->version = sl_route_pick(m, key, &sl_server.rng);
+	if (ex->pick.exp_key)
+		h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-experiment"), 0, NULL,
+				      ex->pick.exp_key, strlen(ex->pick.exp_key));
+	if (ex->pick.variant_key)
+		h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-variant"), 0, NULL,
+				      ex->pick.variant_key, strlen(ex->pick.variant_key));
 	ex->ev.model = m->name;
 	ex->ev.version = ex->version->name;
 	ex->ev.sticky = key.len > 0;
@@ -492,6 +560,9 @@ static void route_and_forward(struct exchange *ex)
 	}
 	h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-sluice-version"), 0, NULL,
 			      ex->version->name, strlen(ex->version->name));
+	const struct sl_guard_mrt *g = sl_guard_rt_find(ex->ref->cref->guard, m->name);
+	if (g && guard_request(ex, g, &body) != 0)
+		return sl_oai_request_release(&body);
 	sl_features_from_request(body.root, &ex->feat);
 	ex->has_feat = 1;
 	rc = start_upstream(ex, &body);
@@ -540,6 +611,8 @@ static const struct endpoint endpoints[] = {
 	{"/v1/embeddings", "embeddings", true},
 	{"/v1/models", "models", false},
 	{"/v1/feedback", "feedback", true},
+	{"/v1/events", "events", true},
+	{"/v1/recs", "recs", true},
 };
 
 static const struct endpoint *find_endpoint(h2o_req_t *req)
@@ -665,6 +738,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 		list_models(ex);
 	} else if (strcmp(ep->name, "feedback") == 0) {
 		feedback(ex);
+	} else if (strcmp(ep->name, "events") == 0) {
+		ex->final_sent = 1;
+		sl_experiments_events_post(req);
+	} else if (strcmp(ep->name, "recs") == 0) {
+		ex->final_sent = 1;
+		sl_experiments_recs_post(req);
 	} else {
 		route_and_forward(ex);
 	}

@@ -13,10 +13,13 @@
 #include "sluice/metrics.h"
 #include "sluice/route.h"
 
+struct sl_guard_rt;
+
 /* A loaded configuration, shared by every route table built from it (rollouts rebuild tables
  * without reloading the file); freed with its last table. */
 struct sl_config_ref {
 	struct sl_config *cfg;
+	struct sl_guard_rt *guard; /* NULL when no model has a guard */
 	long refs;
 };
 

@@ -101,6 +101,24 @@ int sl_reqmap_take(struct sl_slice id, const char **model, const char **version)
 	return 0;
 }
 
+int sl_reqmap_peek(struct sl_slice id, const char **model, const char **version)
+{
+	uint64_t hi, lo;
+	if (!M.slots || !parse_id(id.ptr, id.len, &hi, &lo))
+		return SL_ENOTFOUND;
+	const struct entry *e = slot_of(hi, lo);
+	if (e->hi != hi || e->lo != lo)
+		return SL_ENOTFOUND;
+	*model = M.pairs[e->pair].model;
+	*version = M.pairs[e->pair].version;
+	return 0;
+}
+
+bool sl_reqmap_id(struct sl_slice id, uint64_t *hi, uint64_t *lo)
+{
+	return id.ptr && parse_id(id.ptr, id.len, hi, lo);
+}
+
 void sl_reqmap_count(const char *model, const char *version, int label, double score)
 {
 	int p = M.pairs ? intern(model, version) : -1;

@@ -17,6 +17,12 @@ void sl_reqmap_put(const char *id, const char *model, const char *version);
  * On success marks it rated and points model/version at names valid for the process's life. */
 int sl_reqmap_take(struct sl_slice id, const char **model, const char **version);
 /* Counts one feedback for /metrics: label 1 thumbs_down, 0 thumbs_up, -1 none; score NaN if none. */
+/* Finds id like sl_reqmap_take but leaves it untouched (for joins that may come many times:
+ * business events, recommendation slates). SL_ENOTFOUND when unknown or forgotten. */
+int sl_reqmap_peek(struct sl_slice id, const char **model, const char **version);
+/* The 128 bits of a request id (32 lowercase hex characters, not all zero); false otherwise.
+ * For other bounded maps keyed by request id (src/proxy/experiments_reqs.c). */
+bool sl_reqmap_id(struct sl_slice id, uint64_t *hi, uint64_t *lo);
 void sl_reqmap_count(const char *model, const char *version, int label, double score);
 int sl_reqmap_metrics(struct sl_buf *out);
 

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "proxy/guard_gw.h"
 #include "proxy/proxy.h"
 #include "proxy/drift_live.h"
+#include "proxy/experiments.h"
 #include "proxy/reqmap.h"
 #include "proxy/rollouts.h"
 #include "proxy/worker.h"
@@ -46,6 +48,7 @@ static void table_ref_free(struct sl_routes_ref *ref)
 {
 	sl_route_table_free(ref->table);
 	if (--ref->cref->refs == 0) {
+		sl_guard_rt_free(ref->cref->guard);
 		sl_config_free(ref->cref->cfg);
 		free(ref->cref);
 	}
@@ -72,11 +75,20 @@ static void publish(struct sl_routes_ref *ref)
 		table_ref_free(old);
 }
 
-static struct sl_config_ref *config_ref_new(struct sl_config *cfg)
+/* A loaded configuration with its guard runtime (rules compiled, models loaded). On failure
+ * err says why and the caller still owns cfg. */
+static struct sl_config_ref *config_ref_new(struct sl_config *cfg, char *err, size_t errlen)
 {
 	struct sl_config_ref *cref = calloc(1, sizeof(*cref));
-	if (cref)
-		cref->cfg = cfg;
+	if (!cref) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	cref->cfg = cfg;
+	if (sl_guard_rt_new(cfg, &cref->guard, err, errlen) != 0) {
+		free(cref);
+		return NULL;
+	}
 	return cref;
 }
 
@@ -99,15 +111,18 @@ static void reload(void)
 		sl_log(SL_LOG_ERROR, "reload failed, keeping the running configuration: %s", err);
 		return;
 	}
-	struct sl_config_ref *cref = config_ref_new(cfg);
+	struct sl_config_ref *cref = config_ref_new(cfg, err, sizeof(err));
 	struct sl_routes_ref *ref = cref ? table_ref_new(cref) : NULL;
 	if (!ref) {
+		if (cref)
+			sl_guard_rt_free(cref->guard);
 		sl_config_free(cfg);
 		free(cref);
-		sl_log(SL_LOG_ERROR, "reload failed: out of memory");
+		sl_log(SL_LOG_ERROR, "reload failed, keeping the running configuration: %s", cref ? "out of memory" : err);
 		return;
 	}
 	publish(ref);
+	sl_experiments_reload(cfg);
 	sl_log(SL_LOG_INFO, "configuration reloaded from '%s' (generation %lu)", sl_server.config_path,
 	       ref->table->generation);
 }
@@ -116,7 +131,9 @@ static void reload(void)
 
 void sl_server_record(const struct sl_event *ev)
 {
-	if (strcmp(ev->endpoint, "feedback") != 0) { /* a rating is not a model request */
+	/* a rating, an event or a slate is not a model request */
+	if (strcmp(ev->endpoint, "feedback") != 0 && strcmp(ev->endpoint, "events") != 0 &&
+	    strcmp(ev->endpoint, "recs") != 0) {
 		sl_metrics_observe(sl_server.metrics, ev);
 		sl_rollouts_observe(ev, false);
 		if (ev->version)
@@ -372,9 +389,16 @@ int sl_cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	if (check) {
-		printf("%s: ok (%u model(s))\n", path, cfg->models_count);
+		struct sl_config_ref *cref = config_ref_new(cfg, err, sizeof(err));
+		if (cref) {
+			printf("%s: ok (%u model(s))\n", path, cfg->models_count);
+			sl_guard_rt_free(cref->guard);
+			free(cref);
+		} else {
+			fprintf(stderr, "sluice: %s\n", err);
+		}
 		sl_config_free(cfg);
-		return 0;
+		return cref ? 0 : 2;
 	}
 	if (block_signals() != 0) {
 		fprintf(stderr, "sluice: cannot block signals\n");
@@ -396,8 +420,17 @@ int sl_cmd_serve(int argc, char **argv)
 		sl_config_free(cfg);
 		return 1;
 	}
-	struct sl_config_ref *cref = config_ref_new(cfg);
-	sl_server.current = cref ? table_ref_new(cref) : NULL;
+	if (sl_experiments_init(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		sl_config_free(cfg);
+		return 1;
+	}
+	struct sl_config_ref *cref = config_ref_new(cfg, err, sizeof(err));
+	if (!cref) {
+		fprintf(stderr, "sluice: %s\n", err);
+		return 2;
+	}
+	sl_server.current = table_ref_new(cref);
 	if (!sl_server.metrics || !sl_server.tok || !sl_server.current) {
 		fprintf(stderr, "sluice: out of memory\n");
 		return 1;
@@ -408,6 +441,7 @@ int sl_cmd_serve(int argc, char **argv)
 	run_loop();
 	sl_worker_stop();
 	sl_drift_live_shutdown();
+	sl_experiments_shutdown();
 	sl_rollouts_shutdown();
 	if (sl_server.access_log)
 		fflush(sl_server.access_log);

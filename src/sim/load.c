@@ -46,6 +46,8 @@ int sl_cmd_load(int argc, char **argv)
 		sl_load_usage();
 		return 0;
 	}
+	if (o.recs)
+		return sl_load_recs_run(&o);
 	sl_load_prompts_init(&ps);
 	sl_load_prompts_init(&shifted);
 	sl_load_stats_init(&st);

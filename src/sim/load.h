@@ -3,7 +3,8 @@
  * (load_prompts_ru.c the built-in second set that --shift-at switches to),
  * load_run.c drives libcurl's multi interface, load_answer.c judges an answer's text the way a
  * user rating it would, load_report.c aggregates results and prints the progress line and the
- * summary; load.c ties them together.
+ * summary; load.c ties them together. load_recs.c and load_recs_user.c are the --recs mode:
+ * users who ask a recommender for slates and interact with them (recs_model.h).
  * Invariant: nothing here touches the network except load_run.c. */
 #ifndef SLUICE_SIM_LOAD_H
 #define SLUICE_SIM_LOAD_H
@@ -40,6 +41,10 @@ struct sl_load_opts {
 	double shift_at_s;               /* < 0: no prompt-mix shift; else < duration_s */
 	enum sl_load_endpoint endpoint;
 	bool json, quiet, allow_remote, help;
+	bool recs;                 /* --recs: slates from a recommender, then /v1/recs and /v1/events */
+	uint64_t catalog, slate;   /* --catalog, --slate: what the load expects (checked on every slate) */
+	char recs_url[1100];       /* <target>/v1/recs */
+	char events_url[1100];     /* <target>/v1/events */
 };
 
 /* load_opts.c. Returns 0, or SL_EINVAL after printing why to stderr. */
@@ -207,5 +212,9 @@ int sl_load_print_json(struct sl_load_stats *s, const struct sl_load_opts *o);
  * of requests due from --shift-at on; NULL when o->shift_at_s < 0. */
 int sl_load_run(const struct sl_load_opts *o, const struct sl_load_prompts *ps, const struct sl_load_prompts *shifted,
                 struct sl_load_stats *stats);
+
+/* load_recs.c: the --recs run; prints its summary and returns the exit status of sl_cmd_load. */
+#define SL_LOAD_RECS_MAX_USERS 100000
+int sl_load_recs_run(const struct sl_load_opts *o);
 
 #endif

@@ -49,6 +49,15 @@ void sl_load_usage(void)
 	       "                        answers without x-sluice-request-id (no gateway) are skipped\n"
 	       "  --feedback-noise Q    share of ratings flipped, as real users err (default 0.05)\n"
 	       "  --seed N              random seed (default 1; also picks the rated answers)\n"
+	       "  --recs                recommendation mode: each request asks model 'recommender'\n"
+	       "                        (default of --model here) for a slate for its user, posts it\n"
+	       "                        to /v1/recs with the answer's x-sluice-request-id, and the\n"
+	       "                        user's impressions, clicks, watches, skips, likes, dislikes\n"
+	       "                        and not_interested to /v1/events (404 there: not counted).\n"
+	       "                        Users are worked by --concurrency threads (at most 64), one\n"
+	       "                        chain of requests at a time each; --rate paces slates\n"
+	       "  --catalog N           items the simulated recommender knows (default 1000)\n"
+	       "  --slate N             items expected per slate (default 10, at most 64)\n"
 	       "  --json                print the summary as one JSON object\n"
 	       "  --quiet               no progress line\n"
 	       "  --allow-remote        allow a target that is not loopback\n"
@@ -68,7 +77,6 @@ const char *sl_load_endpoint_name(enum sl_load_endpoint e)
 static void defaults(struct sl_load_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->model = "chat";
 	o->users = 1000;
 	o->rate = 50;
 	o->duration_s = 10;
@@ -79,6 +87,8 @@ static void defaults(struct sl_load_opts *o)
 	o->timeout_s = 30;
 	o->feedback_noise = 0.05;
 	o->shift_at_s = -1;
+	o->catalog = 1000;
+	o->slate = 10;
 }
 
 bool sl_load_host_is_loopback(const char *host)
@@ -135,7 +145,9 @@ static int build_url(struct sl_load_opts *o)
 		return SL_EINVAL;
 	if (!v6)
 		snprintf(o->host, sizeof(o->host), "%s", u.host);
-	if (join_url(o->url, sizeof(o->url), o, &u, v6, endpoint_paths[o->endpoint]))
+	if (join_url(o->url, sizeof(o->url), o, &u, v6, endpoint_paths[o->endpoint]) ||
+	    join_url(o->recs_url, sizeof(o->recs_url), o, &u, v6, "/recs") ||
+	    join_url(o->events_url, sizeof(o->events_url), o, &u, v6, "/events"))
 		return SL_EINVAL;
 	return join_url(o->feedback_url, sizeof(o->feedback_url), o, &u, v6, "/feedback");
 }
@@ -228,6 +240,8 @@ static const struct opt opts[] = {
     U64("--concurrency", concurrency, 1, 4096),
     U64("--max-tokens", max_tokens, 1, 1000000),
     U64("--seed", seed, 0, UINT64_MAX),
+    U64("--catalog", catalog, 10, 10000000),
+    U64("--slate", slate, 1, 64),
     DBL("--rate", rate, 0, 1e6, false),
     DBL("--duration", duration_s, 0, 3600, true),
     DBL("--timeout", timeout_s, 0, 3600, true),
@@ -240,6 +254,7 @@ static const struct opt opts[] = {
     FLAG("--json", json),
     FLAG("--quiet", quiet),
     FLAG("--allow-remote", allow_remote),
+    FLAG("--recs", recs),
     FLAG("--help", help),
     FLAG("-h", help),
 };
@@ -340,6 +355,13 @@ int sl_load_opts_parse(struct sl_load_opts *o, int argc, char **argv)
 	}
 	if (o->help)
 		return 0;
+	if (!o->model)
+		o->model = o->recs ? "recommender" : "chat";
+	if (o->recs && (o->endpoint != SL_LOAD_CHAT || o->users > SL_LOAD_RECS_MAX_USERS)) {
+		fprintf(stderr, "sluice load: --recs needs --endpoint chat and at most %u --users\n",
+		        SL_LOAD_RECS_MAX_USERS);
+		return SL_EINVAL;
+	}
 	if (o->endpoint == SL_LOAD_EMBEDDINGS)
 		o->stream_share = 0;
 	if (o->endpoint == SL_LOAD_EMBEDDINGS && o->feedback > 0) {

@@ -42,6 +42,10 @@ static const struct opt opts[] = {
     {"bad-answer-rate", OPT_DBL, OFF(bad_answer_rate), 0, 1, "P", "share of answers that are bad (0)"},
     {"max-tokens", OPT_U64, OFF(max_tokens), 1, SL_SIM_MAX_TOKENS, "N", "completion length without max_tokens (32)"},
     {"quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "print only the listening line and errors"},
+    {"recs", OPT_FLAG, OFF(recs), 0, 0, NULL, "answer chat completions with a JSON slate of recommendations"},
+    {"repeat", OPT_FLAG, OFF(repeat), 0, 0, NULL, "with --recs: show each user the same slate every time"},
+    {"catalog", OPT_U64, OFF(catalog), 10, 10000000, "N", "with --recs: items in the catalog (1000)"},
+    {"slate", OPT_U64, OFF(slate), 1, 64, "N", "with --recs: items per slate (10)"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -141,7 +145,9 @@ int sl_sim_config_parse(struct sl_sim_config *cfg, int argc, char **argv)
 	                              .ttft_ms = 50,
 	                              .ttft_sigma = 0.3,
 	                              .tokens_per_second = 200,
-	                              .max_tokens = 32};
+	                              .max_tokens = 32,
+	                              .catalog = 1000,
+	                              .slate = 10};
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
@@ -152,6 +158,10 @@ int sl_sim_config_parse(struct sl_sim_config *cfg, int argc, char **argv)
 	}
 	if (!cfg->listen) {
 		fprintf(stderr, "sluice sim: --listen HOST:PORT is required\n");
+		return SL_EINVAL;
+	}
+	if (cfg->repeat && !cfg->recs) {
+		fprintf(stderr, "sluice sim: --repeat needs --recs\n");
 		return SL_EINVAL;
 	}
 	return 0;

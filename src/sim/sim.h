@@ -1,7 +1,7 @@
 /* sim.h: private header of `sluice sim`, a simulated OpenAI-compatible model server.
  * The pieces: options and the event loop (sim.c), delay timers (sim_timer.c), request parsing
  * (sim_req.c), response bodies (sim_body.c), endpoints (sim_http.c), deferred and faulty replies
- * (sim_reply.c) and paced SSE streams (sim_stream.c).
+ * (sim_reply.c), paced SSE streams (sim_stream.c) and the recommender of --recs (sim_recs.c).
  * Invariants: everything runs on one h2o event loop thread, so no state needs locking; every
  * object that outlives its handler call lives in the request's pool and is disposed with it. */
 #ifndef SLUICE_SIM_H
@@ -32,6 +32,8 @@ struct sl_sim_config {
 	double error_rate, bad_answer_rate;
 	uint64_t max_tokens; /* completion length when the request sets none */
 	bool quiet;
+	bool recs, repeat;      /* --recs: chat answers are recommendation slates; --repeat: the same per user */
+	uint64_t catalog, slate; /* items in the catalog, items per slate */
 };
 
 /* Fills cfg from argv (argv[0] is "sim"). Returns 0, 1 when --help was printed, or SL_EINVAL
@@ -123,6 +125,8 @@ struct sl_sim_answer {
 struct sl_slice sl_sim_token(uint64_t seed, bool bad, uint32_t i);
 int sl_sim_body_answer(struct sl_buf *b, const struct sl_sim_answer *a);
 int sl_sim_body_embeddings(struct sl_buf *b, const struct sl_sim_plan *p);
+/* A chat completion whose message content is the given text (JSON-escaped here). */
+int sl_sim_body_content(struct sl_buf *b, const struct sl_sim_answer *a, const char *content, size_t len);
 int sl_sim_body_error(struct sl_buf *b, const char *message, const char *type, const char *param, const char *code);
 /* SSE events of a stream; head is `data: {"id":...,"model":...,` from sl_sim_chunk_head. */
 int sl_sim_chunk_head(struct sl_buf *b, const struct sl_sim_answer *a);
@@ -176,6 +180,11 @@ struct sl_sim_stream_opts {
 };
 void sl_sim_stream_start(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_plan *plan,
                          const struct sl_sim_stream_opts *o);
+
+/* sim_recs.c: answers a non-streamed chat completion with a slate after delay_ms (--recs);
+ * user is the request's "user" field (NULL: "anonymous"). */
+void sl_sim_recs_answer(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_plan *plan, const char *user,
+                        size_t ulen, uint64_t delay_ms);
 
 /* Endpoints. */
 int sl_sim_http_init(struct sl_sim *sim);

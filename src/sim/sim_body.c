@@ -144,6 +144,19 @@ int sl_sim_body_answer(struct sl_buf *b, const struct sl_sim_answer *a)
 	return rc ? SL_ENOMEM : 0;
 }
 
+int sl_sim_body_content(struct sl_buf *b, const struct sl_sim_answer *a, const char *content, size_t len)
+{
+	int rc = put_envelope(b, a, false);
+	rc |= PUT(b, "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+	rc |= sl_buf_json_str(b, content, len);
+	rc |= PUT(b, "},\"logprobs\":null,");
+	rc |= put_finish(b, false);
+	rc |= PUT(b, "}],");
+	rc |= put_usage(b, a->plan->prompt_tokens, len / 4 + 1);
+	rc |= PUT(b, "}");
+	return rc ? SL_ENOMEM : 0;
+}
+
 int sl_sim_chunk_head(struct sl_buf *b, const struct sl_sim_answer *a)
 {
 	int rc = PUT(b, "data: ");

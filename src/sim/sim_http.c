@@ -1,6 +1,7 @@
 /* sim_http.c: the simulator's endpoints: the OpenAI-compatible API (chat completions,
  * completions, embeddings, models) and the control API (/sim/stats, /sim/reset), plus the
- * x-sim-fault hooks and the random errors and bad answers.
+ * x-sim-fault hooks and the random errors and bad answers; with --recs, non-streamed chat
+ * completions without a fault are answered by the simulated recommender (sim_recs.c).
  * Invariants: every request is answered with an OpenAI-shaped body unless a fault says not to;
  * random draws happen in a fixed order per request, so a seed replays the same run. */
 #include <json-c/json.h>
@@ -78,8 +79,25 @@ static h2o_iovec_t answer_body(struct sl_sim *sim, h2o_req_t *req, const struct 
 	return sl_sim_pool_copy(req, &sim->scratch);
 }
 
-static void answer(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_plan *plan, int fault)
+/* The request's "user" field when it is a string, else NULL. */
+static const char *user_of(struct json_object *doc, size_t *len)
 {
+	struct json_object *u = NULL;
+	if (!json_object_object_get_ex(doc, "user", &u) || !json_object_is_type(u, json_type_string))
+		return NULL;
+	*len = (size_t)json_object_get_string_len(u);
+	return json_object_get_string(u);
+}
+
+static void answer(struct sl_sim *sim, h2o_req_t *req, const struct sl_sim_plan *plan, int fault,
+                   struct json_object *doc)
+{
+	if (sim->cfg.recs && plan->kind == SL_SIM_CHAT && !plan->stream && fault == F_NONE) {
+		size_t ulen = 0;
+		const char *user = user_of(doc, &ulen);
+		sl_sim_recs_answer(sim, req, plan, user, ulen, draw_ms(sim, sim->cfg.latency_ms, sim->cfg.latency_sigma));
+		return;
+	}
 	uint64_t delay = fault == F_SLOW ? (uint64_t)llround(sim->cfg.latency_ms * 10) : 0;
 	bool bad = plan->kind != SL_SIM_EMBED && draw(sim, sim->cfg.bad_answer_rate);
 	sim->stats.bad_answers += bad;
@@ -128,7 +146,7 @@ static void inference(struct sl_sim *sim, h2o_req_t *req, enum sl_sim_kind kind)
 		                            NULL, "sim_error"};
 		sl_sim_reply_error(sim, req, &e500, draw_ms(sim, sim->cfg.latency_ms, sim->cfg.latency_sigma), true);
 	} else {
-		answer(sim, req, &plan, fault);
+		answer(sim, req, &plan, fault, doc);
 	}
 	json_object_put(doc);
 }

@@ -23,7 +23,32 @@
  *   after a restart (stable, candidate, candidate and shadow shares).
  * - feedback: labels and scores posted for requests, with the model and version they hit.
  * - drift_reports: append-only verdicts of live drift monitoring, per model version and window,
- *   with every feature's test as JSON. */
+ *   with every feature's test as JSON.
+ * - drift_references (version 2): per model version, the reference file uploaded for its live
+ *   drift monitor (CSV or JSON Lines, byte-exact), replacing the pinned first window.
+ * - experiments (version 3): per experiment key, the spec declared through the admin API
+ *   (spec_json; NULL for a configuration-declared one) and when it was stopped (stopped_at;
+ *   NULL while it runs), so a restart keeps both.
+ * Upgrades: a database at an older version gets the tables added since, in the transaction that
+ * checks its version, and its schema_version row is set to the current version. */
+/* Version 2. */
+#define DRIFT_REFERENCES_SQL                                                                               \
+	"CREATE TABLE drift_references ("                                                                  \
+	" model TEXT NOT NULL, version TEXT NOT NULL,"                                                     \
+	" body BLOB NOT NULL, rows INTEGER NOT NULL, updated_at REAL NOT NULL,"                            \
+	" PRIMARY KEY (model, version));"
+
+/* Version 3. */
+#define EXPERIMENTS_SQL                                                                                    \
+	"CREATE TABLE experiments ("                                                                       \
+	" key TEXT PRIMARY KEY,"                                                                           \
+	" spec_json TEXT CHECK (spec_json IS NULL OR json_valid(spec_json)),"                              \
+	" stopped_at REAL, created_at REAL NOT NULL, updated_at REAL NOT NULL);"
+
+/* Index v - 1: what takes a database from version v to v + 1. */
+static const char *const upgrades[] = {DRIFT_REFERENCES_SQL, EXPERIMENTS_SQL};
+_Static_assert(sizeof(upgrades) / sizeof(upgrades[0]) == SL_STORE_SCHEMA_VERSION - 1, "one upgrade per version");
+
 static const char schema_sql[] =
     "CREATE TABLE schema_version (version INTEGER NOT NULL);"
     "CREATE TABLE rollouts ("
@@ -79,7 +104,9 @@ static const char schema_sql[] =
     " detail_json TEXT NOT NULL CHECK (json_valid(detail_json)));"
     "CREATE INDEX drift_reports_version ON drift_reports (model, version, id);"
     "CREATE TRIGGER drift_reports_no_update BEFORE UPDATE ON drift_reports"
-    " BEGIN SELECT RAISE(ABORT, 'drift_reports is append-only'); END;";
+    " BEGIN SELECT RAISE(ABORT, 'drift_reports is append-only'); END;"
+    DRIFT_REFERENCES_SQL
+    EXPERIMENTS_SQL;
 
 /* Runs a query whose first column of its first row is an integer; *v = -1 when NULL or none. */
 static int query_int(struct sl_store *s, const char *q, long long *v)
@@ -109,6 +136,23 @@ static int create(struct sl_store *s, char *err, size_t errlen)
 	return sl_store_map_rc(rc);
 }
 
+/* Brings a database at version v up to SL_STORE_SCHEMA_VERSION (inside the caller's transaction). */
+static int upgrade(struct sl_store *s, int v, char *err, size_t errlen)
+{
+	char set[80];
+	int rc = SQLITE_OK;
+	for (; rc == SQLITE_OK && v < SL_STORE_SCHEMA_VERSION; v++)
+		rc = sqlite3_exec(s->db, upgrades[v - 1], NULL, NULL, NULL);
+	snprintf(set, sizeof(set), "UPDATE schema_version SET version = %d", SL_STORE_SCHEMA_VERSION);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->db, set, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "cannot upgrade the schema to version %d: %s", SL_STORE_SCHEMA_VERSION,
+	         sqlite3_errmsg(s->db));
+	return sl_store_map_rc(rc);
+}
+
 /* The database has tables: they must be ours, at a version this code understands. Returns an
  * SL_E* code: SL_ESTATE for a version out of range, SL_EINVAL for a database that is not ours. */
 static int check_version(struct sl_store *s, char *err, size_t errlen)
@@ -135,7 +179,7 @@ static int check_version(struct sl_store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "schema_version holds no valid version");
 		return SL_ESTATE;
 	}
-	return 0;
+	return upgrade(s, (int)v, err, errlen);
 }
 
 /* Fills err and returns the SL_E* code of an SQLite failure. */

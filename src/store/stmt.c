@@ -48,6 +48,12 @@ static const char *const sql[SL_Q_COUNT_] = {
     [SL_Q_FEEDBACK_ALL] = "SELECT " FEEDBACK_COLS " FROM feedback ORDER BY id DESC LIMIT ?1",
     [SL_Q_DRIFT_INSERT] = "INSERT INTO drift_reports (model, version, ts, state, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)",
     [SL_Q_FEEDBACK_MODEL] = "SELECT " FEEDBACK_COLS " FROM feedback WHERE model = ?1 ORDER BY id DESC LIMIT ?2",
+    [SL_Q_DRIFT_REF_SET] = "INSERT INTO drift_references (model, version, body, rows, updated_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (model, version) DO UPDATE SET "
+                           "body = excluded.body, rows = excluded.rows, updated_at = excluded.updated_at",
+    [SL_Q_DRIFT_REF_CLEAR] = "DELETE FROM drift_references WHERE model = ?1 AND version = ?2",
+    [SL_Q_DRIFT_REFS_LOAD] = "SELECT model, version, body, rows, updated_at FROM drift_references "
+                             "ORDER BY model, version",
 };
 
 static int prepare(struct sl_store *s, enum sl_q q)
@@ -228,6 +234,14 @@ void sl_bind_double(struct sl_binder *b, double v)
 {
 	int i = ++b->n;
 	int rc = isnan(v) ? sqlite3_bind_null(b->st, i) : sqlite3_bind_double(b->st, i, v);
+	if (b->rc == 0 && rc != SQLITE_OK)
+		b->rc = rc;
+}
+
+void sl_bind_blob(struct sl_binder *b, const void *v, size_t len)
+{
+	int i = ++b->n;
+	int rc = sqlite3_bind_blob64(b->st, i, v, len, SQLITE_STATIC);
 	if (b->rc == 0 && rc != SQLITE_OK)
 		b->rc = rc;
 }

@@ -33,6 +33,9 @@ enum sl_q {
 	SL_Q_FEEDBACK_ALL,
 	SL_Q_FEEDBACK_MODEL,
 	SL_Q_DRIFT_INSERT,
+	SL_Q_DRIFT_REF_SET,
+	SL_Q_DRIFT_REF_CLEAR,
+	SL_Q_DRIFT_REFS_LOAD,
 	SL_Q_COUNT_
 };
 
@@ -72,6 +75,7 @@ int sl_binder_init(struct sl_binder *b, const struct sl_args *a, enum sl_q q, bo
 void sl_bind_text(struct sl_binder *b, const char *v); /* NULL binds NULL */
 void sl_bind_double(struct sl_binder *b, double v);    /* NAN binds NULL */
 void sl_bind_int64(struct sl_binder *b, int64_t v);
+void sl_bind_blob(struct sl_binder *b, const void *v, size_t len); /* borrowed until the step */
 
 /* Records sqlite's error for what in s->errmsg and returns the SL_E* code for rc. */
 int sl_store_fail(struct sl_store *s, int rc, const char *what);

@@ -427,8 +427,8 @@ class Sim(Process):
             self.port = free_port()
             argv = [BIN, "sim", "--listen", "127.0.0.1:%d" % self.port, "--model-id", model_id, "--seed",
                     str(seed), "--quiet"]
-            for k, v in opts.items():
-                argv += ["--" + k.replace("_", "-"), str(v)]
+            for k, v in opts.items():  # True: a flag without a value
+                argv += ["--" + k.replace("_", "-")] + ([] if v is True else [str(v)])
             super().__init__(name, argv, workdir)
             self.url = "http://127.0.0.1:%d" % self.port
             try:

@@ -601,3 +601,51 @@ Test(config_bad, error_buffer_is_bounded)
 	cr_expect_eq(err[sizeof(err) - 1], '\0');
 	cr_expect_eq(strlen(err), sizeof(err) - 1);
 }
+
+/* ---- sections kept as JSON and checked by their modules: guard, experiments ---- */
+
+Test(config_ok, guard_and_experiments_sections)
+{
+	const char *file = write_file("sluice.yaml", MODELS "    guard:\n"
+	                                                   "      input: false\n"
+	                                                   "guard:\n"
+	                                                   "  input: {action: block, threshold: 0.7}\n"
+	                                                   "  output: {canaries: [CANARY-12345]}\n"
+	                                                   "experiments:\n"
+	                                                   "  - key: tone\n"
+	                                                   "    model: chat\n"
+	                                                   "    variants: [{key: a, version: v1}, {key: b, version: v2}]\n");
+	struct sl_config *c = load_ok(file);
+	cr_expect_str_eq(c->models[0].guard_json_, "{\"input\":false}");
+	cr_expect(strstr(c->guard_json_, "\"threshold\":0.7"));
+	cr_expect(strncmp(c->experiments_json_, "{\"experiments\":[{\"key\":\"tone\"", 29) == 0, "%s",
+	          c->experiments_json_);
+	free_checked(c);
+	c = load_ok(write_file("plain.yaml", MODELS));
+	cr_expect_str_eq(c->guard_json_, "{}");
+	cr_expect_str_eq(c->models[0].guard_json_, "{}");
+	cr_expect_str_eq(c->experiments_json_, "{\"experiments\":[]}");
+	free_checked(c);
+}
+
+Test(config_bad, guard_section)
+{
+	expect_fail(MODELS "guard:\n  input:\n    action: maybe\n", 12, "guard.input.action",
+	            "must be allow, flag, block or sanitize");
+	expect_fail(MODELS "guard:\n  inputs: {}\n", 11, "guard.inputs", "unknown field");
+	expect_fail(MODELS "guard:\n  output: {action: redact, allow_domains: [\"not a host\"]}\n", 11,
+	            "guard.output.allow_domains[0]", "");
+	expect_fail(MODELS "guard:\n  agents: {policy: remove, tools: [{name: x, confers: [teleport]}]}\n", 11,
+	            "guard.agents.tools[0].confers[0]", "");
+	expect_fail(MODELS "    guard:\n      output: 3\n", 11, "models[0].guard.output", "must be a mapping");
+}
+
+Test(config_bad, experiments_section)
+{
+	expect_fail(MODELS "experiments:\n  - key: t\n    model: nope\n    variants: [{key: a}, {key: b}]\n", 12,
+	            "experiments[0].model", "no model is named 'nope'");
+	expect_fail(MODELS "experiments:\n  - key: t\n    model: chat\n    variants: [{key: a}, {key: b, version: v9}]\n",
+	            13, "experiments[0].variants[1].version", "model 'chat' has no version 'v9'");
+	expect_fail(MODELS "experiments:\n  - key: t\n    model: chat\n    variants: [{key: a, weight: -1}, {key: b}]\n",
+	            13, "experiments[0].variants[0].weight", "");
+}

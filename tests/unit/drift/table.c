@@ -309,6 +309,55 @@ Test(table, numbers)
 	}
 }
 
+/* The plain-decimal fast path (-?D+(.D+)? short enough for exact double arithmetic) and its
+ * edges: where it must hand over to the general path (20 digits, 2^53 + 1, 23 fraction digits,
+ * an integer that wraps uint64), bit for bit against strtod on the shapes CSV writers print. */
+Test(table, plain_decimals_match_strtod)
+{
+	static const char *edge[] = {"0", "-0", "-0.0", "00012.50", "9007199254740992", "9007199254740993",
+	                             "-9007199254740993", "900719925474099.3", "9999999999999999999",
+	                             "18446744073709551617", "99999999999999999999", "0.1234567890123456789012",
+	                             "0.12345678901234567890123", "1.0000000000000000000001", "123456789.123456789",
+	                             "-0.000000000000000000001", "4503599627370497.5", "0.30000000000000004"};
+	double v;
+	for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+		cr_assert_eq(sl_drift_parse_number(edge[i], strlen(edge[i]), &v), 0, "'%s' refused", edge[i]);
+		double want = strtod(edge[i], NULL);
+		cr_expect(memcmp(&v, &want, sizeof v) == 0, "'%s': %.17g, strtod %.17g", edge[i], v, want);
+	}
+	struct sl_rng rng;
+	sl_rng_seed(&rng, 7);
+	char buf[80];
+	for (int i = 0; i < 300000; i++) {
+		double x = (sl_rng_double(&rng) - 0.3) * pow(10, (int)(sl_rng_next(&rng) % 24) - 8);
+		int len;
+		switch (i % 4) {
+		case 0: /* numpy's savetxt and pandas' shortest round trip print up to 17 significant */
+			len = snprintf(buf, sizeof buf, "%.*g", 1 + (int)(sl_rng_next(&rng) % 17), x);
+			break;
+		case 1: /* fixed decimals */
+			len = snprintf(buf, sizeof buf, "%.*f", (int)(sl_rng_next(&rng) % 24), x);
+			break;
+		case 2: /* integers, up to 20 digits */
+			len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)sl_rng_next(&rng) >> (sl_rng_next(&rng) % 64));
+			break;
+		default: /* digits and a point anywhere, leading zeros included */
+			len = 0;
+			for (int d = 0, nd = 1 + (int)(sl_rng_next(&rng) % 24), pt = (int)(sl_rng_next(&rng) % nd); d < nd; d++) {
+				if (d == pt && d)
+					buf[len++] = '.';
+				buf[len++] = (char)('0' + sl_rng_next(&rng) % 10);
+			}
+			buf[len] = '\0';
+		}
+		if (len <= 0 || strchr(buf, 'e') || strchr(buf, 'i') || strchr(buf, 'n'))
+			continue; /* exponents and inf/nan are the general path's, tested above */
+		cr_assert_eq(sl_drift_parse_number(buf, (size_t)len, &v), 0, "'%s' refused", buf);
+		double want = strtod(buf, NULL);
+		cr_assert(memcmp(&v, &want, sizeof v) == 0, "'%s': %.17g, strtod %.17g", buf, v, want);
+	}
+}
+
 Test(table, missing_markers)
 {
 	static const char *na[] = {"",     "NA",     "N/A",     "n/a",     "NaN",     "nan",  "-nan",

@@ -156,6 +156,28 @@ Test(accesslog, nothing_measured_is_null)
 	json_object_put(o);
 }
 
+Test(accesslog, guard_fields_only_when_guarded)
+{
+	struct sl_event ev;
+	sl_event_init(&ev);
+	ev.status = 200;
+	ev.guard_score = 0.875;
+	ev.guard_input = "flag";
+	json_object *o = record(&ev);
+	expect_str(o, "guard_input", "flag");
+	expect_null(o, "guard_output");
+	cr_expect_float_eq(json_object_get_double(get(o, "guard_score")), 0.875, 1e-12);
+	cr_expect_eq(json_object_object_length(o), 21);
+	json_object_put(o);
+	ev.guard_input = NULL;
+	ev.guard_score = -1;
+	ev.guard_output = "redact";
+	o = record(&ev);
+	expect_str(o, "guard_output", "redact");
+	expect_null(o, "guard_score");
+	json_object_put(o);
+}
+
 Test(accesslog, odd_times)
 {
 	struct sl_event ev;

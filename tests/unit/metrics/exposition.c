@@ -14,6 +14,7 @@ static const char *const families[][2] = {
     {"gen_ai_client_token_usage", "histogram"},
     {"sluice_requests_total", "counter"},
     {"sluice_finish_reasons_total", "counter"},
+    {"sluice_guard_actions_total", "counter"},
     {"sluice_streams_total", "counter"},
     {"sluice_request_bytes_total", "counter"},
     {"sluice_response_bytes_total", "counter"},
@@ -52,6 +53,26 @@ static void expect_promtool_clean(void)
 	int status = promtool_check(text, report, sizeof(report));
 	cr_expect_eq(status, 0, "promtool exit status %d: %s", status, report);
 	cr_expect_str_empty(report, "promtool: %s", report);
+}
+
+Test(metrics_exposition, guard_actions_by_stage_and_action)
+{
+	struct sl_event ev = ev_make("m", "v", 400, 0.1);
+	ev.guard_input = "block";
+	sl_metrics_observe(m, &ev);
+	ev = ev_make("m", "v", 200, 0.1);
+	ev.guard_input = "sanitize";
+	ev.guard_output = "redact";
+	sl_metrics_observe(m, &ev);
+	sl_metrics_observe(m, &ev);
+	ev.guard_output = "not-an-action"; /* not counted */
+	sl_metrics_observe(m, &ev);
+	render();
+	cr_expect(strstr(text, "sluice_guard_actions_total{model=\"m\",version=\"v\",stage=\"input\",action=\"block\"} 1\n"));
+	cr_expect(strstr(text, "sluice_guard_actions_total{model=\"m\",version=\"v\",stage=\"input\",action=\"sanitize\"} 3\n"));
+	cr_expect(strstr(text, "sluice_guard_actions_total{model=\"m\",version=\"v\",stage=\"output\",action=\"redact\"} 2\n"));
+	cr_expect_eq(expo_lines(text, "sluice_guard_actions_total{"), 3);
+	expect_promtool_clean();
 }
 
 Test(metrics_exposition, every_family_once_in_order)

@@ -117,3 +117,69 @@ Test(sse, oversized_event_fails_cleanly)
 	sl_sse_tap_release(&t);
 	sl_buf_release(&out);
 }
+
+/* A hook that replaces every second data event by one naming its count, and marks the end of
+ * the stream. */
+struct hook_log {
+	int objects, ends;
+};
+
+static int test_hook(void *ctx, struct json_object *obj, struct sl_buf *out)
+{
+	struct hook_log *log = ctx;
+	if (!obj) {
+		log->ends++;
+		return sl_buf_puts(out, "data: {\"end\":true}\n\n") ? -1 : 0;
+	}
+	if (++log->objects % 2)
+		return 0;
+	return sl_buf_printf(out, "data: {\"replaced\":%d}\n\n", log->objects) ? -1 : 1;
+}
+
+Test(sse, hook_sees_every_event_and_the_end_once)
+{
+	for (size_t step = 1; step <= strlen(stream); step += 7) {
+		struct sl_buf out;
+		struct sl_sse_tap t;
+		struct hook_log log = {0, 0};
+		sl_buf_init(&out, 0);
+		cr_assert_eq(sl_sse_tap_init(&t, false, 1 << 20), 0);
+		t.hook = test_hook;
+		t.hook_ctx = &log;
+		size_t n = strlen(stream);
+		for (size_t i = 0; i < n; i += step)
+			cr_assert_eq(sl_sse_tap_feed(&t, stream + i, n - i < step ? n - i : step, &out, NULL), 0);
+		cr_assert_eq(sl_sse_tap_finish(&t, &out), 0);
+		cr_expect_eq(log.objects, 5, "every data event but [DONE] is parsed for the hook");
+		cr_expect_eq(log.ends, 1);
+		cr_expect(strstr(out.data, "data: {\"replaced\":2}\n\n"));
+		cr_expect(strstr(out.data, "data: {\"replaced\":4}\n\n"));
+		cr_expect_null(strstr(out.data, "\"content\":\"Hel\""), "the second data event was replaced");
+		cr_expect(strstr(out.data, "\"content\":\"lo\""));
+		cr_expect(strstr(out.data, ": keep-alive comment"));
+		/* the end comes before [DONE] */
+		char *end = strstr(out.data, "{\"end\":true}"), *done = strstr(out.data, "[DONE]");
+		cr_assert(end && done && end < done);
+		sl_sse_tap_release(&t);
+		sl_buf_release(&out);
+	}
+}
+
+Test(sse, hook_end_without_done)
+{
+	static const char cut[] = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n";
+	struct sl_buf out;
+	struct sl_sse_tap t;
+	struct hook_log log = {0, 0};
+	sl_buf_init(&out, 0);
+	cr_assert_eq(sl_sse_tap_init(&t, false, 1 << 20), 0);
+	t.hook = test_hook;
+	t.hook_ctx = &log;
+	cr_assert_eq(sl_sse_tap_feed(&t, cut, strlen(cut), &out, NULL), 0);
+	cr_assert_eq(sl_sse_tap_finish(&t, &out), 0);
+	cr_assert_eq(sl_sse_tap_finish(&t, &out), 0);
+	cr_expect_eq(log.ends, 1, "the end is told once");
+	cr_expect_eq(log.objects, 1);
+	sl_sse_tap_release(&t);
+	sl_buf_release(&out);
+}

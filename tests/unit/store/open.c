@@ -58,8 +58,10 @@ Test(store_open, creates_schema_in_wal_mode)
 	cr_expect_str_eq(sl_store_errmsg(s), "no error");
 	raw_query("PRAGMA journal_mode", v);
 	cr_expect_str_eq(v, "wal");
+	char want[16];
+	snprintf(want, sizeof(want), "%d", SL_STORE_SCHEMA_VERSION);
 	raw_query("SELECT version FROM schema_version", v);
-	cr_expect_str_eq(v, "1");
+	cr_expect_str_eq(v, want);
 	raw_query("PRAGMA application_id", v);
 	cr_expect_str_eq(v, "1397506885"); /* 'SLCE' */
 	raw_query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -100,19 +102,23 @@ Test(store_open, reopen_keeps_data)
 
 Test(store_open, newer_schema_refused)
 {
+	char sql[64], msg[160], want[400], v[128], newer[16];
+	int next = SL_STORE_SCHEMA_VERSION + 1;
 	sl_store_close(store_open_ok(path));
-	raw_exec("UPDATE schema_version SET version = 2");
-	expect_refused(path, SL_ESTATE, "schema version 2 is newer than this sluice understands (1); upgrade sluice");
+	snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d", next);
+	raw_exec(sql);
+	snprintf(msg, sizeof(msg), "schema version %d is newer than this sluice understands (%d); upgrade sluice", next,
+	         SL_STORE_SCHEMA_VERSION);
+	expect_refused(path, SL_ESTATE, msg);
 	char err[512];
 	struct sl_store *s;
 	sl_store_open(path, &s, err, sizeof(err));
-	char want[400];
-	snprintf(want, sizeof(want), "cannot open '%s': schema version 2", path);
+	snprintf(want, sizeof(want), "cannot open '%s': schema version %d", path, next);
 	cr_expect(strncmp(err, want, strlen(want)) == 0, "%s", err);
 	/* the refusal changed nothing */
-	char v[128];
 	raw_query("SELECT version FROM schema_version", v);
-	cr_expect_str_eq(v, "2");
+	snprintf(newer, sizeof(newer), "%d", next);
+	cr_expect_str_eq(v, newer);
 }
 
 Test(store_open, missing_version_refused)

@@ -1,0 +1,11 @@
+#!/bin/sh
+# bench/guard.sh: builds and runs the guard input-pipeline benchmark (bench/guard/main.c).
+#   bench/guard.sh [CORPUS.jsonl] [EXTRA_RULES]
+# Prints the share of each corpus source the rules flag, MB/s per core of the whole pipeline,
+# the same expressions with PCRE2 JIT on the raw text and the ratio, and p50/p99 for 2 KB.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C "$build" -j1 bench_guard >/dev/null
+SLUICE_SHARE=${SLUICE_SHARE:-$root/share} "$build/bench/bench_guard" "${1:-/work/shared/data/injection/corpus.jsonl}" ${2:+"$2"}

@@ -1,0 +1,207 @@
+/* collapse.c: the collapsed view: letters an attacker split apart ("i g n o r e", "i.g.n.o.r.e",
+ * "ig-no-re") joined back ("ignore"). A chain is a run of tokens (ASCII letters and digits, or
+ * any non-ASCII byte) where each next token follows either one punctuation character, or one to
+ * three spaces or punctuation characters when both tokens are a single character. A chain
+ * collapses when it has at least three tokens averaging at most three bytes, at least three of
+ * them word-like (holding a letter or a non-ASCII byte), and, when a space joins two of its
+ * tokens, at least four tokens. So "www.example.com", "state-of-the-art", "12-year-old",
+ * "2024-01-05" or "it's a" stay as they are. The view holds only the stretches of text around
+ * collapsed chains (CONTEXT bytes either side, cut at token boundaries, overlapping stretches
+ * merged, stretches separated by '\n'), since rules reach at most a few words past a chain.
+ * Invariants: the output is never longer than the input; valid UTF-8 in, valid UTF-8 out (cuts
+ * and removed separators are ASCII non-token bytes, and non-ASCII bytes are token bytes); nothing
+ * is written unless some chain collapses; linear in the input. */
+#include <string.h>
+
+#include "guard-int.h"
+
+#define MAX_GAP 3
+#define CONTEXT 256 /* bytes of text kept either side of a collapsed chain */
+
+static const bool toktab[256] = {
+    ['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true, [0x80 ... 0xff] = true,
+};
+static const bool wordtab[256] = {
+    ['a' ... 'z'] = true, ['A' ... 'Z'] = true, [0x80 ... 0xff] = true,
+};
+
+/* Byte classes for the search of joints (2 bits each). */
+enum { C_OTHER, C_TOK, C_PUNCT, C_SPACE };
+static const unsigned char cls[256] = {
+    [0 ... 8] = C_PUNCT,      ['\t'] = C_SPACE,       [0x0b ... 0x1f] = C_PUNCT, [' '] = C_SPACE,
+    ['!' ... '/'] = C_PUNCT,  ['0' ... '9'] = C_TOK,   [':' ... '@'] = C_PUNCT, ['A' ... 'Z'] = C_TOK,
+    ['[' ... '`'] = C_PUNCT,  ['a' ... 'z'] = C_TOK,   ['{' ... '~'] = C_PUNCT, [0x7f] = C_PUNCT,
+    [0x80 ... 0xff] = C_TOK,
+};
+/* joint[k] for the classes of four bytes k = z a b c (z highest): after a token byte a may come
+ * a joint at b: one punctuation byte before another token (c), or a space or punctuation after
+ * a one-byte token (z not a token byte). */
+#define CLS_(k, sh) (((k) >> (sh)) & 3)
+#define JOINT_(k)                                                                                \
+	(CLS_(k, 4) == C_TOK && ((CLS_(k, 2) == C_PUNCT && CLS_(k, 0) == C_TOK) ||                    \
+	                         ((CLS_(k, 2) == C_PUNCT || CLS_(k, 2) == C_SPACE) && CLS_(k, 6) != C_TOK)))
+#define J4_(k) JOINT_(k), JOINT_((k) + 1), JOINT_((k) + 2), JOINT_((k) + 3)
+#define J16_(k) J4_(k), J4_((k) + 4), J4_((k) + 8), J4_((k) + 12)
+#define J64_(k) J16_(k), J16_((k) + 16), J16_((k) + 32), J16_((k) + 48)
+static const bool joint[256] = {J64_(0), J64_(64), J64_(128), J64_(192)};
+
+static bool is_tok(unsigned char c)
+{
+	return toktab[c];
+}
+
+/* The start of the first token at or after i that may begin a chain of two or more tokens:
+ * one followed by a single punctuation byte and a token, or a one-byte token followed by a
+ * space or punctuation. Every real joint is such a place, so the tokens skipped would have
+ * been chains of one. The classes of the last four bytes roll through one index: one table
+ * look-up and no unpredictable branch per byte. len when there is none. */
+static size_t next_chain_start(const unsigned char *s, size_t len, size_t i)
+{
+	if (len - i < 3)
+		return len;
+	unsigned k = (unsigned)(i > 0 ? cls[s[i - 1]] : C_OTHER) << 4 | (unsigned)cls[s[i]] << 2 | cls[s[i + 1]];
+	for (size_t p = i + 1; p + 1 < len; p++) {
+		k = (k << 2 | cls[s[p + 1]]) & 0xff;
+		if (joint[k]) {
+			size_t q = p - 1;
+			while (q > i && is_tok(s[q - 1]))
+				q--;
+			return q;
+		}
+	}
+	return len;
+}
+
+struct chain {
+	size_t ntok, nbytes, nword;
+	bool spaced; /* some joint holds a space */
+};
+
+/* The end of the token at i; counts it into c. */
+static size_t take_tok(const unsigned char *s, size_t len, size_t i, struct chain *c)
+{
+	bool word = false;
+	size_t j = i;
+	for (; j < len && is_tok(s[j]); j++)
+		word |= wordtab[s[j]];
+	c->ntok++;
+	c->nbytes += j - i;
+	c->nword += word;
+	return j;
+}
+
+/* The end of the chain whose first token starts at i, its counts in *c. Each byte is looked at
+ * once or twice: the token after a joint is only peeked at (is it one byte long?) until it joins. */
+static size_t chain_end(const unsigned char *s, size_t len, size_t i, struct chain *c)
+{
+	*c = (struct chain){0};
+	size_t end = take_tok(s, len, i, c), prev = end - i;
+	for (;;) {
+		size_t g = end;
+		bool space = false;
+		while (g < len && g - end <= MAX_GAP && !is_tok(s[g]) && s[g] != '\n')
+			space |= s[g++] == ' ';
+		size_t gap = g - end;
+		if (gap == 0 || gap > MAX_GAP || g >= len || !is_tok(s[g]))
+			return end;
+		bool punct_joint = gap == 1 && s[end] != ' ' && s[end] != '\t';
+		bool single_next = g + 1 == len || !is_tok(s[g + 1]);
+		if (!punct_joint && !(prev == 1 && single_next))
+			return end;
+		c->spaced |= space || s[end] == '\t';
+		size_t next = take_tok(s, len, g, c);
+		prev = next - g;
+		end = next;
+	}
+}
+
+static bool collapses(const struct chain *c)
+{
+	return c->ntok >= 3 && c->nbytes <= 3 * c->ntok && c->nword >= 3 && (!c->spaced || c->ntok >= 4);
+}
+
+/* Appends the tokens of s[from..to), separators left out. */
+static int put_tokens(const unsigned char *s, size_t from, size_t to, struct sl_buf *out)
+{
+	int rc = 0;
+	for (size_t i = from; !rc && i < to;) {
+		size_t e = i;
+		while (e < to && is_tok(s[e]))
+			e++;
+		rc = sl_buf_append(out, s + i, e - i);
+		for (i = e; i < to && !is_tok(s[i]); i++)
+			;
+	}
+	return rc;
+}
+
+/* A cut at p does not split a token. */
+static bool boundary(const unsigned char *s, size_t len, size_t p)
+{
+	return p == 0 || p == len || !is_tok(s[p - 1]) || !is_tok(s[p]);
+}
+
+/* Where the stretch around a chain starting at cs begins (cs itself is a boundary). */
+static size_t stretch_start(const unsigned char *s, size_t len, size_t cs)
+{
+	size_t p = cs > CONTEXT ? cs - CONTEXT : 0;
+	while (p < cs && !boundary(s, len, p))
+		p++;
+	return p;
+}
+
+/* Where the stretch around a chain ending at ce ends (ce itself is a boundary). */
+static size_t stretch_end(const unsigned char *s, size_t len, size_t ce)
+{
+	size_t p = len - ce > CONTEXT ? ce + CONTEXT : len;
+	while (p > ce && !boundary(s, len, p))
+		p--;
+	return p;
+}
+
+struct stretch {
+	bool open;
+	size_t copied, end; /* text copied up to here; the open stretch ends there */
+};
+
+/* Adds the collapsed chain s[cs..ce) to the view, in the open stretch or a new one. */
+static int add_chain(const unsigned char *s, size_t len, size_t cs, size_t ce, struct stretch *st,
+                     struct sl_buf *out)
+{
+	size_t start = stretch_start(s, len, cs);
+	int rc = 0;
+	if (!st->open || start > st->end) {
+		if (st->open)
+			rc = sl_buf_append(out, s + st->copied, st->end - st->copied);
+		if (!rc && st->open)
+			rc = sl_buf_append(out, "\n", 1);
+		st->open = true;
+		st->copied = start;
+	}
+	if (!rc)
+		rc = sl_buf_append(out, s + st->copied, cs - st->copied);
+	if (!rc)
+		rc = put_tokens(s, cs, ce, out);
+	st->copied = ce;
+	st->end = stretch_end(s, len, ce);
+	return rc;
+}
+
+int sl__collapse(const char *text, size_t len, struct sl_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	struct stretch st = {0};
+	int rc = 0;
+	sl_buf_reset(out);
+	for (size_t i = next_chain_start(s, len, 0); !rc && i < len; i = next_chain_start(s, len, i)) {
+		struct chain c;
+		size_t end = chain_end(s, len, i, &c);
+		if (collapses(&c))
+			rc = add_chain(s, len, i, end, &st, out);
+		i = end;
+	}
+	if (rc || !st.open)
+		return rc;
+	rc = sl_buf_append(out, s + st.copied, st.end - st.copied);
+	return rc ? rc : 1;
+}

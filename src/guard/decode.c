@@ -1,0 +1,252 @@
+/* decode.c: base64, hex and %-encoding decoders, and the search for encoded runs of at least
+ * SL_GUARD_DECODE_MIN bytes whose decoding is printable text (an image in base64 decodes to
+ * binary and is left alone). Invariants: a decoder appends only on success; decoded output is
+ * never longer than its input; the search is linear in the text. */
+#include <string.h>
+
+#include "guard-int.h"
+
+/* Base64 digit values plus one (0: not a digit), standard and URL-safe alphabets. */
+static const unsigned char b64tab[256] = {
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 27, ['0' ... '9'] = 53, ['+'] = 63, ['-'] = 63, ['/'] = 64, ['_'] = 64,
+};
+/* Bytes that may appear in a URL run: printable ASCII except quotes and brackets. */
+static const bool urltab[256] = {
+    ['!'] = true,         ['#' ... '&'] = true, ['*' ... ';'] = true, ['='] = true, ['?' ... 'Z'] = true,
+    ['\\'] = true,        ['^' ... '_'] = true, ['a' ... 'z'] = true, ['|'] = true, ['~'] = true,
+};
+
+static int b64val(unsigned char c)
+{
+	unsigned char v = b64tab[c];
+	if (v == 0)
+		return -1;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return v - 1;
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int sl_guard_decode_base64(const char *in, size_t n, struct sl_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	while (n > 0 && s[n - 1] == '=' && n % 4 != 1)
+		n--;
+	if (n % 4 == 1)
+		return SL_EPARSE;
+	int rc = sl_buf_reserve(out, n / 4 * 3 + 3);
+	if (rc)
+		return rc;
+	unsigned char *d = (unsigned char *)out->data + out->len;
+	size_t w = 0;
+	uint32_t acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64val(s[i]);
+		if (v < 0)
+			return SL_EPARSE;
+		acc = acc << 6 | (uint32_t)v;
+		if (i % 4 == 3) {
+			d[w++] = (unsigned char)(acc >> 16);
+			d[w++] = (unsigned char)(acc >> 8);
+			d[w++] = (unsigned char)acc;
+			acc = 0;
+		}
+	}
+	if (n % 4 == 2)
+		d[w++] = (unsigned char)(acc >> 4);
+	else if (n % 4 == 3) {
+		d[w++] = (unsigned char)(acc >> 10);
+		d[w++] = (unsigned char)(acc >> 2);
+	}
+	out->len += w;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int sl_guard_decode_hex(const char *in, size_t n, struct sl_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	if (n % 2)
+		return SL_EPARSE;
+	for (size_t i = 0; i < n; i++)
+		if (hexval(s[i]) < 0)
+			return SL_EPARSE;
+	int rc = sl_buf_reserve(out, n / 2);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i += 2)
+		out->data[out->len++] = (char)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static bool is_escape(const unsigned char *s, size_t n, size_t i)
+{
+	return s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0;
+}
+
+int sl_guard_decode_url(const char *in, size_t n, struct sl_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t escapes = 0;
+	for (size_t i = 0; i + 2 < n; i++)
+		escapes += is_escape(s, n, i);
+	if (escapes == 0)
+		return SL_EPARSE;
+	int rc = sl_buf_reserve(out, n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)s[i];
+		if (is_escape(s, n, i)) {
+			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			i += 2;
+		} else if (c == '+')
+			c = ' ';
+		out->data[out->len++] = c;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+bool sl__printable(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t good = 0;
+	if (n < 8)
+		return false;
+	for (size_t i = 0; i < n;) {
+		size_t k = s[i] < 0x80 ? 1 : sl_utf8_seq_len(s + i, n - i);
+		if (k == 0)
+			k = 1;
+		else if (k > 1 || (s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')
+			good += k;
+		i += k;
+	}
+	return good * 10 >= n * 9;
+}
+
+typedef int (*decoder_fn)(const char *in, size_t n, struct sl_buf *out);
+
+/* Decodes in[0..n) with dec; keeps the result and calls fn only when it is printable. */
+static int try_decode(decoder_fn dec, const char *in, size_t n, struct sl_buf *out, sl__decoded_fn fn, void *ctx)
+{
+	size_t off = out->len;
+	int rc = dec(in, n, out);
+	if (rc == SL_EPARSE)
+		return 0;
+	if (rc)
+		return rc;
+	if (sl__printable(out->data + off, out->len - off))
+		return fn(ctx, off, out->len - off);
+	out->len = off;
+	out->data[off] = '\0';
+	return 0;
+}
+
+static bool b64body(unsigned char c)
+{
+	return b64tab[c] != 0;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (hexval((unsigned char)s[i]) < 0)
+			return false;
+	return true;
+}
+
+/* Bytes a base64 or hex run may hold: digits and padding. */
+static bool b64_or_pad(unsigned char c)
+{
+	return b64body(c) || c == '=';
+}
+
+/* The first position at or after i where a run of SL_GUARD_DECODE_MIN bytes may start: a run
+ * starting in [i, i + MIN) covers byte i + MIN - 1, so when that byte (or one before it) cannot
+ * be in a run, every start up to it is skipped without looking at the bytes in between (in
+ * prose about one byte in five is looked at). Returns len when no run fits any more. */
+static size_t next_candidate(const unsigned char *s, size_t len, size_t i)
+{
+	while (len - i >= SL_GUARD_DECODE_MIN) {
+		size_t j = i + SL_GUARD_DECODE_MIN - 1;
+		while (j >= i && b64_or_pad(s[j]))
+			if (j-- == i)
+				return i;
+		i = j + 1;
+	}
+	return len;
+}
+
+/* Runs of the base64 alphabet (at most two '=' closing them): hex when all hex digits. */
+static int b64_runs(const char *text, size_t len, struct sl_buf *dec, sl__decoded_fn fn, void *ctx)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	int rc = 0;
+	for (size_t i = next_candidate(s, len, 0); !rc && i < len; i = next_candidate(s, len, i)) {
+		if (!b64body(s[i])) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < len && b64body(s[j]))
+			j++;
+		for (int pad = 0; pad < 2 && j < len && s[j] == '='; pad++)
+			j++;
+		if (j - i >= SL_GUARD_DECODE_MIN) {
+			bool hex = all_hex(text + i, j - i) && (j - i) % 2 == 0;
+			rc = try_decode(hex ? sl_guard_decode_hex : sl_guard_decode_base64, text + i, j - i, dec, fn, ctx);
+		}
+		i = j;
+	}
+	return rc;
+}
+
+static bool url_char(unsigned char c)
+{
+	return urltab[c];
+}
+
+/* Runs of URL characters holding a %XX escape. */
+static int url_runs(const char *text, size_t len, struct sl_buf *dec, sl__decoded_fn fn, void *ctx)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t start = 0;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < len; i++) {
+		if (!url_char(s[i])) {
+			start = i + 1;
+			continue;
+		}
+		if (!is_escape(s, len, i))
+			continue;
+		size_t j = i;
+		while (j < len && url_char(s[j]))
+			j++;
+		if (j - start >= SL_GUARD_DECODE_MIN)
+			rc = try_decode(sl_guard_decode_url, text + start, j - start, dec, fn, ctx);
+		i = j;
+		start = j + 1;
+	}
+	return rc;
+}
+
+int sl__find_encoded(const char *text, size_t len, struct sl_buf *dec, sl__decoded_fn fn, void *ctx)
+{
+	int rc = b64_runs(text, len, dec, fn, ctx);
+	if (rc || !memchr(text, '%', len))
+		return rc;
+	return url_runs(text, len, dec, fn, ctx);
+}

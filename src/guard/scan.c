@@ -1,0 +1,132 @@
+/* scan.c: the decision: each segment normalized and matched on its own, its rule risk combined
+ * with the classifier's probability, the riskiest segment deciding the verdict.
+ * Invariants: risk = 1 - (1 - r)(1 - p) with r = 1 - prod(1 - w) over the distinct rules that
+ * fired (noisy-or) and p the classifier's probability clamped to [0, 1] (NaN counts as 0); both
+ * stay in [0, 1]; a verdict fires iff some segment was scanned and its risk reaches the
+ * threshold; reasons keep the SL_GUARD_MAX_REASONS strongest, strongest first. */
+#include <math.h>
+#include <string.h>
+
+#include "guard-int.h"
+
+#define MAX_HITS 256
+#define CLASSIFIER_REASON_MIN 0.1 /* below this the classifier is not named as a reason */
+
+void sl_guard_opts_default(struct sl_guard_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->threshold = SL_GUARD_DEFAULT_THRESHOLD;
+	o->action = SL_GUARD_FLAG;
+}
+
+static double clamp01(double p)
+{
+	return p > 0 ? (p < 1 ? p : 1) : 0; /* NaN compares false: 0 */
+}
+
+/* Keeps the strongest reasons: a new one replaces the weakest kept when the table is full. */
+static void add_reason(struct sl_guard_verdict *v, const struct sl_guard_reason *r)
+{
+	if (v->nreasons < SL_GUARD_MAX_REASONS) {
+		v->reasons[v->nreasons++] = *r;
+		return;
+	}
+	v->more_reasons++;
+	unsigned weakest = 0;
+	for (unsigned i = 1; i < v->nreasons; i++)
+		if (v->reasons[i].score < v->reasons[weakest].score)
+			weakest = i;
+	if (r->score > v->reasons[weakest].score)
+		v->reasons[weakest] = *r;
+}
+
+static void sort_reasons(struct sl_guard_verdict *v)
+{
+	for (unsigned i = 1; i < v->nreasons; i++) {
+		struct sl_guard_reason r = v->reasons[i];
+		unsigned j = i;
+		for (; j > 0 && v->reasons[j - 1].score < r.score; j--)
+			v->reasons[j] = v->reasons[j - 1];
+		v->reasons[j] = r;
+	}
+}
+
+/* Rule risk of one segment from its hits; records the reasons and categories. */
+static double rule_risk(const struct sl_guard_rules *rules, const struct sl_guard_hit *hits, size_t n, unsigned seg,
+                        enum sl_guard_trust trust, struct sl_guard_verdict *v)
+{
+	double keep = 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_guard_rule *rule = &rules->rules[hits[i].rule];
+		struct sl_guard_reason r = {.kind = SL_GUARD_REASON_RULE, .category = rule->category,
+		                            .view = hits[i].view, .score = rule->weight, .segment = seg, .trust = trust};
+		memcpy(r.rule_id, rule->id, sizeof(r.rule_id));
+		keep *= 1 - rule->weight;
+		v->categories |= 1u << rule->category;
+		add_reason(v, &r);
+	}
+	return clamp01(1 - keep);
+}
+
+static double model_prob(const struct sl_guard_opts *o, const struct sl_guard_scratch *s, unsigned seg,
+                         enum sl_guard_trust trust, struct sl_guard_verdict *v)
+{
+	const struct sl_guard_scorer_ops *ops = o->scorer.ops;
+	if (!ops || !ops->score)
+		return -1;
+	const struct sl_guard_norm *n = sl_guard_scratch_norm(s);
+	double p = clamp01(ops->score(o->scorer.ctx, n->out.data, n->out.len));
+	if (p >= CLASSIFIER_REASON_MIN) {
+		struct sl_guard_reason r = {.kind = SL_GUARD_REASON_CLASSIFIER, .score = p, .segment = seg, .trust = trust};
+		add_reason(v, &r);
+	}
+	return p;
+}
+
+static int scan_segment(const struct sl_guard_rules *rules, struct sl_guard_scratch *s, const struct sl_guard_opts *o,
+                        const struct sl_guard_segment *seg, unsigned idx, struct sl_guard_verdict *v)
+{
+	struct sl_guard_hit hits[MAX_HITS];
+	size_t nhits;
+	int rc = sl_guard_rules_scan(rules, s, seg->text, seg->len, hits, MAX_HITS, &nhits);
+	if (rc)
+		return rc;
+	double r = rule_risk(rules, hits, nhits, idx, seg->trust, v);
+	double p = model_prob(o, s, idx, seg->trust, v);
+	double risk = clamp01(1 - (1 - r) * (1 - (p > 0 ? p : 0)));
+	if (v->segment < 0 || risk > v->score) {
+		v->score = risk;
+		v->rule_score = r;
+		v->model_score = p;
+		v->segment = (int)idx;
+		v->trust = seg->trust;
+	}
+	return 0;
+}
+
+int sl_guard_scan(const struct sl_guard_rules *rules, struct sl_guard_scratch *s, const struct sl_guard_opts *o,
+                  const struct sl_guard_segment *segs, size_t n, struct sl_guard_verdict *out)
+{
+	struct sl_guard_verdict v = {.model_score = -1, .segment = -1, .action = SL_GUARD_ALLOW};
+	if (!s || !o || (n && !segs))
+		return SL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (segs[i].trust == SL_GUARD_TRUSTED && !o->scan_trusted)
+			continue;
+		int rc = scan_segment(rules, s, o, &segs[i], (unsigned)i, &v);
+		if (rc)
+			return rc;
+	}
+	sort_reasons(&v);
+	v.fired = v.segment >= 0 && v.score >= o->threshold;
+	v.action = v.fired ? o->action : SL_GUARD_ALLOW;
+	*out = v;
+	return 0;
+}
+
+int sl_guard_scan_text(const struct sl_guard_rules *rules, struct sl_guard_scratch *s, const struct sl_guard_opts *o,
+                       const char *text, size_t len, struct sl_guard_verdict *out)
+{
+	struct sl_guard_segment seg = {SL_GUARD_DIRECT, text, len};
+	return sl_guard_scan(rules, s, o, &seg, 1, out);
+}

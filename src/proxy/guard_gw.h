@@ -1,0 +1,63 @@
+/* guard_gw.h: the guard in the gateway. A guard runtime is built with every configuration load
+ * (rules compiled, classifier models loaded, each model's guard resolved) and freed with it.
+ * Requests are inspected before they go upstream (injection scan, Rule of Two, spotlighting);
+ * answers are checked as they stream back (canaries, system-prompt leaks, outside links,
+ * secrets, tool calls). Loop thread only. */
+#ifndef SLUICE_PROXY_GUARD_GW_H
+#define SLUICE_PROXY_GUARD_GW_H
+
+#include <stdbool.h>
+
+#include "sluice/config.h"
+#include "sluice/core.h"
+#include "sluice/guard_config.h"
+
+struct json_object;
+struct sl_guard_rt;
+
+/* One model's guard, resolved. */
+struct sl_guard_mrt {
+	const char *model;
+	struct sl_guard_config cfg;
+	const struct sl_guard_rules *rules; /* NULL when input is off */
+	struct sl_guard_opts opts;
+};
+
+/* Builds the runtime of cfg. *out is NULL (and 0 returned) when no model has a guard. Errors
+ * (a rules file that does not compile, a model file that does not load) go to err. */
+int sl_guard_rt_new(const struct sl_config *cfg, struct sl_guard_rt **out, char *err, size_t errlen);
+void sl_guard_rt_free(struct sl_guard_rt *rt);
+/* The guard of a model, or NULL when it has none (rt may be NULL). */
+const struct sl_guard_mrt *sl_guard_rt_find(const struct sl_guard_rt *rt, const char *model);
+
+/* What the inspection of one request decided. */
+struct sl_guard_req {
+	int status;          /* 0: forward; 400: refuse with code and message */
+	const char *code;    /* "prompt_injection_detected" or "rule_of_two_violation" */
+	const char *outcome; /* for the event and metrics: NULL (nothing), "flag", "block", "sanitize", "remove" */
+	double score;        /* injection risk; -1 when not scanned */
+	char message[512];   /* the error message, or the reason of a flag */
+	char header[320];    /* value of x-sluice-guard, "" for none */
+	struct sl_agent_session session; /* what the session holds, for checking the answer's tool calls */
+	char *system_prompt; /* system and developer text (malloc'd; NULL when none), for leak checks */
+	size_t system_len;
+};
+/* Inspects (and, for sanitize and remove, rewrites) a chat or completions request body. */
+int sl_guard_gw_request(const struct sl_guard_mrt *g, struct json_object *root, struct sl_guard_req *res);
+void sl_guard_req_release(struct sl_guard_req *res);
+
+/* One answer's checker (output checks and tool calls), fed with parsed response objects. */
+struct sl_guard_answer;
+/* NULL (and 0) when the model checks nothing in answers. res must have come from this model. */
+int sl_guard_answer_new(const struct sl_guard_mrt *g, const struct sl_guard_req *res, struct sl_guard_answer **out);
+void sl_guard_answer_free(struct sl_guard_answer *a);
+/* SSE hook (sl_sse_tap's hook): one stream chunk, or NULL at the end of the stream. */
+int sl_guard_answer_event(void *a, struct json_object *obj, struct sl_buf *out);
+/* A whole (non-stream) JSON answer in body: checked, rewritten in place when something is
+ * redacted. Returns 1 when the answer must be replaced by an error (body then holds it). */
+int sl_guard_answer_body(struct sl_guard_answer *a, struct sl_buf *body);
+/* After the answer: "redact", "block" or "flag" when something was found, else NULL; detail
+ * gets the first finding. */
+const char *sl_guard_answer_outcome(const struct sl_guard_answer *a, char *detail, size_t len);
+
+#endif

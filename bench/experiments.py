@@ -346,7 +346,7 @@ def main():
 def print_results(spec, sl):
     """The fixed-horizon report itself: what the benchmark experiment finds."""
     fx, sq = sl["fixed"], sl["sequential"]
-    names = [c for c in ("clicky", "aa", "buyer")]
+    names = [v["key"] for v in spec["variants"][1:]]
     print("Fixed-horizon report (sluice; SRM p = %s): lift [95%% CI], Holm-adjusted p, verdict;"
           " last column: the sequential verdict." % fmt_p(fx["srm_pvalue"]))
     print()

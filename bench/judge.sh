@@ -5,7 +5,7 @@
 # (library defaults), a Flagger-style fixed-threshold check and a Kayenta-style per-interval
 # Mann-Whitney check on the same request streams. Prints Markdown tables (the ones recorded in
 # docs/BENCHMARKS.md, "Canary judge"). Everything is simulated and seeded: no network, no
-# clock, the same numbers on every machine; about 2.5 CPU minutes (one core) with the defaults.
+# clock, the same numbers on every machine; about 6 CPU minutes (one core) with the defaults.
 #
 # Usage: bench/judge.sh [extra bench_judge options]      (`make bench-judge` runs it)
 #   e.g. bench/judge.sh --judges sluice --sluice 'tight={"alpha":0.05}' --scenarios aa,lat20

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The demo behind `make demo`, in three parts (about three minutes):
+# The demo behind `make demo`, in five parts (about four minutes):
 #  1. two simulated model versions behind sluice with a 90/10 split, 20 seconds of simulated
 #     users, then what each version served and how fast;
 #  2. automated canaries: a candidate 40% slower with three times the bad answers is caught at an
@@ -7,7 +7,10 @@
 #  3. drift: the prompt mix shifts to longer prompts in another language, and sluice raises a
 #     drift alert naming the features that moved;
 #  4. the guard: an obfuscated injection refused, a poisoned document spotlighted, an agent's
-#     outward tool removed by the Rule of Two, and `sluice scan` over a few prompts.
+#     outward tool removed by the Rule of Two, and `sluice scan` over a few prompts;
+#  5. an A/B experiment between two recommenders, one of which repeats itself: the experiment
+#     report (lift in click-through and watch time with intervals) and the repetitive version
+#     flagged by its repetition and satisfaction.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${SLUICE_BIN:-build/sluice}
@@ -36,7 +39,7 @@ wait_port() {
 	done
 }
 
-for p in 8080 9090 8101 8102 8103; do
+for p in 8080 9090 8101 8102 8103 8104 8105; do
 	if port_busy $p; then echo "demo: port 127.0.0.1:$p is in use; stop whatever holds it and retry" >&2; exit 1; fi
 done
 
@@ -143,6 +146,32 @@ ask "an agent holding web content and email tools (Rule of Two: send_email remov
 	'{"model":"chat","messages":[{"role":"user","content":"Summarize my inbox."},{"role":"tool","tool_call_id":"t1","content":"web page text"}],"tools":[{"type":"function","function":{"name":"read_email"}},{"type":"function","function":{"name":"send_email"}}]}'
 echo "-- sluice scan examples/guard/prompts.txt (offline, one verdict per line)"
 "$BIN" scan examples/guard/prompts.txt
+
+echo
+echo "== part 5: an A/B experiment between two recommenders (examples/experiments.yaml)"
+kill "$gateway"
+wait "$gateway" 2>/dev/null || true
+echo "   v1 on 127.0.0.1:8104 explores; v2 on 127.0.0.1:8105 shows each user the same slate again"
+"$BIN" sim --listen 127.0.0.1:8104 --recs --seed 4 --latency-ms 20 --quiet 2>"$work/sim-recs-v1.log" &
+pids="$pids $!"
+"$BIN" sim --listen 127.0.0.1:8105 --recs --repeat --seed 5 --latency-ms 20 --quiet 2>"$work/sim-recs-v2.log" &
+pids="$pids $!"
+{ cat examples/experiments.yaml; echo "store: $work/experiments.db"; } >"$work/experiments.yaml"
+"$BIN" serve -c "$work/experiments.yaml" >/dev/null 2>"$work/sluice-experiments.log" &
+gateway=$!
+pids="$pids $gateway"
+wait_port 8104
+wait_port 8105
+wait_port 8080
+wait_port 9090
+echo "   2000 simulated users with tastes ask for slates for ${DURATION}s; they click, watch, skip, like or"
+echo "   dislike items, posted to /v1/events; the slates go to /v1/recs"
+"$BIN" load --recs --target http://127.0.0.1:8080 --users 2000 --rate 150 --duration "$DURATION" --seed 17 \
+	--quiet >"$work/load-recs.txt" 2>&1 || { cat "$work/load-recs.txt"; exit 1; }
+echo "-- sluice experiment show recs-v2 (lift of the treatment against the control, with intervals)"
+"$BIN" experiment show recs-v2 $ADMIN
+echo "-- recommendation quality per version (GET /api/v1/recs)"
+curl -s http://127.0.0.1:9090/api/v1/recs | /usr/bin/python3 scripts/recs-summary.py
 cat <<'TXT'
 
 == put a real model server behind sluice

@@ -89,7 +89,7 @@ def main():
     def line(name, a, b):
         print("| %s | %.2f | %.2f | **%.1fx** |" % (name, a, b, b / a) if a > 0 else "| %s | %.2f | %.2f | - |" % (name, a, b))
 
-    line("(a) whole run, wall, two cores free (sluice parses the two files on two threads)", s2[0], sc[0])
+    line("(a) whole run, wall, two cores free (sluice: the two files on two threads, the report's columns on both cores)", s2[0], sc[0])
     line("(a) whole run, CPU seconds (user + sys), one core each", s1[1] + s1[2], sc[1] + sc[2])
     line("(a) whole run, CPU seconds (user + sys), sluice on two threads", s2[1] + s2[2], sc[1] + sc[2])
     line("(a) whole run, wall, one core each (`taskset -c 1`; SciPy runs pinned in every row)", s1[0], sc[0])

@@ -373,11 +373,12 @@ static void recommend_checks(struct sl_rollout_spec *spec)
 }
 
 /* Built-in judges by name: sluice (library defaults), recommended (alpha 0.05, one failure
- * rolls back, latency tolerance 5%, errors 0 points: the defaults this benchmark suggests),
+ * rolls back, latency tolerance 5%, errors 0 points: what this benchmark suggested before the
+ * judge pooled the stages; today the defaults but for the single failure),
  * recommended90 (the same with marginal_score 90), tolerances (the library defaults with only the
  * recommended tolerances), flagger (thresholds; Flagger's
- * threshold of 2 failed checks), flagger2 (without the thumbs-down bound), kayenta (98%, as shipped; rolled back by the
- * rollout's failure limits, 2 in a row by default), kayenta1 (the same, rolled back at the first failing interval as
+ * threshold of 2 failed checks), flagger2 (without the thumbs-down bound), kayenta (98%, as shipped; rolled back at 3 failures
+ * or 2 in a row, pinned so that a change of sluice's defaults does not change the peer), kayenta1 (the same, rolled back at the first failing interval as
  * Spinnaker's canary stage does), kayenta95 (kayenta at 95%). */
 static int add_builtin(struct opts *o, const char *name)
 {
@@ -407,8 +408,8 @@ static int add_builtin(struct opts *o, const char *name)
 			o->arms[o->narms - 1].flagger.negative_rate = INFINITY;
 		return rc;
 	}
-	if (strcmp(name, "kayenta") == 0)
-		return add_arm(o, "kayenta", &judge_kayenta, NULL);
+	if (strcmp(name, "kayenta") == 0) /* the rollout limits sluice had before: 3 in all or 2 in a row */
+		return add_arm(o, "kayenta", &judge_kayenta, "{\"max_failures\":3,\"max_consecutive_failures\":2}");
 	if (strcmp(name, "kayenta1") == 0) /* Spinnaker: one interval below marginal ends the canary */
 		return add_arm(o, "kayenta (1 failure)", &judge_kayenta,
 		               "{\"max_failures\":1,\"max_consecutive_failures\":1}");

@@ -4,7 +4,7 @@
  * one- or two-sided), GrowthBook's sequential always-valid intervals, the Gaussian Bayesian
  * test (flat or proper prior, chance to win, risk), the sample-ratio-mismatch check, Holm and
  * Benjamini-Hochberg adjustment and the delta-method variance used by power analysis.
- * Formulas and sources: docs/EXPERIMENTS-stats.md.
+ * Formulas and sources: docs/EXPERIMENTS.md, "Statistics".
  * Invariants: pure (no I/O, no locks, no global state, no allocation); every function on two
  * arms is O(1); results never hold NaN: a degenerate input (fewer than 2 units, zero or negative
  * variance, zero baseline mean for a relative difference) gives ok == false, a static reason

@@ -89,7 +89,8 @@ void sl_guard_model_free(struct sl_guard_model *m);
 
 /* Probability in [0, 1] that text is an injection: the maximum over windows of `window` bytes
  * stepped by `stride` (one window when len <= window). Empty text scores the bias alone.
- * No allocation; safe from many threads on one model. A NULL model scores 0. */
+ * No allocation; safe from many threads on one model. A NULL model scores 0. Scoring reads a
+ * bfloat16 copy of the weights (half the cache footprint; <= 0.4% relative error each). */
 double sl_guard_model_score(const struct sl_guard_model *m, const char *text, size_t len);
 /* Same signature as a guard scorer stage: ctx is a const struct sl_guard_model *. */
 double sl_guard_model_stage(void *ctx, const char *text, size_t len);

@@ -19,8 +19,8 @@
 #define SL_ROLLOUT_MAX_CHECKS 16
 #define SL_METRIC_NAME_MAX    48 /* bytes, NUL included */
 #define SL_ROLLOUT_REASON_MAX 192
-/* Values kept per version per value metric (a uniform reservoir): 8 bytes each. */
-#define SL_WINDOW_CAP_DEFAULT 20000
+/* Values kept per version per value metric per stage (a uniform reservoir): 8 bytes each. */
+#define SL_WINDOW_CAP_DEFAULT 5000
 #define SL_WINDOW_CAP_MAX     (1u << 20)
 /* A value check needs this many values on each side before it is judged (else no_data). */
 #define SL_JUDGE_MIN_VALUES 10
@@ -65,13 +65,16 @@ struct sl_rollout_spec {
 	unsigned nchecks;
 };
 
-/* Defaults: steps 1,5,25,50,100 without approvals, no shadow, interval 60 s, 100 requests,
- * deadline 10 x interval, 3 failures / 2 consecutive, scores 95/75, alpha 0.01, no webhooks,
- * and the seven default checks (latency, ttft, output_tokens, cost, error_rate,
- * negative_feedback_rate, score), described in docs/ROLLOUTS.md. */
+/* Defaults: steps 1,5,25,50,100 without approvals, no shadow, interval 120 s, 100 requests,
+ * deadline 10 x interval, 3 failures / 2 consecutive, scores 95/75, alpha 0.05, no webhooks,
+ * and the seven default checks (latency with tolerance 5%, ttft, output_tokens, cost,
+ * error_rate with no allowed increase, negative_feedback_rate, score), described in
+ * docs/ROLLOUTS.md and measured in docs/BENCHMARKS.md ("Canary judge"). */
 void sl_rollout_spec_defaults(struct sl_rollout_spec *spec);
 /* 0 or SL_EINVAL with err = "field: problem", e.g. "steps[2].percent: must be larger than 25". */
 int sl_rollout_spec_validate(const struct sl_rollout_spec *spec, char *err, size_t errlen);
+/* Stages the judge can see: the shadow stage (if any) and every step but the last; 1..16. */
+unsigned sl_rollout_spec_stages(const struct sl_rollout_spec *spec);
 /* The effective progress deadline (resolves 0 to 10 x interval_ms). */
 uint64_t sl_rollout_spec_deadline_ms(const struct sl_rollout_spec *spec);
 /* Index of the check named name, or -1. */
@@ -91,34 +94,52 @@ struct json_object;
 int sl_rollout_spec_from_jobj(struct json_object *o, struct sl_rollout_spec *spec, char *err, size_t errlen);
 
 /* ---- window (window.c) --------------------------------------------------------------------
- * What the judge sees: per version, per check, a reservoir of values (value checks) or event
- * and trial counts (rate checks), plus request counts. Memory: 2 x nvalue_checks x cap x 8
- * bytes, allocated at init (defaults: 5 value checks x 2 x 20,000 x 8 = 1.6 MB); nothing grows
- * afterwards. While a side has seen at most cap values the reservoir holds them all; beyond,
- * it is a uniform sample of everything seen since the last reset. */
+ * What the judge sees: per version, per check and per stratum (a stage of the rollout: shadow
+ * or one canary step), a reservoir of values (value checks) or event and trial counts (rate
+ * checks), plus request counts. A stage is compared only with itself (same period, one
+ * constant share) and the judge pools the strata, so evidence accumulates across steps.
+ * Strata: one per stage the spec can judge (shadow, if any, and every step but the last),
+ * allocated at init; a window that has begun that many stages drops its oldest stratum to
+ * open a new one. Memory: 2 x value checks x strata x cap x 8 bytes, allocated at init
+ * (gateway: cap 5,000, default spec: 5 x 2 x 4 x 5,000 x 8 = 1.6 MB); nothing grows
+ * afterwards. While a stratum's side has seen at most cap values its reservoir holds them all;
+ * beyond, it is a uniform sample of that stage's values. */
 enum sl_side { SL_STABLE = 0, SL_CANDIDATE = 1 };
 
-struct sl_window_metric {
-	enum sl_metric_kind kind;
+#define SL_WINDOW_MAX_STRATA SL_ROLLOUT_MAX_STEPS /* shadow + 15 judged steps */
+
+struct sl_window_stratum {
 	struct sl_reservoir values[2]; /* value checks, by side */
 	uint64_t events[2], trials[2]; /* rate checks, by side */
 };
 
+struct sl_window_metric {
+	enum sl_metric_kind kind;
+	struct sl_window_stratum s[SL_WINDOW_MAX_STRATA]; /* oldest first; s[nstrata-1] is current */
+};
+
 struct sl_window {
 	unsigned nmetrics;
-	size_t cap;
+	unsigned maxstrata; /* strata allocated (the spec's judged stages) */
+	unsigned nstrata;   /* strata in use, 1..maxstrata; the last is the current stage */
+	size_t cap;         /* values per side per value check per stratum */
 	uint64_t seed;
 	uint64_t resets;
-	uint64_t requests[2]; /* by side */
+	uint64_t requests[2]; /* by side, in the current stage (min_requests counts these) */
 	struct sl_window_metric m[SL_ROLLOUT_MAX_CHECKS];
 };
 
-/* Shapes the window after spec's checks (same indexes). cap 0 = SL_WINDOW_CAP_DEFAULT. */
+/* Shapes the window after spec's checks (same indexes) and stages. cap 0 =
+ * SL_WINDOW_CAP_DEFAULT. */
 int sl_window_init(struct sl_window *w, const struct sl_rollout_spec *spec, size_t cap, uint64_t seed);
 void sl_window_release(struct sl_window *w);
-/* Empties every side and metric (a step began); reservoirs are reseeded from seed and the
- * reset count, so a replay gives the same samples. */
+/* A new stage began (sl_rollout_decision.reset_window): the current stratum is closed, kept
+ * for the judge, and an empty one opens (when all are in use, the oldest is dropped and its
+ * memory reused). Reservoirs are reseeded from seed and the reset count, so a replay gives the
+ * same samples. Never allocates; always 0. */
 int sl_window_reset(struct sl_window *w);
+/* The current stratum (the stage in progress) of check i. */
+struct sl_window_stratum *sl_window_current(struct sl_window *w, unsigned metric);
 /* One request served by side (counts toward min_requests). */
 int sl_window_add_request(struct sl_window *w, enum sl_side side);
 /* SL_EINVAL for a rate metric, an unknown index or a value that is not finite. */
@@ -136,14 +157,25 @@ enum sl_outcome {
 	SL_OUTCOME_INCONCLUSIVE,
 	SL_OUTCOME_INSUFFICIENT_DATA,
 };
-enum sl_test_kind { SL_TEST_NONE, SL_TEST_MANN_WHITNEY, SL_TEST_FISHER, SL_TEST_Z };
+enum sl_test_kind {
+	SL_TEST_NONE,
+	SL_TEST_MANN_WHITNEY,
+	SL_TEST_FISHER,
+	SL_TEST_Z,
+	SL_TEST_VAN_ELTEREN, /* value checks: stratified Mann-Whitney (one stratum: Mann-Whitney) */
+	SL_TEST_MH_Z,        /* rate checks: stratified score test, Mantel-Haenszel weights */
+	SL_TEST_MH_EXACT,    /* rate checks: exact conditional test (one stratum: Fisher's) */
+};
 
-/* One check's evidence. Value checks: n = values kept (seen = values observed, larger once
- * the reservoir is full), stable/candidate = medians, effect/lo/hi = Hodges-Lehmann shift of
- * candidate against stable and its interval divided by |stable median| (abs_* in the metric's
- * unit). Rate checks: n = trials, events, stable/candidate = rates, effect/lo/hi = candidate
- * rate - stable rate and its Newcombe interval (abs_* the same). Unbounded ends are +-inf;
- * fields that do not apply are NaN. */
+/* One check's evidence, pooled over the window's strata (stages; see judge.c). Value checks:
+ * n = values kept (seen = values observed, larger once a reservoir is full), stable/candidate
+ * = the strata's medians averaged with weights nc ns/(nc + ns), effect/lo/hi = the common
+ * shift of candidate against stable relative to each stratum's stable median (stratified
+ * Hodges-Lehmann) and its interval (abs_* = relative x the shown stable median). Rate checks:
+ * n = trials, events, stable/candidate = pooled rates, effect/lo/hi = the Mantel-Haenszel
+ * difference candidate - stable and its interval (abs_* the same). The interval has two-sided
+ * confidence `confidence`: a directional check's ends are each one-sided bounds at 1 - alpha.
+ * Unbounded ends are +-inf; fields that do not apply are NaN. */
 struct sl_check_result {
 	char name[SL_METRIC_NAME_MAX];
 	enum sl_metric_kind kind;
@@ -154,9 +186,10 @@ struct sl_check_result {
 	double stable, candidate;
 	double effect, lo, hi;
 	double abs_effect, abs_lo, abs_hi;
-	double confidence; /* of the interval: 1 - alpha */
+	double confidence; /* of the interval (two-sided) */
 	enum sl_test_kind test;
-	double pvalue;    /* two-sided */
+	unsigned strata; /* strata (stages) pooled */
+	double pvalue;   /* of "beyond the tolerance on a bad side" (either: both sides, doubled) */
 	double alpha;     /* this look's threshold for the p-value */
 	double tolerance; /* the spec's tolerance or allowed change */
 	enum sl_verdict verdict;
@@ -165,7 +198,7 @@ struct sl_check_result {
 
 struct sl_judgment {
 	unsigned index;       /* judgment index given to sl_judge (look k = index + 1) */
-	double alpha_look;    /* alpha_k = alpha 6 / (pi^2 k^2) */
+	double alpha_look;    /* alpha spent at look k (sl_judge_alpha_look) */
 	double alpha_check;   /* alpha_k / number of non-dry-run checks */
 	uint64_t requests[2]; /* by side, from the window */
 	struct sl_check_result checks[SL_ROLLOUT_MAX_CHECKS];
@@ -176,8 +209,12 @@ struct sl_judgment {
 	char reason[SL_ROLLOUT_REASON_MAX];
 };
 
-/* The share of alpha spent at look k = index + 1: alpha 6 / (pi^2 k^2); sums to alpha. */
-double sl_judge_alpha_look(double alpha, unsigned index);
+/* The share of alpha spent at look k = index + 1 of a rollout planned for `planned` looks (one
+ * per judged stage, sl_rollout_spec_stages): (1 - SL_JUDGE_ALPHA_RESERVE) alpha / planned at
+ * each planned look, then SL_JUDGE_ALPHA_RESERVE alpha 6 / (pi^2 j^2) at extra look planned + j
+ * (holds, confirmations). Sums to alpha over every look ever taken. planned 0 counts as 1. */
+#define SL_JUDGE_ALPHA_RESERVE 0.1
+double sl_judge_alpha_look(double alpha, unsigned planned, unsigned index);
 /* Judges the window. judgment_index counts every judgment of the rollout so far (pass
  * sl_rollout_decision.judgment_index); it must grow across steps for the error control to
  * hold. SL_EINVAL when the window does not match the spec, SL_ENOMEM on allocation failure. */

@@ -154,6 +154,58 @@ int sl_chisquare(const double *f_obs, const double *f_exp, size_t k, int ddof, s
  * skipped), p = chi2 goodness-of-fit with df = arms used - 1. */
 int sl_srm(const double *counts, const double *weights, size_t k, struct sl_chi2_result *out);
 
+/* ---- stratified tests (stratified.c): two samples compared within each stratum, pooled ----
+ * Values: van Elteren's stratified Wilcoxon-Mann-Whitney test of "y shifted by delta * scale
+ * is like x" in every stratum (weights 1/(N_k + 1), tie-corrected variance, no continuity
+ * correction: one stratum is SciPy's mannwhitneyu(y - delta scale, x, use_continuity=False)).
+ * x and y must be sorted ascending and finite; a stratum with an empty side is skipped;
+ * SL_EINVAL when no stratum has both sides. z > 0 says y is larger. */
+struct sl_ve_stratum {
+	const double *x, *y; /* sorted ascending */
+	size_t nx, ny;
+	double scale; /* > 0: the shift delta moves y by delta * scale in this stratum */
+};
+struct sl_van_elteren_result {
+	double statistic, variance; /* sum of weighted (U_k - E U_k), and its variance */
+	double z, pvalue;
+	size_t strata; /* strata with both sides */
+};
+int sl_van_elteren(const struct sl_ve_stratum *s, size_t k, double delta, enum sl_alt alt,
+                   struct sl_van_elteren_result *out);
+/* The common shift: estimate = where z(delta) crosses 0, [lo, hi] = where it crosses
+ * +-norm_isf((1-conf)/2) (each end a one-sided bound at (1+conf)/2), by bisection to a relative
+ * 1e-9. An end the data cannot reach (even the extreme shift leaves z short) is -inf / +inf
+ * with its *_attained false. */
+struct sl_ve_shift {
+	double estimate, lo, hi;
+	bool lo_attained, hi_attained;
+};
+int sl_van_elteren_shift(const struct sl_ve_stratum *s, size_t k, double conf, struct sl_ve_shift *out);
+
+/* Rates: x1/n1 (e.g. candidate) against x2/n2 in each stratum. diff is the Mantel-Haenszel
+ * weighted difference (weights n1 n2/N); z tests diff = margin with variances restricted to the
+ * margin (at margin 0: the Cochran-Mantel-Haenszel statistic without continuity correction);
+ * [lo, hi] inverts that test at conf (two-sided). exact_pvalue is the exact conditional test of
+ * p1 = p2 given every stratum's margins (Fisher's exact test for one stratum; two-sided = twice
+ * the smaller tail), against alt, or NaN when its support would exceed
+ * SL_STRAT_EXACT_MAX_SUPPORT or its convolution SL_STRAT_EXACT_MAX_WORK multiply-adds.
+ * Strata with an empty side are skipped; SL_EINVAL when none is left, for counts out of range,
+ * |margin| >= 1 or conf outside (0, 1). */
+#define SL_STRAT_EXACT_MAX_SUPPORT 20000
+#define SL_STRAT_EXACT_MAX_WORK    1e8
+struct sl_prop_stratum {
+	int64_t x1, n1, x2, n2;
+};
+struct sl_strat_prop_result {
+	double diff;
+	double z, pvalue; /* of diff = margin against alt */
+	double lo, hi;
+	double exact_pvalue;
+	size_t strata;
+};
+int sl_strat_prop_test(const struct sl_prop_stratum *s, size_t k, double margin, enum sl_alt alt, double conf,
+                       struct sl_strat_prop_result *out);
+
 /* ---- sequential, always-valid inference (msprt.c) ----
  * Normal-mixture SPRT (Johari et al. 2017), with GrowthBook's tuning: after n observations
  * (n = n_a + n_b) with estimate d and standard error se, let V = n se^2 and rho2 = tau^2/V

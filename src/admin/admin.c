@@ -194,7 +194,7 @@ static void rollouts_api(h2o_req_t *req, bool get, bool post, struct sl_buf *out
 			  "POST /api/v1/rollouts/{id|model}/{pause|resume|approve|promote|rollback|abort}");
 }
 
-/* /api/v1/experiments[...] (docs/EXPERIMENTS-gateway.md) */
+/* /api/v1/experiments[...] (docs/EXPERIMENTS.md, "In the running gateway") */
 static void experiments_api(h2o_req_t *req, bool get, bool post, struct sl_buf *out)
 {
 	char key[160];

@@ -50,6 +50,16 @@ static inline int sl__grow(void **p, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
+/* sl_drift_wasserstein without its input checks (both sides sorted, finite, non-empty), also
+ * giving the number of distinct values of the union (sl_drift_nunique_union's): one merge. */
+void sl__drift_wasserstein_merge(const double *ref, size_t nr, const double *cur, size_t nc, double *w,
+                                 size_t *distinct);
+/* sl_drift_test_num for inputs known sorted, finite and non-empty (a loaded table), with the
+ * reference's standard deviation when the caller has it (sl_drift_mean_std's; NaN: computed
+ * here): the same result, bit for bit, with fewer passes over the arrays. */
+int sl__drift_test_num_known(const double *ref, size_t nr, const double *cur, size_t nc, double ref_std,
+                             const struct sl_drift_opts *o, struct sl_drift_result *out);
+
 /* sl_drift_sort with a caller's scratch of at least n keys (unused below 64 values). */
 int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch);
 

@@ -157,11 +157,10 @@ static int sorted_ok(const double *v, size_t n)
 
 /* Integral of |F_ref - F_cur| over the merged sorted values: between consecutive distinct
  * values the two step functions are constant (SciPy's _cdf_distance with p = 1). */
-int sl_drift_wasserstein(const double *ref, size_t nr, const double *cur, size_t nc, double *out)
+void sl__drift_wasserstein_merge(const double *ref, size_t nr, const double *cur, size_t nc, double *out,
+                                 size_t *distinct)
 {
-	if (sorted_ok(ref, nr) || sorted_ok(cur, nc))
-		return SL_EINVAL;
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, k = 0;
 	struct sl__ksum sum = {0, 0};
 	double v = fmin(ref[0], cur[0]);
 	while (i < nr || j < nc) {
@@ -169,6 +168,7 @@ int sl_drift_wasserstein(const double *ref, size_t nr, const double *cur, size_t
 			i++;
 		while (j < nc && cur[j] == v)
 			j++;
+		k++; /* v was one distinct value of the union */
 		if (i == nr && j == nc)
 			break;
 		double next = j >= nc || (i < nr && ref[i] <= cur[j]) ? ref[i] : cur[j];
@@ -177,6 +177,15 @@ int sl_drift_wasserstein(const double *ref, size_t nr, const double *cur, size_t
 		v = next;
 	}
 	*out = sl__ksum_get(&sum);
+	*distinct = k;
+}
+
+int sl_drift_wasserstein(const double *ref, size_t nr, const double *cur, size_t nc, double *out)
+{
+	size_t k;
+	if (sorted_ok(ref, nr) || sorted_ok(cur, nc))
+		return SL_EINVAL;
+	sl__drift_wasserstein_merge(ref, nr, cur, nc, out, &k);
 	return 0;
 }
 

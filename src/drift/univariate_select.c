@@ -157,6 +157,28 @@ int sl_drift_test_num(const double *ref, size_t nr, const double *cur, size_t nc
 	return 0;
 }
 
+int sl__drift_test_num_known(const double *ref, size_t nr, const double *cur, size_t nc, double ref_std,
+                             const struct sl_drift_opts *o, struct sl_drift_result *out)
+{
+	if (!ref || !cur || nr == 0 || nc == 0 || !o)
+		return SL_EINVAL;
+	if (o->test != SL_DRIFT_AUTO && o->test != SL_DRIFT_WASSERSTEIN)
+		return sl_drift_test_num(ref, nr, cur, nc, o, out);
+	struct sl_drift_result r = {.pvalue = NAN};
+	double w, mean;
+	sl__drift_wasserstein_merge(ref, nr, cur, nc, &w, &r.n_unique); /* the count picks the test */
+	r.test =
+	    o->test != SL_DRIFT_AUTO ? o->test : sl_drift_default_test(SL_DRIFT_NUM, nr, r.n_unique, o->size_cutoff);
+	if (r.test != SL_DRIFT_WASSERSTEIN)
+		return sl_drift_test_num(ref, nr, cur, nc, o, out);
+	if (isnan(ref_std))
+		sl_drift_mean_std(ref, nr, &mean, &ref_std);
+	r.statistic = w / fmax(ref_std, 0.001); /* sl_drift_wasserstein_norm's arithmetic */
+	finish(&r, o);
+	*out = r;
+	return 0;
+}
+
 /* Drops the bins empty on both sides (hashed sketches leave many). */
 static size_t compact(const double *ref, const double *cur, size_t k, double *r2, double *c2)
 {

@@ -183,10 +183,17 @@ static int srm(const struct sl_experiment *e, struct sl_exp_report *rep)
 {
 	double units[SL_EXP_MAX_VARIANTS], w[SL_EXP_MAX_VARIANTS];
 	bool flag, enough = true;
+	unsigned weighted = 0;
 	for (unsigned v = 0; v < e->nvariants; v++) {
 		units[v] = (double)rep->units[v];
 		w[v] = e->variants[v].hi - e->variants[v].lo;
 		enough &= w[v] <= 0 || units[v] >= SL_AB_SRM_MIN_UNITS;
+		weighted += w[v] > 0;
+	}
+	if (weighted < 2) { /* one arm takes every unit: no ratio to mismatch */
+		rep->srm_pvalue = 1;
+		rep->srm = false;
+		return 0;
 	}
 	int rc = sl_ab_srm(units, w, e->nvariants, &rep->srm_pvalue, &flag);
 	rep->srm = !rc && enough && rep->srm_pvalue < e->analysis.srm_threshold;

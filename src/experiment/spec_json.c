@@ -13,13 +13,20 @@ static int put_time(struct sl_buf *b, const char *key, double t)
 {
 	if (!isfinite(t))
 		return 0;
-	time_t s = (time_t)floor(t);
+	/* rounded to the millisecond, so that writing what was read gives the same text */
+	double whole = floor(t);
+	long ms = lround((t - whole) * 1000);
+	if (ms == 1000) {
+		whole += 1;
+		ms = 0;
+	}
+	time_t s = (time_t)whole;
 	struct tm tm;
 	char tmp[64];
 	if (!gmtime_r(&s, &tm))
 		return SL_EINVAL;
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	         tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((t - floor(t)) * 1000));
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	         tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	return sl__xput_str_field(b, key, tmp);
 }
 

@@ -25,45 +25,42 @@ static const bool wordtab[256] = {
     ['a' ... 'z'] = true, ['A' ... 'Z'] = true, [0x80 ... 0xff] = true,
 };
 
-/* Byte classes for the search of joints (2 bits each). */
-enum { C_OTHER, C_TOK, C_PUNCT, C_SPACE };
+/* Class bits for the search of joints: token bytes, punctuation (any other byte but a space,
+ * a tab or a newline), spaces and tabs. */
+enum { C_TOK = 1, C_PUNCT = 2, C_SPACE = 4 };
 static const unsigned char cls[256] = {
     [0 ... 8] = C_PUNCT,      ['\t'] = C_SPACE,       [0x0b ... 0x1f] = C_PUNCT, [' '] = C_SPACE,
     ['!' ... '/'] = C_PUNCT,  ['0' ... '9'] = C_TOK,   [':' ... '@'] = C_PUNCT, ['A' ... 'Z'] = C_TOK,
     ['[' ... '`'] = C_PUNCT,  ['a' ... 'z'] = C_TOK,   ['{' ... '~'] = C_PUNCT, [0x7f] = C_PUNCT,
     [0x80 ... 0xff] = C_TOK,
 };
-/* joint[k] for the classes of four bytes k = z a b c (z highest): after a token byte a may come
- * a joint at b: one punctuation byte before another token (c), or a space or punctuation after
- * a one-byte token (z not a token byte). */
-#define CLS_(k, sh) (((k) >> (sh)) & 3)
-#define JOINT_(k)                                                                                \
-	(CLS_(k, 4) == C_TOK && ((CLS_(k, 2) == C_PUNCT && CLS_(k, 0) == C_TOK) ||                    \
-	                         ((CLS_(k, 2) == C_PUNCT || CLS_(k, 2) == C_SPACE) && CLS_(k, 6) != C_TOK)))
-#define J4_(k) JOINT_(k), JOINT_((k) + 1), JOINT_((k) + 2), JOINT_((k) + 3)
-#define J16_(k) J4_(k), J4_((k) + 4), J4_((k) + 8), J4_((k) + 12)
-#define J64_(k) J16_(k), J16_((k) + 16), J16_((k) + 32), J16_((k) + 48)
-static const bool joint[256] = {J64_(0), J64_(64), J64_(128), J64_(192)};
 
 static bool is_tok(unsigned char c)
 {
 	return toktab[c];
 }
 
-/* The start of the first token at or after i that may begin a chain of two or more tokens:
- * one followed by a single punctuation byte and a token, or a one-byte token followed by a
- * space or punctuation. Every real joint is such a place, so the tokens skipped would have
- * been chains of one. The classes of the last four bytes roll through one index: one table
- * look-up and no unpredictable branch per byte. len when there is none. */
+/* The start of the first token at or after i that may begin a chain of two or more tokens,
+ * that is the token before the chain's first joint: one punctuation byte between two tokens,
+ * or one to three separators (punctuation, spaces, tabs) between two one-byte tokens. Every
+ * token skipped would have been a chain of one. Works on blocks of 64 bytes starting at
+ * base = p - 2 for the first place p looked at, with T, P and X the masks of token,
+ * punctuation and separator bytes: a joint starts at bit k (2 <= k <= 59, so that every bit
+ * read is in the block) of T << 1 & (P & T >> 1 | X & ~(T << 2) & (gap of 1, 2 or 3 then a
+ * one-byte token)). len when there is none. */
 static size_t next_chain_start(const unsigned char *s, size_t len, size_t i)
 {
-	if (len - i < 3)
-		return len;
-	unsigned k = (unsigned)(i > 0 ? cls[s[i - 1]] : C_OTHER) << 4 | (unsigned)cls[s[i]] << 2 | cls[s[i + 1]];
-	for (size_t p = i + 1; p + 1 < len; p++) {
-		k = (k << 2 | cls[s[p + 1]]) & 0xff;
-		if (joint[k]) {
-			size_t q = p - 1;
+	for (size_t p = i + 1; p + 1 < len; p += 58) {
+		ptrdiff_t base = (ptrdiff_t)p - 2;
+		uint64_t m[SL__NCLASS];
+		sl__classify64(s, len, base, cls, 3, m);
+		uint64_t t = m[0], nt = ~t, x = m[1] | m[2];
+		uint64_t one = t >> 1 & nt >> 2, two = x >> 1 & t >> 2 & nt >> 3, three = x >> 1 & x >> 2 & t >> 3 & nt >> 4;
+		uint64_t cand = t << 1 & ((m[1] & t >> 1) | (x & nt << 2 & (one | two | three)));
+		size_t kmax = (size_t)((ptrdiff_t)len - 2 - base); /* p + 1 < len */
+		cand &= (kmax >= 59 ? ((uint64_t)1 << 60) - 1 : ((uint64_t)2 << kmax) - 1) & ~(uint64_t)3;
+		if (cand) {
+			size_t q = (size_t)(base + __builtin_ctzll(cand)) - 1;
 			while (q > i && is_tok(s[q - 1]))
 				q--;
 			return q;

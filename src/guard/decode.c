@@ -168,24 +168,32 @@ static bool all_hex(const char *s, size_t n)
 	return true;
 }
 
-/* Bytes a base64 or hex run may hold: digits and padding. */
-static bool b64_or_pad(unsigned char c)
-{
-	return b64body(c) || c == '=';
-}
+/* Class bit 0: bytes a base64 or hex run may hold (digits of either alphabet, '='). */
+static const unsigned char runtab[256] = {
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1, ['-'] = 1, ['/'] = 1, ['_'] = 1, ['='] = 1,
+};
 
-/* The first position at or after i where a run of SL_GUARD_DECODE_MIN bytes may start: a run
- * starting in [i, i + MIN) covers byte i + MIN - 1, so when that byte (or one before it) cannot
- * be in a run, every start up to it is skipped without looking at the bytes in between (in
- * prose about one byte in five is looked at). Returns len when no run fits any more. */
+/* The first position at or after i where SL_GUARD_DECODE_MIN bytes in a row could be in a
+ * run, or len. Per block of 64 bytes: bit k of m says whether byte k may be in a run; and-ing
+ * m with itself shifted by 1, 2, 4 and 8 leaves bit k set when bytes k..k+15 all may, which is
+ * known for k <= 48 (the next block starts there). Text holds such rows rarely (long
+ * identifiers, paths, encoded data). */
 static size_t next_candidate(const unsigned char *s, size_t len, size_t i)
 {
+	_Static_assert(SL_GUARD_DECODE_MIN == 16, "the shifts below find rows of 16");
 	while (len - i >= SL_GUARD_DECODE_MIN) {
-		size_t j = i + SL_GUARD_DECODE_MIN - 1;
-		while (j >= i && b64_or_pad(s[j]))
-			if (j-- == i)
-				return i;
-		i = j + 1;
+		size_t n = len - i < 64 ? len - i : 64, valid = n - SL_GUARD_DECODE_MIN + 1;
+		uint64_t cls[SL__NCLASS];
+		sl__classify64(s, len, (ptrdiff_t)i, runtab, 1, cls);
+		uint64_t m = cls[0];
+		m &= m >> 1;
+		m &= m >> 2;
+		m &= m >> 4;
+		m &= m >> 8;
+		m &= ((uint64_t)1 << valid) - 1;
+		if (m)
+			return i + (size_t)__builtin_ctzll(m);
+		i += valid;
 	}
 	return len;
 }
@@ -219,26 +227,29 @@ static bool url_char(unsigned char c)
 	return urltab[c];
 }
 
-/* Runs of URL characters holding a %XX escape. */
+/* Runs of URL characters holding a %XX escape, each decoded whole once: found from their
+ * escapes (memchr for '%'), so text without escapes costs one memchr. */
 static int url_runs(const char *text, size_t len, struct sl_buf *dec, sl__decoded_fn fn, void *ctx)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t start = 0;
+	size_t pos = 0, from = 0; /* next '%' looked for from pos; runs taken start at from or later */
 	int rc = 0;
-	for (size_t i = 0; !rc && i < len; i++) {
-		if (!url_char(s[i])) {
-			start = i + 1;
+	while (!rc && pos < len) {
+		const unsigned char *pct = memchr(s + pos, '%', len - pos);
+		if (!pct)
+			break;
+		size_t q = (size_t)(pct - s), start = q, end = q + 1;
+		if (!is_escape(s, len, q)) {
+			pos = q + 1;
 			continue;
 		}
-		if (!is_escape(s, len, i))
-			continue;
-		size_t j = i;
-		while (j < len && url_char(s[j]))
-			j++;
-		if (j - start >= SL_GUARD_DECODE_MIN)
-			rc = try_decode(sl_guard_decode_url, text + start, j - start, dec, fn, ctx);
-		i = j;
-		start = j + 1;
+		while (start > from && url_char(s[start - 1]))
+			start--;
+		while (end < len && url_char(s[end]))
+			end++;
+		if (end - start >= SL_GUARD_DECODE_MIN)
+			rc = try_decode(sl_guard_decode_url, text + start, end - start, dec, fn, ctx);
+		pos = from = end + 1;
 	}
 	return rc;
 }
@@ -246,7 +257,5 @@ static int url_runs(const char *text, size_t len, struct sl_buf *dec, sl__decode
 int sl__find_encoded(const char *text, size_t len, struct sl_buf *dec, sl__decoded_fn fn, void *ctx)
 {
 	int rc = b64_runs(text, len, dec, fn, ctx);
-	if (rc || !memchr(text, '%', len))
-		return rc;
-	return url_runs(text, len, dec, fn, ctx);
+	return rc ? rc : url_runs(text, len, dec, fn, ctx);
 }

@@ -6,6 +6,8 @@
 
 #include <hs/hs.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "sluice/guard.h"
 
@@ -29,6 +31,39 @@ int sl__find_encoded(const char *text, size_t len, struct sl_buf *dec, sl__decod
 /* The share of bytes of s[0..n) that are printable text (valid UTF-8, no C0 controls other
  * than whitespace) is at least 0.9 and n >= 8. */
 bool sl__printable(const char *s, size_t n);
+
+/* Byte classes of 64 bytes at a time, without a branch per byte, used to skip the stretches of
+ * text where no encoded run or split word can be: tab[c] holds up to SL__NCLASS class bits of
+ * byte c; mask[b] (b < nclass <= SL__NCLASS) gets bit k set when byte base + k has class bit b. Eight bytes' class bytes
+ * are gathered into one word, then each bit plane is packed into 8 bits with one multiply.
+ * base may be negative; bytes outside [0, len) are in no class. */
+#define SL__NCLASS 3
+#define SL__ONES 0x0101010101010101ull
+static inline void sl__classify64(const unsigned char *s, size_t len, ptrdiff_t base, const unsigned char tab[256],
+                                  unsigned nclass, uint64_t mask[SL__NCLASS])
+{
+	unsigned char tmp[64];
+	const unsigned char *p = s + base;
+	ptrdiff_t lo = base < 0 ? -base : 0, hi = (ptrdiff_t)len - base < 64 ? (ptrdiff_t)len - base : 64;
+	if (lo > 0 || hi < 64) {
+		memset(tmp, 0, sizeof(tmp));
+		if (hi > lo)
+			memcpy(tmp + lo, s + base + lo, (size_t)(hi - lo));
+		p = tmp;
+	}
+	for (unsigned b = 0; b < nclass; b++)
+		mask[b] = 0;
+	for (unsigned j = 0; j < 64; j += 8) {
+		uint64_t w = 0;
+		for (unsigned k = 0; k < 8; k++)
+			w |= (uint64_t)tab[p[j + k]] << (8 * k);
+		for (unsigned b = 0; b < nclass; b++)
+			mask[b] |= ((((w >> b) & SL__ONES) * 0x0102040810204080ull) >> 56) << j;
+	}
+	uint64_t valid = hi <= lo ? 0 : (hi - lo == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (hi - lo)) - 1) << lo);
+	for (unsigned b = 0; b < nclass; b++)
+		mask[b] &= valid;
+}
 
 /* rules.c */
 struct sl__rule_src {

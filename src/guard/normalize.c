@@ -59,19 +59,62 @@ static unsigned char ascii_map(unsigned char c)
 	return c;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* Eight ASCII bytes folded at once: 'A'..'Z' get 0x20 added (each byte is below 0x80, so the
+ * sums never carry into the next byte). Words holding a control character take ascii_map. */
+static uint64_t fold8(uint64_t w)
+{
+	uint64_t upper = ((w + 0x3f * ONES) ^ (w + 0x25 * ONES)) & HIGH; /* byte >= 'A' xor byte > 'Z' */
+	return w | upper >> 2;
+}
+
+static bool has_control8(uint64_t w)
+{
+	uint64_t del = w ^ (0x7f * ONES);
+	return (((w - 0x20 * ONES) & ~w) | ((del - ONES) & ~del)) & HIGH;
+}
+
 /* Appends the ASCII bytes s[0..n) folded; as many as fit when out's limit is near. */
 static int put_ascii(struct sl_buf *out, const unsigned char *s, size_t n)
 {
-	size_t room = out->limit - out->len, take = n < room ? n : room;
+	size_t room = out->limit - out->len, take = n < room ? n : room, i = 0;
 	int rc = sl_buf_reserve(out, take);
 	if (rc)
 		return rc;
 	char *d = out->data + out->len;
-	for (size_t i = 0; i < take; i++)
+	for (; i + 8 <= take; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (has_control8(w)) {
+			for (size_t k = i; k < i + 8; k++)
+				d[k] = (char)ascii_map(s[k]);
+			continue;
+		}
+		w = fold8(w);
+		memcpy(d + i, &w, 8);
+	}
+	for (; i < take; i++)
 		d[i] = (char)ascii_map(s[i]);
 	out->len += take;
 	out->data[out->len] = '\0';
 	return take == n ? 0 : SL_ETOOBIG;
+}
+
+/* The length of the ASCII prefix of s[0..len), eight bytes at a time. */
+static size_t ascii_prefix(const unsigned char *s, size_t len)
+{
+	size_t j = 0;
+	for (; j + 8 <= len; j += 8) {
+		uint64_t w;
+		memcpy(&w, s + j, 8);
+		if (w & HIGH)
+			break;
+	}
+	while (j < len && s[j] < 0x80)
+		j++;
+	return j;
 }
 
 static int grow_u32(struct sl_guard_norm *n, size_t need)
@@ -186,9 +229,7 @@ int sl__norm_text(struct sl_guard_norm *n, struct sl_buf *out, const char *text,
 	size_t i = 0;
 	int rc = sl_buf_reserve(out, 0);
 	while (!rc && i < len) {
-		size_t j = i;
-		while (j < len && s[j] < 0x80)
-			j++;
+		size_t j = i + ascii_prefix(s + i, len - i);
 		size_t end = j < len && j > i && ascii_letter(s[j - 1]) ? j - 1 : j;
 		rc = put_ascii(out, s + i, end - i);
 		i = end;

@@ -7,7 +7,7 @@
  * Lifetimes: the names an sl_exp_pick points at are interned for the process's life (at most
  * SL_EXPGW_MAX_NAMES experiment and variant keys; past that a request is routed as if it were in
  * no experiment), so a pick stays valid across reloads and experiments that end. Everything
- * else is owned here and freed by sl_experiments_shutdown. Docs: docs/EXPERIMENTS-gateway.md. */
+ * else is owned here and freed by sl_experiments_shutdown. Docs: docs/EXPERIMENTS.md, "In the running gateway". */
 #ifndef SLUICE_PROXY_EXPERIMENTS_H
 #define SLUICE_PROXY_EXPERIMENTS_H
 

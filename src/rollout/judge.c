@@ -1,27 +1,38 @@
 /* judge.c: compares candidate with stable over a window, check by check, and scores the result.
  *
+ * Evidence accumulates: the window keeps one stratum per stage (shadow, each canary step), and
+ * every check is judged on all strata kept, each stratum comparing candidate and stable over
+ * the same period at one share (van Elteren's stratified Mann-Whitney for values, a stratified
+ * Mantel-Haenszel test for rates: judge_value.c, judge_rate.c, src/stats/stratified.c). Drift
+ * between stages (time of day, traffic mix) cannot bias a stratified comparison.
+ *
  * Error control across looks (always valid): the rollout's k-th judgment (k = index + 1,
- * counted over the whole rollout, never reset) spends alpha_k = alpha 6 / (pi^2 k^2), so the
- * sum over every look ever taken is alpha. alpha_k is split evenly over the m checks that
- * count (not dry-run): each is judged with a two-sided interval at confidence 1 - alpha_k/m
- * and its two-sided p-value is compared with alpha_k/m. By the union bound over looks and
- * checks, when candidate and stable are alike the chance that any check ever FAILs during the
- * whole rollout is at most alpha, however the looks depend on each other.
+ * counted over the whole rollout, never reset) spends alpha_k (sl_judge_alpha_look: equal
+ * shares over the looks the spec plans, one per judged stage, and a reserve for extra looks),
+ * so the sum over every look ever taken is alpha. alpha_k is split evenly over the m checks
+ * that count (not dry-run). A directional check can only fail on its bad side, so it is tested
+ * one-sided at alpha_k/m; a check whose both sides are bad spends alpha_k/(2m) on each. By the
+ * union bound over looks and checks, when candidate and stable are alike the chance that any
+ * check ever FAILs during the whole rollout is at most alpha, however the looks depend on each
+ * other (here they are strongly dependent: each look sees the data of the previous ones).
  *
  * Verdict of one check (tol = tolerance; "bad side" from the direction):
- *   FAIL          the interval lies entirely beyond tol on a bad side AND p <= alpha_k/m;
+ *   FAIL          p <= alpha_k/m, where p tests "the shift is at most tol on a bad side", AND
+ *                 the interval lies entirely beyond tol on a bad side (the same test inverted,
+ *                 so the two agree up to ties and the exact test's correction for rates);
  *   PASS          the interval lies entirely inside the acceptable region (<= tol for
  *                 increase_bad, >= -tol for decrease_bad, within [-tol, tol] for either);
  *   INCONCLUSIVE  otherwise (also when too few values make the interval unbounded);
- *   NO_DATA       a side has fewer than SL_JUDGE_MIN_VALUES values (value) or no trial (rate).
+ *   NO_DATA       no stratum has SL_JUDGE_MIN_VALUES values on each side (value) or a trial on
+ *                 each side (rate).
  * A shift smaller than tol can never FAIL, however large n grows.
  *
- * Outcome: candidate requests < min_requests -> INSUFFICIENT_DATA. Else score = 100 x the
- * weight of counted checks with data that did not FAIL / the weight of counted checks with
- * data (dry-run and no_data checks are left out). A counted critical check that FAILs -> FAIL;
- * else score < marginal_score -> FAIL; score < pass_score -> INCONCLUSIVE; else PASS. No
- * counted check at all -> PASS with score 100 (a timed ramp); counted checks but none with
- * data -> INSUFFICIENT_DATA.
+ * Outcome: candidate requests in the current stage < min_requests -> INSUFFICIENT_DATA (too
+ * little traffic holds, it never fails). Else score = 100 x the weight of counted checks with
+ * data that did not FAIL / the weight of counted checks with data (dry-run and no_data checks
+ * are left out). A counted critical check that FAILs -> FAIL; else score < marginal_score ->
+ * FAIL; score < pass_score -> INCONCLUSIVE; else PASS. No counted check at all -> PASS with
+ * score 100 (a timed ramp); counted checks but none with data -> INSUFFICIENT_DATA.
  * Invariants: pure; out is fully written on success; checks keep the spec's order. */
 #include <math.h>
 #include <stdio.h>
@@ -29,10 +40,18 @@
 
 #include "rollout-int.h"
 
-double sl_judge_alpha_look(double alpha, unsigned index)
+double sl_judge_alpha_look(double alpha, unsigned planned, unsigned index)
 {
-	double k = (double)index + 1;
-	return alpha * 6 / (M_PI * M_PI * k * k);
+	planned = planned ? planned : 1;
+	if (index < planned)
+		return (1 - SL_JUDGE_ALPHA_RESERVE) * alpha / planned;
+	double j = (double)(index - planned) + 1;
+	return SL_JUDGE_ALPHA_RESERVE * alpha * 6 / (M_PI * M_PI * j * j);
+}
+
+double sl__interval_confidence(enum sl_direction d, double alpha)
+{
+	return d == SL_DIR_EITHER ? 1 - alpha : 1 - 2 * alpha;
 }
 
 void sl__classify(struct sl_check_result *r)
@@ -77,8 +96,7 @@ void sl__verdict_reason(struct sl_check_result *r, const char *summary, bool per
 	}
 }
 
-static void check_identity(const struct sl_metric_check *c, const struct sl_window_metric *m, double alpha,
-                           struct sl_check_result *r)
+static void check_identity(const struct sl_metric_check *c, double alpha, struct sl_check_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	memcpy(r->name, c->name, sizeof(r->name));
@@ -89,21 +107,29 @@ static void check_identity(const struct sl_metric_check *c, const struct sl_wind
 	r->weight = c->weight;
 	r->tolerance = c->tolerance;
 	r->alpha = alpha;
-	r->confidence = 1 - alpha;
+	r->confidence = sl__interval_confidence(c->direction, alpha);
 	r->stable = r->candidate = r->effect = r->lo = r->hi = NAN;
 	r->abs_effect = r->abs_lo = r->abs_hi = r->pvalue = NAN;
 	r->verdict = SL_VERDICT_NO_DATA;
-	for (int s = 0; s < 2; s++) {
-		bool value = c->kind == SL_METRIC_VALUE;
-		r->n[s] = value ? m->values[s].len : m->trials[s];
-		r->seen[s] = value ? m->values[s].seen : m->trials[s];
-		r->events[s] = value ? 0 : m->events[s];
-	}
+}
+
+/* Counts of every stratum kept, for a judgment that does not look at the data. */
+static void show_counts(const struct sl_window *w, unsigned i, struct sl_check_result *r)
+{
+	for (unsigned k = 0; k < w->nstrata; k++)
+		for (int s = 0; s < 2; s++) {
+			const struct sl_window_stratum *st = &w->m[i].s[k];
+			bool value = r->kind == SL_METRIC_VALUE;
+			r->n[s] += value ? st->values[s].len : st->trials[s];
+			r->seen[s] += value ? st->values[s].seen : st->trials[s];
+			r->events[s] += value ? 0 : st->events[s];
+		}
 }
 
 static int window_matches(const struct sl_rollout_spec *spec, const struct sl_window *w)
 {
-	if (w->nmetrics != spec->nchecks || spec->nchecks > SL_ROLLOUT_MAX_CHECKS)
+	if (w->nmetrics != spec->nchecks || spec->nchecks > SL_ROLLOUT_MAX_CHECKS || w->nstrata < 1 ||
+	    w->nstrata > w->maxstrata || w->maxstrata > SL_WINDOW_MAX_STRATA)
 		return SL_EINVAL;
 	for (unsigned i = 0; i < spec->nchecks; i++)
 		if (w->m[i].kind != spec->checks[i].kind)
@@ -183,8 +209,8 @@ static int judge_checks(const struct sl_rollout_spec *spec, const struct sl_wind
 {
 	for (unsigned i = 0; i < spec->nchecks; i++) {
 		struct sl_check_result *r = &j->checks[i];
-		int rc = r->kind == SL_METRIC_VALUE ? sl__judge_value(&w->m[i], j->alpha_check, r)
-		                                    : sl__judge_rate(&w->m[i], j->alpha_check, r);
+		int rc = r->kind == SL_METRIC_VALUE ? sl__judge_value(w, i, j->alpha_check, r)
+		                                    : sl__judge_rate(w, i, j->alpha_check, r);
 		if (rc)
 			return rc;
 	}
@@ -200,15 +226,17 @@ int sl_judge(const struct sl_rollout_spec *spec, const struct sl_window *w, unsi
 	memset(j, 0, sizeof(*j));
 	unsigned m = sl__counted_checks(spec);
 	j->index = judgment_index;
-	j->alpha_look = sl_judge_alpha_look(spec->alpha, judgment_index);
+	j->alpha_look = sl_judge_alpha_look(spec->alpha, sl_rollout_spec_stages(spec), judgment_index);
 	j->alpha_check = j->alpha_look / (m ? m : 1);
 	j->requests[0] = w->requests[0], j->requests[1] = w->requests[1];
 	j->nchecks = spec->nchecks;
 	j->score = NAN;
 	for (unsigned i = 0; i < spec->nchecks; i++)
-		check_identity(&spec->checks[i], &w->m[i], j->alpha_check, &j->checks[i]);
+		check_identity(&spec->checks[i], j->alpha_check, &j->checks[i]);
 	if (w->requests[SL_CANDIDATE] < spec->min_requests) {
 		char why[96];
+		for (unsigned i = 0; i < spec->nchecks; i++)
+			show_counts(w, i, &j->checks[i]);
 		snprintf(why, sizeof(why), "%llu of %llu candidate requests", (unsigned long long)w->requests[1],
 		         (unsigned long long)spec->min_requests);
 		set_outcome(j, SL_OUTCOME_INSUFFICIENT_DATA, -1, why);

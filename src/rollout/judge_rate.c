@@ -1,61 +1,97 @@
-/* judge_rate.c: one rate check: the rates on both sides, the Newcombe interval of candidate
- * minus stable, and a two-sided p-value: Fisher's exact test when any expected cell of the
- * 2x2 table is below 5, else the pooled two-proportion z-test.
+/* judge_rate.c: one rate check pooled over the window's strata (stages): the Mantel-Haenszel
+ * difference of candidate minus stable rates, its interval (inverting the stratified score
+ * test), and the p-value of "the increase exceeds the allowed change on a bad side": the
+ * stratified score test at the margin, and, while its support is small enough to compute, the
+ * exact conditional test of equal rates (Fisher's for one stratum), which must agree: rejecting
+ * "change <= tol" implies rejecting "change <= 0", so the larger p-value counts (at tol 0 the
+ * exact test alone). Shown rates are pooled over the strata used.
  * Invariants: events <= trials on each side (the window enforces it); the effect is in
- * absolute rate units (0.01 = one point), so abs_* equal the relative fields. */
+ * absolute rate units (0.01 = one point), so abs_* equal the relative fields; strata with no
+ * trial on a side are left out. */
 #include <math.h>
 #include <stdio.h>
 
 #include "rollout-int.h"
 
-/* Smallest expected count of the table [[ec, nc - ec], [es, ns - es]]. */
-static double min_expected(double ec, double nc, double es, double ns)
-{
-	double total = nc + ns, events = ec + es, rest = total - events;
-	return fmin(nc, ns) * fmin(events, rest) / total;
-}
+struct rate_strata {
+	struct sl_prop_stratum st[SL_WINDOW_MAX_STRATA];
+	size_t k;
+};
 
-static int pvalue_of(const struct sl_window_metric *m, struct sl_check_result *r, double z_p)
+static int gather(const struct sl_window *w, unsigned metric, struct rate_strata *p, struct sl_check_result *r)
 {
-	double ec = (double)m->events[1], nc = (double)m->trials[1], es = (double)m->events[0],
-	       ns = (double)m->trials[0];
-	if (min_expected(ec, nc, es, ns) >= 5) {
-		r->test = SL_TEST_Z;
-		r->pvalue = z_p;
-		return 0;
+	p->k = 0;
+	for (unsigned k = 0; k < w->nstrata; k++) {
+		const struct sl_window_stratum *s = &w->m[metric].s[k];
+		if (s->trials[0] == 0 || s->trials[1] == 0)
+			continue;
+		if (s->trials[0] > INT64_MAX / 4 || s->trials[1] > INT64_MAX / 4)
+			return SL_ERANGE;
+		p->st[p->k++] = (struct sl_prop_stratum){(int64_t)s->events[1], (int64_t)s->trials[1],
+		                                         (int64_t)s->events[0], (int64_t)s->trials[0]};
+		for (int side = 0; side < 2; side++) {
+			r->n[side] += s->trials[side];
+			r->seen[side] += s->trials[side];
+			r->events[side] += s->events[side];
+		}
 	}
-	int64_t t[4] = {(int64_t)m->events[1], (int64_t)(m->trials[1] - m->events[1]), (int64_t)m->events[0],
-	                (int64_t)(m->trials[0] - m->events[0])};
-	struct sl_fisher_result f;
-	int rc = sl_fisher_exact(t, SL_ALT_TWO_SIDED, &f);
-	if (rc)
-		return rc;
-	r->test = SL_TEST_FISHER;
-	r->pvalue = f.pvalue;
 	return 0;
 }
 
-int sl__judge_rate(const struct sl_window_metric *m, double alpha, struct sl_check_result *r)
+/* One side's p-value: the score test at margin, and the exact test of equality when known. */
+static int side_p(const struct rate_strata *p, double margin, enum sl_alt alt, double conf,
+                  struct sl_strat_prop_result *out, bool *exact)
 {
-	if (m->trials[0] == 0 || m->trials[1] == 0) {
-		snprintf(r->reason, sizeof(r->reason), "no trials yet: stable %llu, candidate %llu",
-		         (unsigned long long)m->trials[0], (unsigned long long)m->trials[1]);
-		return 0;
-	}
-	if (m->trials[0] > INT64_MAX || m->trials[1] > INT64_MAX)
-		return SL_ERANGE;
-	struct sl_prop_result p;
-	int rc = sl_prop_test((int64_t)m->events[1], (int64_t)m->trials[1], (int64_t)m->events[0],
-	                      (int64_t)m->trials[0], SL_ALT_TWO_SIDED, 1 - alpha, &p);
-	if (!rc)
-		rc = pvalue_of(m, r, p.pvalue);
+	int rc = sl_strat_prop_test(p->st, p->k, margin, alt, conf, out);
 	if (rc)
 		return rc;
-	r->stable = p.p2;
-	r->candidate = p.p1;
-	r->effect = r->abs_effect = p.diff;
-	r->lo = r->abs_lo = p.lo;
-	r->hi = r->abs_hi = p.hi;
+	*exact = !isnan(out->exact_pvalue) && (margin == 0 || out->exact_pvalue > out->pvalue);
+	if (!isnan(out->exact_pvalue))
+		out->pvalue = margin == 0 ? out->exact_pvalue : fmax(out->pvalue, out->exact_pvalue);
+	return 0;
+}
+
+static int tests(const struct rate_strata *p, double alpha, struct sl_check_result *r)
+{
+	struct sl_strat_prop_result up = {.pvalue = 1}, down = {.pvalue = 1};
+	bool ex_up = false, ex_down = false;
+	double tol = r->tolerance;
+	r->confidence = sl__interval_confidence(r->direction, alpha);
+	int rc = 0;
+	if (r->direction != SL_DIR_DECREASE_BAD)
+		rc = side_p(p, tol, SL_ALT_GREATER, r->confidence, &up, &ex_up);
+	if (!rc && r->direction != SL_DIR_INCREASE_BAD)
+		rc = side_p(p, -tol, SL_ALT_LESS, r->confidence, &down, &ex_down);
+	if (rc)
+		return rc;
+	const struct sl_strat_prop_result *any = r->direction == SL_DIR_DECREASE_BAD ? &down : &up;
+	bool up_decides = r->direction == SL_DIR_INCREASE_BAD || (r->direction == SL_DIR_EITHER && up.pvalue <= down.pvalue);
+	r->pvalue = r->direction == SL_DIR_EITHER ? fmin(1, 2 * fmin(up.pvalue, down.pvalue)) : any->pvalue;
+	r->test = (up_decides ? ex_up : ex_down) ? SL_TEST_MH_EXACT : SL_TEST_MH_Z;
+	r->effect = r->abs_effect = any->diff;
+	r->lo = r->abs_lo = any->lo;
+	r->hi = r->abs_hi = any->hi;
+	return 0;
+}
+
+int sl__judge_rate(const struct sl_window *w, unsigned metric, double alpha, struct sl_check_result *r)
+{
+	struct rate_strata p;
+	int rc = gather(w, metric, &p, r);
+	if (rc)
+		return rc;
+	if (p.k == 0) {
+		const struct sl_window_stratum *s = &w->m[metric].s[w->nstrata - 1];
+		snprintf(r->reason, sizeof(r->reason), "no trials yet: stable %llu, candidate %llu",
+		         (unsigned long long)s->trials[0], (unsigned long long)s->trials[1]);
+		return 0;
+	}
+	r->strata = (unsigned)p.k;
+	r->stable = (double)r->events[0] / (double)r->n[0];
+	r->candidate = (double)r->events[1] / (double)r->n[1];
+	rc = tests(&p, alpha, r);
+	if (rc)
+		return rc;
 	sl__classify(r);
 	char summary[SL_ROLLOUT_REASON_MAX];
 	snprintf(summary, sizeof(summary), "rate %.2f%% vs stable %.2f%%, change %+.2f [%+.2f, %+.2f] points",

@@ -33,6 +33,8 @@ static int check_head(const struct sl_check_result *c, struct sl_buf *b)
 		rc = sl_buf_printf(b, ",\"verdict\":\"%s\",\"test\":\"%s\"", sl_verdict_name(c->verdict),
 		                   sl_test_kind_name(c->test));
 	if (!rc)
+		rc = sl_buf_printf(b, ",\"strata\":%u", c->strata);
+	if (!rc)
 		rc = sl__json_num_field(b, "weight", c->weight);
 	if (!rc)
 		rc = pair_field(b, "n", c->n);

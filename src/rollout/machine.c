@@ -31,9 +31,12 @@
  * Refusals (SL_ESTATE) leave the rollout unchanged: events are applied to a copy that is kept
  * only on success. Counters: judgments counts pass/fail/inconclusive judgments over the whole
  * rollout (the judge's look index, never reset); failures is cumulative; consecutive_failures
- * resets on pass or inconclusive. The window is reset whenever a stage (shadow or a canary
- * step) begins, so candidate and stable are always compared over the same period at one
- * constant share. Invariants: share == steps[step]/100 in canary; 0 in pending and shadow;
+ * resets on pass or inconclusive. reset_window is set whenever a stage (shadow or a canary
+ * step) begins: the window then opens a new stratum, so candidate and stable are always
+ * compared over the same period at one constant share, while the judge pools the strata of
+ * the stages before (evidence accumulates over the rollout). A failure holds the step; the
+ * next judgment comes an interval later, on that interval's new data pooled with the rest, so
+ * max_consecutive_failures asks the failure to persist as evidence grows. Invariants: share == steps[step]/100 in canary; 0 in pending and shadow;
  * 1 once promoted, 0 once rolled back or aborted. */
 #include <stdarg.h>
 #include <stdio.h>

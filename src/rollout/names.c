@@ -15,7 +15,9 @@ static const char *const call_names[] = {"none", "confirm_start", "confirm_step"
 static const char *const notify_names[] = {"none", "promoted", "rolled_back", "aborted"};
 static const char *const outcome_names[] = {"none", "pass", "fail", "inconclusive", "insufficient_data"};
 static const char *const verdict_names[] = {"pass", "fail", "inconclusive", "no_data"};
-static const char *const test_names[] = {"none", "mann_whitney", "fisher_exact", "z_test"};
+static const char *const test_names[] = {"none",        "mann_whitney",      "fisher_exact",
+                                         "z_test",      "van_elteren",       "mantel_haenszel_z",
+                                         "mantel_haenszel_exact"};
 static const char *const kind_names[] = {"value", "rate"};
 static const char *const direction_names[] = {"increase_bad", "decrease_bad", "either"};
 static const char *const tolerance_keys[] = {"tolerance", "allowed_increase"}; /* by metric kind */

@@ -44,11 +44,11 @@ static void add_check(struct sl_rollout_spec *s, const char *name, enum sl_metri
 static void default_checks(struct sl_rollout_spec *s)
 {
 	s->nchecks = 0;
-	add_check(s, "latency", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.1, true, false);
+	add_check(s, "latency", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.05, true, false);
 	add_check(s, "ttft", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.1, false, false);
 	add_check(s, "output_tokens", SL_METRIC_VALUE, SL_DIR_EITHER, 0.1, false, true);
 	add_check(s, "cost", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.1, false, false);
-	add_check(s, "error_rate", SL_METRIC_RATE, SL_DIR_INCREASE_BAD, 0.01, true, false);
+	add_check(s, "error_rate", SL_METRIC_RATE, SL_DIR_INCREASE_BAD, 0, true, false);
 	add_check(s, "negative_feedback_rate", SL_METRIC_RATE, SL_DIR_INCREASE_BAD, 0.02, false, false);
 	add_check(s, "score", SL_METRIC_VALUE, SL_DIR_DECREASE_BAD, 0.1, false, false);
 }
@@ -60,15 +60,21 @@ void sl_rollout_spec_defaults(struct sl_rollout_spec *s)
 	s->nsteps = sizeof(percents) / sizeof(percents[0]);
 	for (unsigned i = 0; i < s->nsteps; i++)
 		s->steps[i].percent = percents[i];
-	s->interval_ms = 60000;
+	s->interval_ms = 120000;
 	s->min_requests = 100;
 	s->progress_deadline_ms = 0;
 	s->max_failures = 3;
 	s->max_consecutive_failures = 2;
 	s->pass_score = 95;
 	s->marginal_score = 75;
-	s->alpha = 0.01;
+	s->alpha = 0.05;
 	default_checks(s);
+}
+
+unsigned sl_rollout_spec_stages(const struct sl_rollout_spec *s)
+{
+	unsigned n = (s->shadow_share > 0) + (s->nsteps > 1 ? s->nsteps - 1 : 0);
+	return n < 1 ? 1 : n > SL_WINDOW_MAX_STRATA ? SL_WINDOW_MAX_STRATA : n;
 }
 
 uint64_t sl_rollout_spec_deadline_ms(const struct sl_rollout_spec *s)

@@ -481,7 +481,9 @@ class Canary(RolloutCase):
             self.assertGreater(lat["lo"], lat["tolerance"])
             self.assertGreater(lat["hi"], lat["lo"])
             self.assertLessEqual(lat["pvalue"], lat["alpha"])
-            self.assertIn("beyond the +10% tolerance", lat["reason"])
+            self.assertIn("beyond the +5% tolerance", lat["reason"])  # the default latency tolerance
+            self.assertEqual(lat["test"], "van_elteren")
+            self.assertGreaterEqual(lat["strata"], 1)
         # the feedback reached the judge: the candidate's thumbs-down rate is the higher one
         last = {c["name"]: c for c in judgments[0]["checks"]}["negative_feedback_rate"]
         self.assertGreater(last["n"]["candidate"], 0, last)

@@ -172,6 +172,21 @@ Test(agg, srm_flags_55_45_against_50_50)
 	sl_experiment_set_free(s);
 }
 
+/* Found by fuzz/experiment.c: a spec where one variant takes every unit must still report. */
+Test(agg, one_weighted_variant_still_reports)
+{
+	struct sl_experiment_set *s =
+		load("[{\"key\":\"k\",\"model\":\"m\",\"variants\":[{\"key\":\"a\",\"weight\":0},{\"key\":\"b\"}]}]");
+	struct sl_exp_agg *agg = sl_experiment_agg_new(s);
+	struct sl_exp_report r;
+	expose_n(agg, 1, 50, "b");
+	cr_assert_eq(sl_experiment_report(agg, 0, 2, &r), 0);
+	cr_expect(!r.srm);
+	cr_expect_eq(r.srm_pvalue, 1);
+	sl_experiment_agg_free(agg);
+	sl_experiment_set_free(s);
+}
+
 static void errors(struct sl_exp_agg *agg, const struct sl_experiment *e, const double *rate, uint64_t seed)
 {
 	struct sl_rng r;

@@ -202,3 +202,29 @@ Test(spec, times)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_neq(sl_exp_parse_time(bad[i], &t), 0, "accepted %s", bad[i]);
 }
+
+/* Found by fuzz/experiment.c: times were cut to the millisecond, so each write lost one. */
+Test(spec, times_are_stable_through_round_trips)
+{
+	static const char *const times[] = {"2025-01-01T00:00:00.1Z", "2025-01-01T00:00:00.123456789Z",
+	                                    "9999-12-31T23:59:59.999+00:00", "2025-06-30T12:00:00.9996Z"};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		char json[512], err[256];
+		struct sl_buf a, b;
+		struct sl_experiment_set *s = NULL, *t = NULL;
+		snprintf(json, sizeof(json), "{\"experiments\":[{" BASE ",\"stop\":\"%s\"}]}", times[i]);
+		cr_assert_eq(parse(json, &s, err), 0, "%s: %s", times[i], err);
+		sl_buf_init(&a, 0);
+		sl_buf_init(&b, 0);
+		cr_assert_eq(sl_experiment_spec_json(&s->exps[0], &a), 0);
+		snprintf(json, sizeof(json), "{\"experiments\":[%s]}", a.data);
+		cr_assert_eq(parse(json, &t, err), 0, "%s: %s", a.data, err);
+		cr_assert_eq(sl_experiment_spec_json(&t->exps[0], &b), 0);
+		cr_expect_str_eq(a.data, b.data);
+		cr_expect_leq(fabs(t->exps[0].stop - s->exps[0].stop), 0.0005 + 1e-9, "%s", times[i]);
+		sl_buf_release(&a);
+		sl_buf_release(&b);
+		sl_experiment_set_free(s);
+		sl_experiment_set_free(t);
+	}
+}

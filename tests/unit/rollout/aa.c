@@ -1,7 +1,8 @@
-/* aa.c: error control of the judge across repeated looks. 200 seeded A/A rollouts (candidate
- * and stable draw from the same distributions), each judged at 20 looks on growing data (15
- * candidate and 45 stable requests between looks, as at a 25% step). The budget is
- * alpha = 1% per rollout; with 200 rollouts the test allows up to 3% (6 of 200) so that it
+/* aa.c: error control of the judge across repeated looks and pooled stages. 200 seeded A/A
+ * rollouts (candidate and stable draw from the same distributions), each judged at 20 looks on
+ * growing data (15 candidate and 45 stable requests between looks, as at a 25% step), in 4
+ * stages of 5 looks: the window opens a new stratum at each stage and the judge pools them, so
+ * every look sees all the data before it. The budget is alpha = 1% per rollout; with 200 rollouts the test allows up to 3% (6 of 200) so that it
  * does not flake on binomial noise, and prints the measured rate.
  * The checks (latency and error rate) have tolerance 0 and direction "either", the hardest
  * case for the judge: any significant shift either way then fails, as in Kayenta's
@@ -22,11 +23,13 @@
 #define LOOKS           20
 #define CAND_PER_LOOK   15
 #define STABLE_PER_LOOK 45
+#define STAGES          4 /* the default steps' judged stages */
 
 static struct sl_rollout_spec strict_spec(void)
 {
 	struct sl_rollout_spec s;
 	sl_rollout_spec_defaults(&s);
+	s.alpha = 0.01;
 	s.min_requests = CAND_PER_LOOK;
 	s.nchecks = 2;
 	sl_metric_check_defaults(&s.checks[0], "latency", SL_METRIC_VALUE);
@@ -47,7 +50,7 @@ static struct sl_rollout_spec naive_of(const struct sl_rollout_spec *s)
 	unsigned m = 0;
 	for (unsigned i = 0; i < s->nchecks; i++)
 		m += !s->checks[i].dry_run;
-	n.alpha = 0.01 * m / sl_judge_alpha_look(1, 0);
+	n.alpha = 0.01 * m / sl_judge_alpha_look(1, sl_rollout_spec_stages(s), 0);
 	return n;
 }
 
@@ -80,13 +83,15 @@ static void simulate(const struct sl_rollout_spec *specs, const bool *naive, int
                      unsigned stable, struct tally *t)
 {
 	struct sl_window w;
-	cr_assert_eq(sl_window_init(&w, &specs[0], 4096, 1), 0);
 	for (int r = 0; r < rollouts; r++) {
 		struct sl_rng rng;
 		bool failed[4] = {false};
 		sl_rng_seed(&rng, 1000 + (uint64_t)r);
-		sl_window_reset(&w);
+		cr_assert_eq(sl_window_init(&w, &specs[0], 4096, (uint64_t)r + 1), 0);
+		cr_assert_eq(w.maxstrata, STAGES);
 		for (unsigned k = 0; k < LOOKS; k++) {
+			if (k && k % (LOOKS / STAGES) == 0)
+				sl_window_reset(&w); /* a new stage: a new stratum */
 			add_side(&w, &specs[0], SL_CANDIDATE, cand, &rng);
 			add_side(&w, &specs[0], SL_STABLE, stable, &rng);
 			for (int i = 0; i < nspecs; i++) {
@@ -98,8 +103,9 @@ static void simulate(const struct sl_rollout_spec *specs, const bool *naive, int
 		}
 		for (int i = 0; i < nspecs; i++)
 			t[i].fails += failed[i];
+		cr_assert_eq(w.nstrata, STAGES);
+		sl_window_release(&w);
 	}
-	sl_window_release(&w);
 }
 
 Test(aa, false_fail_rate_within_budget_and_naive_exceeds_it, .timeout = 240)
@@ -124,7 +130,7 @@ Test(aa, default_spec_within_budget, .timeout = 240)
 	struct sl_rollout_spec specs[1];
 	bool naive[1] = {false};
 	struct tally t[1] = {{0}};
-	sl_rollout_spec_defaults(&specs[0]);
+	sl_rollout_spec_defaults(&specs[0]); /* its own alpha (5%): the 3% bound is stricter */
 	specs[0].min_requests = 10;
 	simulate(specs, naive, 1, ROLLOUTS / 2, 10, 30, t);
 	fprintf(stderr, "A/A, default spec, %d rollouts x %d looks: %d failed (%.1f%%)\n", ROLLOUTS / 2, LOOKS,

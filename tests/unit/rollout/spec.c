@@ -43,14 +43,14 @@ Test(spec, defaults_are_the_documented_ones)
 		cr_expect(!s.steps[i].require_approval);
 	}
 	cr_expect_eq(s.shadow_share, 0);
-	cr_expect_eq(s.interval_ms, 60000);
+	cr_expect_eq(s.interval_ms, 120000);
 	cr_expect_eq(s.min_requests, 100);
-	cr_expect_eq(sl_rollout_spec_deadline_ms(&s), 600000);
+	cr_expect_eq(sl_rollout_spec_deadline_ms(&s), 1200000);
 	cr_expect_eq(s.max_failures, 3);
 	cr_expect_eq(s.max_consecutive_failures, 2);
 	cr_expect_eq(s.pass_score, 95);
 	cr_expect_eq(s.marginal_score, 75);
-	cr_expect_eq(s.alpha, 0.01);
+	cr_expect_eq(s.alpha, 0.05);
 	cr_expect(!s.confirm_start && !s.confirm_steps);
 	struct {
 		const char *name;
@@ -59,11 +59,11 @@ Test(spec, defaults_are_the_documented_ones)
 		double tol;
 		bool critical, dry_run;
 	} want[] = {
-	    {"latency", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.1, true, false},
+	    {"latency", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.05, true, false},
 	    {"ttft", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.1, false, false},
 	    {"output_tokens", SL_METRIC_VALUE, SL_DIR_EITHER, 0.1, false, true},
 	    {"cost", SL_METRIC_VALUE, SL_DIR_INCREASE_BAD, 0.1, false, false},
-	    {"error_rate", SL_METRIC_RATE, SL_DIR_INCREASE_BAD, 0.01, true, false},
+	    {"error_rate", SL_METRIC_RATE, SL_DIR_INCREASE_BAD, 0, true, false},
 	    {"negative_feedback_rate", SL_METRIC_RATE, SL_DIR_INCREASE_BAD, 0.02, false, false},
 	    {"score", SL_METRIC_VALUE, SL_DIR_DECREASE_BAD, 0.1, false, false},
 	};

@@ -141,7 +141,7 @@ Test(state, malformed_state_is_refused)
 	    {"\"step\":0", "\"step\":9", "step: must be below 5"},
 	    {"\"confirming\":false", "\"confirming\":0", "confirming: must be true or false"},
 	    {"\"state\":\"canary\"", "\"state\":\"paused\"", "share: does not match state pending"},
-	    {"\"alpha\":0.01", "\"alpha\":7", "spec.alpha: must be in (0, 0.5]"},
+	    {"\"alpha\":0.05", "\"alpha\":7", "spec.alpha: must be in (0, 0.5]"},
 	    {"\"reason\":", "\"reason\":1,\"x\":", "x: unknown field"},
 	};
 	struct sl_rollout r, back;

@@ -1,6 +1,8 @@
-/* window.c: the judge's window: shaped after the spec, bounded (a reservoir per side and value
- * check never holds more than cap values), strict about what it accepts, and reproducible: the
- * same seed and the same calls, resets included, give the same samples. */
+/* window.c: the judge's window: shaped after the spec (one stratum per judged stage), bounded
+ * (a reservoir per side, value check and stratum never holds more than cap values), strict
+ * about what it accepts, keeps each closed stage as a stratum (dropping the oldest once all are
+ * in use), and reproducible: the same seed and the same calls, resets included, give the same
+ * samples. */
 #include <math.h>
 #include <string.h>
 
@@ -20,11 +22,18 @@ Test(window, shaped_after_the_spec)
 	cr_assert_eq(sl_window_init(&w, &s, 0, 1), 0);
 	cr_expect_eq(w.nmetrics, s.nchecks);
 	cr_expect_eq(w.cap, SL_WINDOW_CAP_DEFAULT);
+	cr_expect_eq(w.maxstrata, 4, "steps 1, 5, 25, 50 are judged; 100 is promotion");
+	cr_expect_eq(w.nstrata, 1);
 	for (unsigned i = 0; i < s.nchecks; i++) {
 		cr_expect_eq(w.m[i].kind, s.checks[i].kind);
-		if (s.checks[i].kind == SL_METRIC_VALUE)
-			cr_expect_eq(w.m[i].values[SL_CANDIDATE].cap, SL_WINDOW_CAP_DEFAULT);
+		for (unsigned k = 0; k < w.maxstrata && s.checks[i].kind == SL_METRIC_VALUE; k++)
+			cr_expect_eq(w.m[i].s[k].values[SL_CANDIDATE].cap, SL_WINDOW_CAP_DEFAULT);
+		cr_expect_null(w.m[i].s[w.maxstrata].values[SL_CANDIDATE].v, "no memory past the spec's stages");
 	}
+	sl_window_release(&w);
+	s.shadow_share = 0.1; /* a shadow stage is one more */
+	cr_assert_eq(sl_window_init(&w, &s, 8, 1), 0);
+	cr_expect_eq(w.maxstrata, 5);
 	sl_window_release(&w);
 	sl_window_release(&w); /* a released window can be released again */
 	LEAK_CHECK();
@@ -48,7 +57,7 @@ Test(window, refuses_what_does_not_fit)
 	cr_expect_eq(sl_window_add_rate(&w, SL_STABLE, err, 3, 2), SL_EINVAL, "events > trials");
 	cr_expect_eq(sl_window_add_rate(&w, SL_STABLE, err, 0, INT64_MAX), 0);
 	cr_expect_eq(sl_window_add_rate(&w, SL_STABLE, err, 0, 1), SL_ERANGE, "trials would overflow");
-	cr_expect_eq(w.m[lat].values[SL_STABLE].len, 0);
+	cr_expect_eq(w.m[lat].s[0].values[SL_STABLE].len, 0);
 	sl_window_release(&w);
 }
 
@@ -60,12 +69,13 @@ Test(window, memory_is_bounded_by_cap)
 	cr_assert_eq(sl_window_init(&w, &s, 1000, 2), 0);
 	for (int i = 0; i < 50000; i++)
 		cr_assert_eq(sl_window_add_value(&w, SL_CANDIDATE, lat, i), 0);
-	cr_expect_eq(w.m[lat].values[SL_CANDIDATE].len, 1000);
-	cr_expect_eq(w.m[lat].values[SL_CANDIDATE].seen, 50000);
-	cr_expect_eq(w.m[lat].values[SL_CANDIDATE].cap, 1000);
+	const struct sl_reservoir *r = &sl_window_current(&w, lat)->values[SL_CANDIDATE];
+	cr_expect_eq(r->len, 1000);
+	cr_expect_eq(r->seen, 50000);
+	cr_expect_eq(r->cap, 1000);
 	double mean = 0; /* a uniform sample of 0..49999 */
 	for (int i = 0; i < 1000; i++)
-		mean += w.m[lat].values[SL_CANDIDATE].v[i] / 1000;
+		mean += r->v[i] / 1000;
 	cr_expect(fabs(mean - 25000) < 5 * 14434 / sqrt(1000), "sample mean %g", mean);
 	sl_window_release(&w);
 }
@@ -82,7 +92,7 @@ static void feed(struct sl_window *w, const struct sl_rollout_spec *s, int n)
 		}
 }
 
-Test(window, reset_empties_and_replays_identically)
+Test(window, reset_opens_a_stratum_keeps_the_last_and_replays_identically)
 {
 	struct sl_rollout_spec s = spec();
 	struct sl_window a, b;
@@ -90,21 +100,35 @@ Test(window, reset_empties_and_replays_identically)
 	cr_assert_eq(sl_window_init(&b, &s, 64, 9), 0);
 	feed(&a, &s, 1000);
 	cr_assert_eq(sl_window_reset(&a), 0);
+	cr_expect_eq(a.nstrata, 2);
 	for (unsigned c = 0; c < s.nchecks; c++)
 		for (int side = 0; side < 2; side++) {
-			cr_expect_eq(a.m[c].values[side].len, 0);
-			cr_expect_eq(a.m[c].values[side].seen, 0);
-			cr_expect_eq(a.m[c].trials[side], 0);
-			cr_expect_eq(a.m[c].events[side], 0);
+			const struct sl_window_stratum *cur = sl_window_current(&a, c), *old = &a.m[c].s[0];
+			cr_expect_eq(cur->values[side].len, 0);
+			cr_expect_eq(cur->values[side].seen, 0);
+			cr_expect_eq(cur->trials[side], 0);
+			cr_expect_eq(cur->events[side], 0);
+			bool value = s.checks[c].kind == SL_METRIC_VALUE;
+			cr_expect_eq(value ? old->values[side].seen : old->trials[side], 500, "the closed stage is kept");
 		}
-	cr_expect_eq(a.requests[0] + a.requests[1], 0);
+	cr_expect_eq(a.requests[0] + a.requests[1], 0, "min_requests counts the current stage only");
 	feed(&b, &s, 1000);
 	sl_window_reset(&b);
 	feed(&a, &s, 999);
 	feed(&b, &s, 999);
 	unsigned lat = (unsigned)sl_rollout_spec_find(&s, "latency");
-	cr_expect_eq(memcmp(a.m[lat].values[1].v, b.m[lat].values[1].v, 64 * sizeof(double)), 0);
+	cr_expect_eq(memcmp(a.m[lat].s[1].values[1].v, b.m[lat].s[1].values[1].v, 64 * sizeof(double)), 0);
 	cr_expect_eq(a.requests[1], b.requests[1]);
+	/* past the spec's 4 stages the oldest stratum is dropped and its memory reused */
+	for (int k = 0; k < 3; k++) {
+		sl_window_reset(&a);
+		sl_window_add_value(&a, SL_STABLE, lat, 1000 + k);
+	}
+	cr_expect_eq(a.nstrata, 4);
+	cr_expect_eq(a.m[lat].s[0].values[1].seen, 499, "stage 2 is now the oldest");
+	cr_expect_eq(a.m[lat].s[3].values[SL_STABLE].len, 1);
+	cr_expect_float_eq(a.m[lat].s[3].values[SL_STABLE].v[0], 1002, 0);
+	cr_expect_float_eq(a.m[lat].s[1].values[SL_STABLE].v[0], 1000, 0);
 	sl_window_release(&a);
 	sl_window_release(&b);
 	LEAK_CHECK();

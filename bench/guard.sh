@@ -1,8 +1,11 @@
 #!/bin/sh
 # bench/guard.sh: builds and runs the guard input-pipeline benchmark (bench/guard/main.c).
 #   bench/guard.sh [CORPUS.jsonl] [EXTRA_RULES]
-# Prints the share of each corpus source the rules flag, MB/s per core of the whole pipeline,
-# the same expressions with PCRE2 JIT on the raw text and the ratio, and p50/p99 for 2 KB.
+# Prints the share of each corpus source the rules flag, MB/s per core of each stage (normalize,
+# rules, classifier) and of the whole pipeline with and without the classifier (CPU time of one
+# thread, median of 5 passes), the same expressions with PCRE2 JIT on the raw text and the ratio,
+# whether Vectorscan and PCRE2 agree rule by rule, and p50/p99 for a 2 KB prompt. Pin it to a
+# core on a shared machine: taskset -c 1 bench/guard.sh
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}

@@ -27,7 +27,8 @@
 #   BENCH_NGINX_LOG (1: nginx writes a buffered access log like sluice's; 0: off), BENCH_PERF
 #   (0; 1 records `perf` on sluice during its last wrk run), BENCH_RESULTS (bench/results; the
 #   results go to proxy-DATE.txt there; "-" prints only), BENCH_KEEP_TMP (0; 1 keeps configs,
-#   logs and perf data), BENCH_SERVER_CPU, BENCH_CLIENT_CPU.
+#   logs and perf data), BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_GUARD (0; 1 turns the guard on
+#   in sluice: input scan and answer checks, action flag).
 # Exit status: 0 when every component started and every request succeeded, 1 otherwise.
 set -euo pipefail
 
@@ -44,6 +45,7 @@ DO_SSE=${BENCH_SSE:-1}
 DO_HAPROXY=${BENCH_HAPROXY:-auto}
 NGINX_LOG=${BENCH_NGINX_LOG:-1}
 DO_PERF=${BENCH_PERF:-0}
+GUARD=${BENCH_GUARD:-0}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
@@ -294,12 +296,20 @@ EOF
 EOF
 } >"$TMP/nginx.conf"
 
+# With BENCH_GUARD=1 every request is scanned for injection and every answer checked (flag only,
+# so the traffic is the same): the guard's cost in the gateway, against BENCH_GUARD=0.
+guard_conf() {
+	[ "$GUARD" = 1 ] || return 0
+	printf 'guard:\n  input: {action: flag}\n  output: {action: flag, canaries: [CANARY-7f3a9c2e]}\n'
+}
+
 # sluice_conf LISTEN ADMIN UPSTREAM LOG
 sluice_conf() {
 	cat <<EOF
 listen: 127.0.0.1:$1
 admin_listen: 127.0.0.1:$2
 access_log: $4
+$(guard_conf)
 models:
   - name: chat
     versions:
@@ -401,7 +411,7 @@ measure() {
 	ROWS+=("kind=$1 round=$2 mode=$3 cpu_ticks=$((t1 - t0)) other_server=$OTHER_SERVER other_client=$OTHER_CLIENT $(sed -n 's/^WRK_RESULT //p' "$out")")
 }
 
-say "part 1: wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/chat.lua, POST /v1/chat/completions; rounds: $ROUNDS"
+say "part 1: wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/chat.lua, POST /v1/chat/completions; rounds: $ROUNDS; guard: $([ "$GUARD" = 1 ] && echo on || echo off)"
 for mode in direct nginx sluice; do run_wrk "$mode" "$CONNS" 2 "$TMP/warmup-$mode.txt"; done
 for round in $(seq "$ROUNDS"); do
 	for mode in direct nginx sluice; do

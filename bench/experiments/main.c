@@ -2,9 +2,11 @@
  * docs/BENCHMARKS.md "Experiments"). One experiment, 4 variants, 10 metrics (proportions, means,
  * a ratio, a quantile, two with CUPED), a seeded stream of N events over U units
  * (workload.h), then on one thread:
- *   ingest    every event through sl_experiment_agg_request / sl_experiment_agg_event, as the
- *             gateway feeds them (string unit ids, hashed per call), on a fresh aggregator per
- *             run, best of RUNS by the thread's CPU clock; the assignment (sl_experiment_assign
+ *   ingest    every event through sl_experiment_agg_batch, 256 per call (string unit ids,
+ *             hashed in the call), and apart one call per event through sl_experiment_agg_request /
+ *             sl_experiment_agg_event as the gateway feeds single ones, each on a fresh
+ *             aggregator per run, best of RUNS by the thread's CPU clock (both must give the same
+ *             report); the assignment (sl_experiment_assign
  *             per request) is timed apart, since the gateway calls it before the aggregator
  *   analysis  sl_experiment_report: Welch with relative lift by the delta method (CUPED,
  *             ratio, quantile), Holm over the 30 comparisons, SRM; fixed-horizon and then
@@ -34,7 +36,7 @@ struct opts {
 };
 
 struct timing {
-	double ingest_cpu, ingest_wall, assign_cpu;
+	double ingest_cpu, ingest_wall, single_cpu, single_wall, assign_cpu;
 	double report_best_ms, report_median_ms, seq_best_ms, seq_median_ms, analyze_ms;
 };
 
@@ -130,27 +132,65 @@ static struct sl_experiment_set *load_spec(const struct opts *o)
 	return s;
 }
 
-/* One pass of the stream through the aggregator. */
+#define CHUNK 256 /* items per sl_experiment_agg_batch call */
+
+/* Event i of the stream as a batch item; a request's observation goes to *ob (request q). */
+static struct sl_exp_agg_item stream_item(const struct workload *w, size_t i, size_t q, const struct sl_slice *names,
+                                          double start, struct sl_exp_request_obs *ob)
+{
+	uint32_t u = w->unit[i];
+	struct sl_exp_agg_item it = {.unit = sl_slice_make(w->ids + (size_t)u * WL_ID_STRIDE, w->id_len),
+	                             .now = i < w->npre ? start - 3600 : start + 60};
+	if (w->kind[i] == WL_REQUEST) {
+		*ob = (struct sl_exp_request_obs){.latency_ms = w->value[i], .ttft_ms = w->value[i] / 4,
+		                                  .input_tokens = w->in_tok[q], .output_tokens = w->out_tok[q],
+		                                  .cost = wl_cost(w->in_tok[q], w->out_tok[q]), .error = w->error[q]};
+		it.request = ob;
+		it.variant = w->variant[u];
+	} else {
+		it.name = names[w->kind[i]];
+		it.value = w->value[i];
+	}
+	return it;
+}
+
+/* One pass of the stream through sl_experiment_agg_batch, CHUNK events per call, as a gateway
+ * draining its queue would. */
+static int ingest_batch(struct sl_exp_agg *agg, const struct workload *w, double start)
+{
+	struct sl_slice names[WL_KINDS];
+	struct sl_exp_agg_item items[CHUNK];
+	struct sl_exp_request_obs obs[CHUNK];
+	for (int k = 0; k < WL_KINDS; k++)
+		names[k] = sl_slice_cstr(wl_kind_names[k]);
+	size_t q = 0;
+	for (size_t i = 0; i < w->n; i += CHUNK) {
+		size_t n = w->n - i < CHUNK ? w->n - i : CHUNK, accepted;
+		for (size_t j = 0; j < n; j++) {
+			items[j] = stream_item(w, i + j, q, names, start, &obs[j]);
+			q += items[j].request != NULL;
+		}
+		int rc = sl_experiment_agg_batch(agg, 0, items, n, &accepted);
+		if (rc || accepted != n)
+			return rc ? rc : SL_EINVAL;
+	}
+	return 0;
+}
+
+/* One pass of the stream through the aggregator, one call per event (the gateway's path for a
+ * single request or event). */
 static int ingest(struct sl_exp_agg *agg, const struct workload *w, double start)
 {
 	struct sl_slice names[WL_KINDS];
+	struct sl_exp_request_obs ob;
 	for (int k = 0; k < WL_KINDS; k++)
 		names[k] = sl_slice_cstr(wl_kind_names[k]);
 	size_t q = 0;
 	for (size_t i = 0; i < w->n; i++) {
-		uint32_t u = w->unit[i];
-		struct sl_slice id = sl_slice_make(w->ids + (size_t)u * WL_ID_STRIDE, w->id_len);
-		double now = i < w->npre ? start - 3600 : start + 60;
-		int rc;
-		if (w->kind[i] == WL_REQUEST) {
-			struct sl_exp_request_obs ob = {.latency_ms = w->value[i], .ttft_ms = w->value[i] / 4,
-			                                .input_tokens = w->in_tok[q], .output_tokens = w->out_tok[q],
-			                                .cost = wl_cost(w->in_tok[q], w->out_tok[q]), .error = w->error[q]};
-			q++;
-			rc = sl_experiment_agg_request(agg, 0, w->variant[u], id, &ob, now);
-		} else {
-			rc = sl_experiment_agg_event(agg, 0, id, names[w->kind[i]], w->value[i], now);
-		}
+		struct sl_exp_agg_item it = stream_item(w, i, q, names, start, &ob);
+		int rc = it.request ? sl_experiment_agg_request(agg, 0, it.variant, it.unit, &ob, it.now)
+		                    : sl_experiment_agg_event(agg, 0, it.unit, it.name, it.value, it.now);
+		q += it.request != NULL;
 		if (rc)
 			return rc;
 	}
@@ -174,25 +214,36 @@ static double time_assign(const struct sl_experiment *e, const struct workload *
 	return t;
 }
 
-/* Best of runs; returns the last run's aggregator (the others are freed). */
+typedef int (*ingest_fn)(struct sl_exp_agg *, const struct workload *, double);
+
+/* Best of runs of one way in; returns the last run's aggregator (the others are freed). */
 static struct sl_exp_agg *time_ingest(const struct sl_experiment_set *s, const struct workload *w, int runs,
-                                      struct timing *t)
+                                      ingest_fn fn, double *cpu, double *wall)
 {
 	struct sl_exp_agg *agg = NULL;
-	t->ingest_cpu = t->ingest_wall = INFINITY;
+	*cpu = *wall = INFINITY;
 	for (int r = 0; r < runs; r++) {
 		sl_experiment_agg_free(agg);
 		if (!(agg = sl_experiment_agg_new(s)))
 			fail("out of memory", SL_ENOMEM);
 		double c0 = cpu_now(), w0 = wall_now();
-		int rc = ingest(agg, w, s->exps[0].start);
+		int rc = fn(agg, w, s->exps[0].start);
 		double c = cpu_now() - c0, wl = wall_now() - w0;
 		if (rc)
 			fail("ingestion failed", rc);
-		t->ingest_cpu = fmin(t->ingest_cpu, c);
-		t->ingest_wall = fmin(t->ingest_wall, wl);
+		*cpu = fmin(*cpu, c);
+		*wall = fmin(*wall, wl);
 	}
 	return agg;
+}
+
+/* Both ways in must leave the same counts and report: the batch only reorders memory traffic. */
+static void check_same(const struct sl_exp_agg *a, const struct sl_exp_agg *b)
+{
+	static struct sl_exp_report ra, rb;
+	if (sl_experiment_report(a, 0, 0, &ra) || sl_experiment_report(b, 0, 0, &rb) ||
+	    memcmp(&ra.counts, &rb.counts, sizeof(ra.counts)) != 0 || memcmp(ra.cells, rb.cells, sizeof(ra.cells)) != 0)
+		fail("the batched and the single-call ingestion differ", SL_ESTATE);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -286,10 +337,12 @@ static void write_results(const struct opts *o, const struct workload *w, const 
 		fail("cannot write sluice.json", SL_EIO);
 	fprintf(f,
 	        "{\"events\": %zu, \"units\": %u, \"requests\": %zu, \"runs\": %d, \"reports\": %d,\n"
-	        " \"ingest_cpu_s\": %.6f, \"ingest_wall_s\": %.6f, \"assign_cpu_s\": %.6f,\n"
+	        " \"ingest_cpu_s\": %.6f, \"ingest_wall_s\": %.6f, \"single_cpu_s\": %.6f, \"single_wall_s\": %.6f,"
+	        " \"assign_cpu_s\": %.6f,\n"
 	        " \"report_best_ms\": %.4f, \"report_median_ms\": %.4f, \"sequential_best_ms\": %.4f,"
 	        " \"sequential_median_ms\": %.4f, \"analyze_ms\": %.4f",
-	        w->n, w->nunits, w->nreq, o->runs, o->reports, t->ingest_cpu, t->ingest_wall, t->assign_cpu,
+	        w->n, w->nunits, w->nreq, o->runs, o->reports, t->ingest_cpu, t->ingest_wall, t->single_cpu, t->single_wall,
+	        t->assign_cpu,
 	        t->report_best_ms, t->report_median_ms, t->seq_best_ms, t->seq_median_ms, t->analyze_ms);
 	put_counts(f, &fixed->counts);
 	put_report(f, "fixed", e, fixed);
@@ -321,15 +374,20 @@ int main(int argc, char **argv)
 	if ((rc = wl_write(&w, e, o.dir)))
 		fail("cannot write the workload", rc);
 	t.assign_cpu = time_assign(e, &w);
-	struct sl_exp_agg *agg = time_ingest(s, &w, o.runs, &t);
+	struct sl_exp_agg *single = time_ingest(s, &w, o.runs, ingest, &t.single_cpu, &t.single_wall);
+	struct sl_exp_agg *agg = time_ingest(s, &w, o.runs, ingest_batch, &t.ingest_cpu, &t.ingest_wall);
+	check_same(single, agg);
+	sl_experiment_agg_free(single);
 	time_reports(agg, o.reports, &fixed, &t.report_best_ms, &t.report_median_ms);
 	t.analyze_ms = time_analyze(agg);
 	check_counts(&w, &fixed);
 	e->analysis.sequential = true;
 	time_reports(agg, o.reports, &seq, &t.seq_best_ms, &t.seq_median_ms);
 	write_results(&o, &w, e, &t, &fixed, &seq);
-	fprintf(stderr, "bench_experiments: %zu events (%zu pre-period, %zu requests), %u units: %.2f M events/s\n",
-	        w.n, w.npre, w.nreq, w.nunits, (double)w.n / t.ingest_cpu / 1e6);
+	fprintf(stderr,
+	        "bench_experiments: %zu events (%zu pre-period, %zu requests), %u units: %.2f M events/s batched,"
+	        " %.2f M events/s one call each\n",
+	        w.n, w.npre, w.nreq, w.nunits, (double)w.n / t.ingest_cpu / 1e6, (double)w.n / t.single_cpu / 1e6);
 	sl_experiment_agg_free(agg);
 	wl_release(&w);
 	sl_experiment_set_free(s);

@@ -315,7 +315,8 @@ static int on_rule(unsigned int id, unsigned long long from, unsigned long long 
 
 /* Vectorscan against PCRE2, rule by rule, on every normalized buffer shifted by i % SHIFT_MAX
  * bytes: prints each rule that disagrees and returns the number of disagreements. */
-static size_t agreement(const struct corpus *c, const struct normed *nb, const struct sl_guard_rules *r, hs_scratch_t *hs)
+static size_t agreement(const struct corpus *c, const struct normed *nb, const struct sl_guard_rules *r,
+                        hs_scratch_t *hs)
 {
 	size_t n = sl_guard_rules_count(r), ok, bad = 0, errors = 0;
 	pcre2_code **re = pcre2_rules(r, &ok);

@@ -209,6 +209,22 @@ int sl_experiment_agg_request(struct sl_exp_agg *agg, unsigned exp, int variant,
  * otherwise (not exposed yet, or after stop) it is counted as ignored. */
 int sl_experiment_agg_event(struct sl_exp_agg *agg, unsigned exp, struct sl_slice unit, struct sl_slice name,
                             double value, double now);
+/* One observation of a batch: a request when request is non-NULL (with variant), else a
+ * business event (name, value); at now. Borrowed: only read during the call. */
+struct sl_exp_agg_item {
+	struct sl_slice unit;
+	const struct sl_exp_request_obs *request;
+	int variant;
+	struct sl_slice name;
+	double value, now;
+};
+/* Feeds items[0..n) to experiment exp in order, with exactly the effects of the matching
+ * sl_experiment_agg_request / sl_experiment_agg_event calls (same sums, counts and refusals),
+ * but hashes a few items ahead and prefetches their units' slots, which overlaps the cache
+ * misses. *accepted is the number of items whose single call would have returned 0. 0, or
+ * SL_EINVAL (agg, exp, items or accepted invalid: nothing is fed). */
+int sl_experiment_agg_batch(struct sl_exp_agg *agg, unsigned exp, const struct sl_exp_agg_item *items, size_t n,
+                            size_t *accepted);
 /* Feeds ev to every experiment that uses its event name, with the id that matches the
  * experiment's unit (request_id for request units). Time is ev->timestamp when set, else now.
  * Returns the number of experiments fed (>= 0). A user/session experiment whose id is absent is

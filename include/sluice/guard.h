@@ -63,6 +63,10 @@ enum sl_guard_view_kind {
 	SL_GUARD_VIEW_COUNT_
 };
 const char *sl_guard_view_name(enum sl_guard_view_kind v); /* "text", "hidden", "decoded", "collapsed" */
+/* The collapsed view holds only the stretches of text around the chains it joins (up to 256
+ * bytes either side, cut between tokens), one after another with a '\n' between stretches,
+ * and is added only when a chain of at least three word-like tokens collapses
+ * (src/guard/collapse.c); a long text with one split word is not scanned twice. */
 
 struct sl_guard_view {
 	enum sl_guard_view_kind kind;

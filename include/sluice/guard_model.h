@@ -92,7 +92,10 @@ void sl_guard_model_free(struct sl_guard_model *m);
  * No allocation; safe from many threads on one model. A NULL model scores 0. Scoring reads a
  * bfloat16 copy of the weights (half the cache footprint; <= 0.4% relative error each). */
 double sl_guard_model_score(const struct sl_guard_model *m, const char *text, size_t len);
-/* Same signature as a guard scorer stage: ctx is a const struct sl_guard_model *. */
+/* The guard scorer stage (ctx is a const struct sl_guard_model *): the score calibrated so that
+ * the model's threshold maps to the pipeline's default threshold SL_GUARD_DEFAULT_THRESHOLD
+ * (0.5): sigmoid(logit(p) - logit(threshold)). A pipeline at 0.5 then fires on the classifier
+ * alone exactly where the model's own operating point (<= 1% out-of-fold benign) would. */
 double sl_guard_model_stage(void *ctx, const char *text, size_t len);
 
 const struct sl_guard_model_params *sl_guard_model_params(const struct sl_guard_model *m);

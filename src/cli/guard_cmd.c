@@ -44,7 +44,9 @@ static const char usage[] = "usage: sluice guard train CORPUS.jsonl [-o FILE] [-
                             "  --cv-by-source        folds hold whole sources (rate on unseen sources; see docs)\n"
                             "eval:\n"
                             "  --model FILE          model (default share/guard/model.bin)\n"
-                            "  --threshold X         decision threshold (default: the model's, fixed at training)\n"
+                            "  --threshold X         decision threshold (default: the pipeline's 0.5, at which the\n"
+                            "                        calibrated classifier meets the model's threshold fixed at\n"
+                            "                        training; with --classifier-only the model's own)\n"
                             "  --source S            evaluate only rows of source S (repeatable)\n"
                             "  --no-rules            the pipeline without its rules (normalization + classifier)\n"
                             "  --classifier-only     the classifier alone on normalized text\n"
@@ -557,7 +559,7 @@ static int report(const struct args *a, const struct corpus *c, const struct res
 		fputs(b.data, stdout);
 	else {
 		printf("%s, threshold %.6f (%s), %zu rows, %.1f MB/s\n", r->mode, r->threshold,
-		       isnan(a->threshold) ? "the model's" : "--threshold", c->n, mbs);
+		       !isnan(a->threshold) ? "--threshold" : a->classifier_only ? "the model's" : "the pipeline default", c->n, mbs);
 		st = sl_table_print(&tb, stdout, "", false) ? 1 : 0;
 	}
 	sl_buf_release(&b);
@@ -602,7 +604,10 @@ static int cmd_eval(struct args *a)
 	r.src = calloc(c.n + 1, sizeof(*r.src));
 	if (st == 0 && (!r.score || !r.label || !r.src))
 		st = 1;
-	r.threshold = isnan(a->threshold) ? sl_guard_model_threshold(m) : a->threshold;
+	/* the pipeline's classifier stage is calibrated so that the model's threshold maps to 0.5 */
+	r.threshold = !isnan(a->threshold)  ? a->threshold
+		      : a->classifier_only ? sl_guard_model_threshold(m)
+					   : SL_GUARD_DEFAULT_THRESHOLD;
 	r.mode = a->classifier_only ? "classifier" : a->no_rules ? "pipeline without rules" : "pipeline";
 	if (st == 0)
 		st = eval_rows(&s, &c, &r);

@@ -11,17 +11,34 @@
 
 #define CMS_MAX_CELLS (1u << 26) /* 256 MiB of counters: refuse anything larger */
 
-/* The n <= 8 bytes at p as a little-endian number (one load where the machine is). */
+static uint32_t load32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* The n <= 8 bytes at p as a little-endian number, in registers: one load for 8, two
+ * overlapping ones for 4-7, three bytes for 1-3 (the overlaps hold the same bytes). */
 static uint64_t load_le(const unsigned char *p, size_t n)
 {
-	uint64_t v = 0;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(&v, p, n);
+	uint64_t v;
+	if (n == 8) {
+		memcpy(&v, p, sizeof v);
+		return v;
+	}
+	if (n >= 4)
+		return load32(p) | (uint64_t)load32(p + n - 4) << (8 * (n - 4));
+	if (n == 0)
+		return 0;
+	return p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
 #else
+	uint64_t v = 0;
 	for (size_t i = n; i-- > 0;)
 		v = (v << 8) | p[i];
-#endif
 	return v;
+#endif
 }
 
 static uint64_t mix(uint64_t h)

@@ -229,6 +229,14 @@ static int add_text(struct sl__load *L, struct sl_drift_col *c, const char *p, s
 	return sl_drift_cats_add(&c->cats, p, n, 1) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
 }
 
+/* Where the bytes readable from p end: the input's end when the cell lies in it (a CSV field or
+ * a JSON number), else the cell's own end (an unescaped copy). */
+static const char *inside(const struct sl_drift_input *in, const char *p, size_t n)
+{
+	const char *end = in->data + in->len;
+	return p >= in->data && p <= end && n <= (size_t)(end - p) ? end : p + n;
+}
+
 /* Numbers are tried first: no NA marker parses as one, and most cells of most files are. */
 int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum sl__vkind k)
 {
@@ -243,7 +251,7 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	}
 	c->present++;
 	if (c->numeric_ok && c->declared != SL_DRIFT_CAT && (k == SL__V_TEXT || k == SL__V_NUM) &&
-	    sl_drift_parse_number(p, n, &v) == 0) {
+	    sl__drift_parse_number_in(p, n, inside(L->in, p, n), &v) == 0) {
 		if (!isfinite(v))
 			return c->nonfinite++, 0;
 		return push_num(L, c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;

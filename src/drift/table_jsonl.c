@@ -192,7 +192,7 @@ static int member(struct jl *j)
 {
 	const char *v;
 	size_t n;
-	enum sl__vkind k;
+	enum sl__vkind k = 0;
 	char show[48];
 	if (j->p >= j->e || *j->p != '"')
 		return bad(j, "expected a member name");

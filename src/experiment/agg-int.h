@@ -1,6 +1,6 @@
 /* agg-int.h: the aggregator's layout, shared by agg.c, agg_units.c and report.c.
- * Invariants: one xagg per experiment of the set, same order; a unit's values live in one
- * record of `stride` doubles (per metric: the source sum, the denominator sum for a ratio, the
+ * Invariants: one xagg per experiment of the set, same order; a unit's values live in its
+ * record, stored inline in the open-addressing table (struct sl__unit: key, variant, `stride` doubles (per metric: the source sum, the denominator sum for a ratio, the
  * pre-period covariate for CUPED; -1 offsets are absent); suff[m][v] always equals the sums over
  * the exposed units of variant v of the metric's per-unit values, kept exact by removing a
  * unit's old contribution and adding its new one on every change. */
@@ -30,9 +30,12 @@ struct sl__event_route { /* the targets of one distinct event name */
 	struct sl__target t[SL_EXP_MAX_METRICS * 3];
 };
 
-struct sl__slot {
-	uint64_t key; /* 0 = empty */
-	uint32_t rec;
+/* One slot of the units table: the unit's record, inline (one cache miss per observation).
+ * A slot is slot_bytes = sizeof(struct sl__unit) + 8 stride bytes. */
+struct sl__unit {
+	uint64_t key;    /* 64-bit hash of the unit id; 0 = empty slot */
+	int64_t variant; /* -1 = not exposed */
+	double vals[];   /* stride doubles */
 };
 
 struct sl__xagg {
@@ -45,12 +48,10 @@ struct sl__xagg {
 	struct sl__target req[SL_EXP_F_COUNT_][SL_EXP_MAX_METRICS * 3];
 	struct sl__event_route *events;
 	unsigned nevents;
-	/* units: open addressing index over dense records */
-	struct sl__slot *slots;
-	size_t cap; /* power of two */
-	uint32_t nrec, rec_cap;
-	signed char *variant; /* per record, -1 = not exposed */
-	double *vals;         /* per record, stride doubles */
+	/* units: open addressing (linear probing) with the records inline */
+	unsigned char *table; /* cap slots of slot_bytes */
+	size_t cap, slot_bytes, cap_limit;
+	uint32_t nrec;
 	/* results */
 	uint64_t units[SL_EXP_MAX_VARIANTS];
 	struct sl__suff suff[SL_EXP_MAX_METRICS][SL_EXP_MAX_VARIANTS];
@@ -63,9 +64,13 @@ struct sl_exp_agg {
 	struct sl__xagg *x;
 };
 
-/* agg_units.c: the record of unit (created when create is set and the bound allows), or -1
- * (absent, or refused past max_units: counts.dropped is then incremented). */
-int64_t sl__unit_find(struct sl__xagg *x, struct sl_slice unit, bool create);
+/* agg_units.c: the 64-bit key of a unit id (never 0); the record of key (created when create
+ * is set and the bound allows), or NULL (absent, or refused past max_units: counts.dropped is
+ * then incremented); a record stays valid until the next call that may create one. */
+uint64_t sl__unit_hash(struct sl_slice unit);
+struct sl__unit *sl__unit_find(struct sl__xagg *x, uint64_t key, bool create);
+/* Hints the cache to fetch key's home slot (no effect on the results). */
+void sl__unit_prefetch(const struct sl__xagg *x, uint64_t key);
 void sl__units_release(struct sl__xagg *x);
 
 /* The per-unit value of a metric's role from its raw sum (proportion: any, else the sum). */

@@ -149,12 +149,12 @@ static void shift(struct sl__suff *s, int role, double old, double now, double d
 }
 
 /* Adds value to the unit's slot of target t, keeping the sums exact when it is exposed. */
-static void bump(struct sl__xagg *x, uint32_t rec, struct sl__target t, double value)
+static void bump(struct sl__xagg *x, struct sl__unit *u, struct sl__target t, double value)
 {
 	const struct sl_exp_metric *mt = &x->e->metrics[t.metric];
 	const int *off = x->off[t.metric];
-	double *vals = x->vals + (size_t)rec * x->stride;
-	int v = x->variant[rec];
+	double *vals = u->vals;
+	int v = (int)u->variant;
 	double old = vals[off[t.role]];
 	vals[off[t.role]] = old + value;
 	if (v < 0)
@@ -168,10 +168,10 @@ static void bump(struct sl__xagg *x, uint32_t rec, struct sl__target t, double v
 	shift(&x->suff[t.metric][v], t.role, before, after, d, y, c);
 }
 
-static void expose(struct sl__xagg *x, uint32_t rec, int variant)
+static void expose(struct sl__xagg *x, struct sl__unit *u, int variant)
 {
-	const double *vals = x->vals + (size_t)rec * x->stride;
-	x->variant[rec] = (signed char)variant;
+	const double *vals = u->vals;
+	u->variant = variant;
 	x->units[variant]++;
 	x->counts.exposed++;
 	for (unsigned m = 0; m < x->e->nmetrics; m++)
@@ -197,14 +197,15 @@ static double field_value(const struct sl_exp_request_obs *o, enum sl_exp_field 
 }
 
 /* Feeds n targets: pre-period ones only the covariates (X), exposed ones the rest. */
-static void feed(struct sl__xagg *x, uint32_t rec, const struct sl__target *t, unsigned n, double value, bool pre)
+static void feed(struct sl__xagg *x, struct sl__unit *u, const struct sl__target *t, unsigned n, double value,
+                 bool pre)
 {
-	int v = x->variant[rec];
+	int v = (int)u->variant;
 	for (unsigned i = 0; i < n; i++) {
 		if ((t[i].role == SL__ROLE_X) != pre)
 			continue;
 		if (x->off[t[i].metric][t[i].role] >= 0)
-			bump(x, rec, t[i], value);
+			bump(x, u, t[i], value);
 		else if (v >= 0 && isfinite(value))
 			sl_reservoir_add(&x->res[t[i].metric][v], value);
 	}
@@ -216,29 +217,40 @@ static bool obs_ok(const struct sl_exp_request_obs *m)
 	       isfinite(m->output_tokens) && isfinite(m->cost);
 }
 
-int sl_experiment_agg_request(struct sl_exp_agg *agg, unsigned exp, int variant, struct sl_slice unit,
-                              const struct sl_exp_request_obs *m, double now)
+static bool unit_ok(struct sl_slice unit)
 {
-	if (!agg || exp >= agg->set->n || !obs_ok(m) || unit.len == 0 || unit.len > SL_EXP_UNIT_ID_MAX)
-		return SL_EINVAL;
-	struct sl__xagg *x = &agg->x[exp];
+	return unit.len > 0 && unit.len <= SL_EXP_UNIT_ID_MAX;
+}
+
+/* A validated request of the unit whose key is given. */
+static int request_key(struct sl__xagg *x, int variant, uint64_t key, const struct sl_exp_request_obs *m,
+                       double now)
+{
 	bool pre = now < x->e->start;
 	if (!pre && (variant < 0 || (unsigned)variant >= x->e->nvariants))
 		return SL_ERANGE;
 	if ((pre && !x->any_cuped) || !(now < x->e->stop))
 		return x->counts.ignored++, 0;
-	int64_t rec = sl__unit_find(x, unit, true);
-	if (rec < 0)
+	struct sl__unit *u = sl__unit_find(x, key, true);
+	if (!u)
 		return 0;
-	if (!pre && x->variant[rec] < 0)
-		expose(x, (uint32_t)rec, variant);
-	else if (!pre && x->variant[rec] != variant)
+	if (!pre && u->variant < 0)
+		expose(x, u, variant);
+	else if (!pre && u->variant != variant)
 		x->counts.conflicts++;
 	x->counts.requests++;
 	for (int f = 0; f < SL_EXP_F_COUNT_; f++)
 		if (x->nreq[f])
-			feed(x, (uint32_t)rec, x->req[f], x->nreq[f], field_value(m, (enum sl_exp_field)f), pre);
+			feed(x, u, x->req[f], x->nreq[f], field_value(m, (enum sl_exp_field)f), pre);
 	return 0;
+}
+
+int sl_experiment_agg_request(struct sl_exp_agg *agg, unsigned exp, int variant, struct sl_slice unit,
+                              const struct sl_exp_request_obs *m, double now)
+{
+	if (!agg || exp >= agg->set->n || !obs_ok(m) || !unit_ok(unit))
+		return SL_EINVAL;
+	return request_key(&agg->x[exp], variant, sl__unit_hash(unit), m, now);
 }
 
 static const struct sl__event_route *event_route(const struct sl__xagg *x, struct sl_slice name)
@@ -249,26 +261,72 @@ static const struct sl__event_route *event_route(const struct sl__xagg *x, struc
 	return NULL;
 }
 
-int sl_experiment_agg_event(struct sl_exp_agg *agg, unsigned exp, struct sl_slice unit, struct sl_slice name,
-                            double value, double now)
+static bool event_ok(struct sl_slice unit, struct sl_slice name, double value)
 {
-	if (!agg || exp >= agg->set->n || !isfinite(value) || unit.len == 0 || unit.len > SL_EXP_UNIT_ID_MAX ||
-	    !sl__name_ok(name.ptr, name.len))
-		return SL_EINVAL;
-	struct sl__xagg *x = &agg->x[exp];
+	return isfinite(value) && unit_ok(unit) && sl__name_ok(name.ptr, name.len);
+}
+
+/* A validated event of the unit whose key is given. */
+static int event_key(struct sl__xagg *x, uint64_t key, struct sl_slice name, double value, double now)
+{
 	const struct sl__event_route *r = event_route(x, name);
 	bool pre = now < x->e->start;
 	if (!r || (pre && !x->any_cuped) || !(now < x->e->stop))
 		return x->counts.ignored++, 0;
-	int64_t rec = sl__unit_find(x, unit, pre);
-	if (rec < 0 && pre)
+	struct sl__unit *u = sl__unit_find(x, key, pre);
+	if (!u && pre)
 		return 0; /* refused past max_units: counted as dropped */
-	if (rec < 0 || (!pre && x->variant[rec] < 0)) {
+	if (!u || (!pre && u->variant < 0)) {
 		x->counts.ignored++; /* not exposed (yet) */
 		return 0;
 	}
 	x->counts.events++;
-	feed(x, (uint32_t)rec, r->t, r->n, value, pre);
+	feed(x, u, r->t, r->n, value, pre);
+	return 0;
+}
+
+int sl_experiment_agg_event(struct sl_exp_agg *agg, unsigned exp, struct sl_slice unit, struct sl_slice name,
+                            double value, double now)
+{
+	if (!agg || exp >= agg->set->n || !event_ok(unit, name, value))
+		return SL_EINVAL;
+	return event_key(&agg->x[exp], sl__unit_hash(unit), name, value, now);
+}
+
+static bool item_ok(const struct sl_exp_agg_item *it)
+{
+	return it->request ? obs_ok(it->request) && unit_ok(it->unit) : event_ok(it->unit, it->name, it->value);
+}
+
+static int item_feed(struct sl__xagg *x, const struct sl_exp_agg_item *it, uint64_t key)
+{
+	if (!key)
+		return SL_EINVAL;
+	return it->request ? request_key(x, it->variant, key, it->request, it->now)
+	                   : event_key(x, key, it->name, it->value, it->now);
+}
+
+/* How far ahead of the item being fed its successors are hashed and their slots prefetched. */
+#define AHEAD 8
+
+int sl_experiment_agg_batch(struct sl_exp_agg *agg, unsigned exp, const struct sl_exp_agg_item *items, size_t n,
+                            size_t *accepted)
+{
+	if (!agg || exp >= agg->set->n || (n && !items) || !accepted)
+		return SL_EINVAL;
+	struct sl__xagg *x = &agg->x[exp];
+	uint64_t keys[AHEAD]; /* 0: the item is invalid */
+	*accepted = 0;
+	for (size_t i = 0; i < n + AHEAD; i++) {
+		if (i >= AHEAD && item_feed(x, &items[i - AHEAD], keys[i % AHEAD]) == 0)
+			(*accepted)++; /* item i - AHEAD, whose key is in the slot item i takes next */
+		if (i + AHEAD < n)
+			__builtin_prefetch(items[i + AHEAD].unit.ptr); /* the id, before it is hashed */
+		if (i < n) {
+			keys[i % AHEAD] = item_ok(&items[i]) ? sl__unit_hash(items[i].unit) : 0;
+			sl__unit_prefetch(x, keys[i % AHEAD]);
+		}
+	}
 	return 0;
 }
 

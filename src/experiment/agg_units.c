@@ -1,16 +1,23 @@
-/* agg_units.c: the bounded table of an experiment's units: 64-bit hash of the unit id ->
- * a dense record (variant and values).
+/* agg_units.c: the bounded table of an experiment's units: 64-bit hash of the unit id -> the
+ * unit's record (variant and values), stored inline in an open-addressing table so that an
+ * observation costs one cache miss (the slot), not two (an index slot, then a record).
  * Invariants: at most max_units records, ever (past it a new unit is refused and counted as
- * dropped); the index's load stays <= 1/2 (linear probing); ids are identified by their 64-bit
- * hash only (two ids colliding share a record: with 10^6 units the chance is ~3e-8); memory is
- * 16 bytes per index slot + (1 + 8 stride) bytes per record, grown by doubling. */
+ * dropped); linear probing from the home slot (key * cap) >> 64, so cap need not be a power of
+ * two; the table doubles while its load would pass 1/2, but never beyond cap_limit =
+ * max_units * 4/3 + 1 slots, where the load stays <= 3/4; no deletion; ids are identified by
+ * their 64-bit hash only (two ids colliding share a record: with 10^6 units the chance is
+ * ~3e-8); memory is slot_bytes = 16 + 8 stride bytes per slot, at most cap_limit slots. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "agg-int.h"
 
-/* FNV-1a 64 then the splitmix64 finalizer: good low bits for the index mask. */
-static uint64_t unit_hash(struct sl_slice s)
+#define MIN_CAP 1024
+#define HUGE    (2u << 20) /* a transparent huge page */
+
+/* FNV-1a 64 then the splitmix64 finalizer: well-mixed high bits for the home slot. */
+uint64_t sl__unit_hash(struct sl_slice s)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < s.len; i++) {
@@ -25,88 +32,107 @@ static uint64_t unit_hash(struct sl_slice s)
 	return h ? h : 1;
 }
 
-static int index_grow(struct sl__xagg *x)
+static size_t home(uint64_t key, size_t cap)
 {
-	size_t cap = x->cap ? x->cap * 2 : 1024;
-	struct sl__slot *s = calloc(cap, sizeof(*s));
-	if (!s)
+	return (size_t)(((unsigned __int128)key * cap) >> 64);
+}
+
+static struct sl__unit *slot_at(const unsigned char *table, size_t slot_bytes, size_t i)
+{
+	return (struct sl__unit *)(void *)(table + i * slot_bytes);
+}
+
+void sl__unit_prefetch(const struct sl__xagg *x, uint64_t key)
+{
+	if (x->cap)
+		__builtin_prefetch(x->table + home(key, x->cap) * x->slot_bytes, 1);
+}
+
+/* The slot of key in table: its record, or the empty slot where it would go. */
+static struct sl__unit *probe(const unsigned char *table, size_t cap, size_t slot_bytes, uint64_t key)
+{
+	size_t i = home(key, cap);
+	for (;;) {
+		struct sl__unit *u = slot_at(table, slot_bytes, i);
+		if (u->key == key || u->key == 0)
+			return u;
+		if (++i == cap)
+			i = 0;
+	}
+}
+
+/* A zeroed table, cache-line aligned; from 2 MB on, huge-page aligned and advised (a random
+ * probe into hundreds of MB otherwise misses the TLB as well as the cache). The same idea as
+ * drift's sl__huge_alloc, which this module may not include. */
+static unsigned char *table_alloc(size_t cap, size_t slot_bytes)
+{
+	void *p = NULL;
+	size_t bytes = cap * slot_bytes;
+	if (posix_memalign(&p, bytes >= HUGE ? HUGE : 64, bytes))
+		return NULL;
+	if (bytes >= HUGE)
+		madvise(p, bytes & ~(size_t)(HUGE - 1), MADV_HUGEPAGE); /* a hint: without THP it changes nothing */
+	return memset(p, 0, bytes);
+}
+
+static int table_grow(struct sl__xagg *x)
+{
+	if (!x->cap_limit)
+		x->cap_limit = (size_t)x->e->max_units + x->e->max_units / 3 + 1;
+	size_t cap = x->cap ? x->cap * 2 : MIN_CAP;
+	if (cap > x->cap_limit)
+		cap = x->cap_limit > x->cap ? x->cap_limit : x->cap;
+	if (cap == x->cap)
+		return SL_ENOMEM; /* not reached: the bound refuses a unit first */
+	unsigned char *t = table_alloc(cap, x->slot_bytes);
+	if (!t)
 		return SL_ENOMEM;
 	for (size_t i = 0; i < x->cap; i++) {
-		if (!x->slots[i].key)
-			continue;
-		size_t j = x->slots[i].key & (cap - 1);
-		while (s[j].key)
-			j = (j + 1) & (cap - 1);
-		s[j] = x->slots[i];
+		const struct sl__unit *u = slot_at(x->table, x->slot_bytes, i);
+		if (u->key)
+			memcpy(probe(t, cap, x->slot_bytes, u->key), u, x->slot_bytes);
 	}
-	free(x->slots);
-	x->slots = s;
+	free(x->table);
+	x->table = t;
 	x->cap = cap;
 	return 0;
 }
 
-static int records_grow(struct sl__xagg *x)
+/* Room for one more record: the load stays <= 1/2 until the table reaches cap_limit. */
+static bool needs_grow(const struct sl__xagg *x)
 {
-	uint64_t want = x->rec_cap ? (uint64_t)x->rec_cap * 2 : 1024;
-	if (want > x->e->max_units)
-		want = x->e->max_units;
-	signed char *v = realloc(x->variant, want);
-	if (!v)
-		return SL_ENOMEM;
-	x->variant = v;
-	double *vals = realloc(x->vals, want * x->stride * sizeof(double) + 1);
-	if (!vals)
-		return SL_ENOMEM;
-	x->vals = vals;
-	x->rec_cap = (uint32_t)want;
-	return 0;
+	return !x->cap || (((size_t)x->nrec + 1) * 2 > x->cap && x->cap < x->cap_limit);
 }
 
-static int64_t record_new(struct sl__xagg *x, size_t slot, uint64_t key)
+struct sl__unit *sl__unit_find(struct sl__xagg *x, uint64_t key, bool create)
 {
-	if (x->nrec >= x->rec_cap && records_grow(x))
-		return -1;
-	uint32_t r = x->nrec++;
-	x->variant[r] = -1;
-	memset(x->vals + (size_t)r * x->stride, 0, x->stride * sizeof(double));
-	x->slots[slot].key = key;
-	x->slots[slot].rec = r;
-	x->counts.units++;
-	return r;
-}
-
-int64_t sl__unit_find(struct sl__xagg *x, struct sl_slice unit, bool create)
-{
-	uint64_t key = unit_hash(unit);
-	if (!x->cap && (!create || index_grow(x)))
-		return -1;
-	for (;;) {
-		size_t i = key & (x->cap - 1);
-		while (x->slots[i].key && x->slots[i].key != key)
-			i = (i + 1) & (x->cap - 1);
-		if (x->slots[i].key)
-			return x->slots[i].rec;
-		if (!create)
-			return -1;
-		if (x->nrec >= x->e->max_units) {
-			x->counts.dropped++;
-			return -1;
-		}
-		if ((x->nrec + 1) * 2 <= x->cap)
-			return record_new(x, i, key);
-		if (index_grow(x))
-			return -1;
+	if (!x->slot_bytes)
+		x->slot_bytes = sizeof(struct sl__unit) + x->stride * sizeof(double);
+	struct sl__unit *u = x->cap ? probe(x->table, x->cap, x->slot_bytes, key) : NULL;
+	if (u && u->key)
+		return u;
+	if (!create)
+		return NULL;
+	if (x->nrec >= x->e->max_units) {
+		x->counts.dropped++;
+		return NULL;
 	}
+	if (needs_grow(x)) {
+		if (table_grow(x))
+			return NULL;
+		u = probe(x->table, x->cap, x->slot_bytes, key);
+	}
+	u->key = key;
+	u->variant = -1;
+	x->nrec++;
+	x->counts.units++;
+	return u;
 }
 
 void sl__units_release(struct sl__xagg *x)
 {
-	free(x->slots);
-	free(x->variant);
-	free(x->vals);
-	x->slots = NULL;
-	x->variant = NULL;
-	x->vals = NULL;
+	free(x->table);
+	x->table = NULL;
 	x->cap = 0;
-	x->nrec = x->rec_cap = 0;
+	x->nrec = 0;
 }

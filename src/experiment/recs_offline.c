@@ -344,7 +344,7 @@ static const double *feature_row(const struct sl_recs_eval *e, int64_t item, dou
 
 static double cosine(const struct sl_recs_eval *e, int64_t i, int64_t j)
 {
-	double ni, nj;
+	double ni = 0, nj = 0;
 	const double *a = feature_row(e, i, &ni), *b = feature_row(e, j, &nj);
 	if (!a || !b || ni == 0 || nj == 0)
 		return 0;

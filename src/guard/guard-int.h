@@ -21,8 +21,9 @@ int sl__gerr(int rc, char *err, size_t errlen, const char *fmt, ...) __attribute
 /* normalize.c: appends the normalized form of text[0..len) to out (no views); tag characters'
  * ASCII goes to hidden (NULL: dropped). Stops cleanly at out's limit (SL_ETOOBIG). */
 int sl__norm_text(struct sl_guard_norm *n, struct sl_buf *out, const char *text, size_t len, struct sl_buf *hidden);
-/* collapse.c: the collapsed view of the normalized text s[0..len) into out; returns 1 when a
- * chain was collapsed (the view is worth adding), 0 when not, or a negative error. */
+/* collapse.c: the collapsed view of the normalized text s[0..len) into out (the stretches around
+ * collapsed chains, '\n' between stretches, never longer than len); returns 1 when a chain was
+ * collapsed (the view is worth adding), 0 when not, or a negative error. */
 int sl__collapse(const char *s, size_t len, struct sl_buf *out);
 /* decode.c: calls fn for each encoded run of text[0..len) that decodes to printable text,
  * with the decoded bytes appended to dec at [off, off + n). Stops on the first error. */
@@ -34,9 +35,9 @@ bool sl__printable(const char *s, size_t n);
 
 /* Byte classes of 64 bytes at a time, without a branch per byte, used to skip the stretches of
  * text where no encoded run or split word can be: tab[c] holds up to SL__NCLASS class bits of
- * byte c; mask[b] (b < nclass <= SL__NCLASS) gets bit k set when byte base + k has class bit b. Eight bytes' class bytes
- * are gathered into one word, then each bit plane is packed into 8 bits with one multiply.
- * base may be negative; bytes outside [0, len) are in no class. */
+ * byte c; mask[b] (b < nclass <= SL__NCLASS) gets bit k set when byte base + k has class bit
+ * b. The class bytes of eight bytes are gathered into one word, then each bit plane is packed
+ * into 8 bits with one multiply. base may be negative; bytes outside [0, len) are in no class. */
 #define SL__NCLASS 3
 #define SL__ONES 0x0101010101010101ull
 static inline void sl__classify64(const unsigned char *s, size_t len, ptrdiff_t base, const unsigned char tab[256],

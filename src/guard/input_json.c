@@ -1,10 +1,10 @@
 /* input_json.c: the `input` part of the guard configuration as JSON (the lead turns YAML into
  * JSON): action, threshold, rules_file, model_file, scan_trusted. Invariants: strict (unknown
  * keys, wrong types and out-of-range values are refused with an error naming the key); starts
- * from the defaults; *out is written only on success. Reuses rollout's strict JSON helpers. */
+ * from the defaults; *out is written only on success. Reuses core's strict JSON helpers (src/core/json_util.c). */
 #include <string.h>
 
-#include "../rollout/rollout-int.h"
+#include "../core/json-int.h"
 #include "guard-int.h"
 
 void sl_guard_input_spec_defaults(struct sl_guard_input_spec *s)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "model-int.h"
+#include "sluice/guard.h"
 
 #define M(c) (c)
 #define L(c) ((c) + 32)
@@ -253,7 +254,13 @@ double sl_guard_model_score(const struct sl_guard_model *m, const char *text, si
 
 double sl_guard_model_stage(void *ctx, const char *text, size_t len)
 {
-	return sl_guard_model_score(ctx, text, len);
+	const struct sl_guard_model *m = ctx;
+	double p = sl_guard_model_score(m, text, len), t = m ? m->p.threshold : 0.5;
+	if (!(p > 0 && p < 1 && t > 0 && t < 1))
+		return p;
+	const double d = SL_GUARD_DEFAULT_THRESHOLD;
+	double z = log(p / (1 - p)) - log(t / (1 - t)) + log(d / (1 - d));
+	return 1.0 / (1.0 + exp(-z));
 }
 
 const struct sl_guard_model_params *sl_guard_model_params(const struct sl_guard_model *m)

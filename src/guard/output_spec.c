@@ -2,12 +2,12 @@
  * Invariants: from_json starts from the defaults, refuses unknown keys, wrong types and bad values
  * with an error naming the field ("allow_domains[2]: must be a host name"), and writes *out only
  * on success; domains are stored in lower case without a trailing dot; to_json writes every key,
- * so from_json(to_json(s)) == s. The strict JSON helpers are rollout's (json_util.c). */
+ * so from_json(to_json(s)) == s. The strict JSON helpers are core's (src/core/json_util.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../rollout/rollout-int.h"
+#include "../core/json-int.h"
 #include "output-int.h"
 
 const char *sl_gout_action_name(enum sl_gout_action a)
@@ -124,7 +124,7 @@ static int member_from_json(const char *key, struct json_object *v, struct sl_gu
                             size_t errlen)
 {
 	static const char *const actions[] = {"flag", "redact", "block"}, *const urls[] = {"all", "images", "off"};
-	int e, rc;
+	int e = 0, rc;
 	if (strcmp(key, "action") == 0) {
 		if (!(rc = enum_from_json(key, v, actions, 3, &e, err, errlen)))
 			s->action = (enum sl_gout_action)e;

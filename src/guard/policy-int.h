@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "../rollout/rollout-int.h"
+#include "../core/json-int.h"
 #include "sluice/agent_policy.h"
 
 /* The function name of a tool call ({"type":"function","function":{"name":...}}, or

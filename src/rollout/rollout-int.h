@@ -7,58 +7,8 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "../core/json-int.h"
 #include "sluice/rollout.h"
-
-/* Writes the formatted message into err (when err != NULL) and returns SL_EINVAL. */
-int sl__rerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* JSON output. A number with round-trip precision, or null when not finite. */
-int sl__json_num(struct sl_buf *b, double v);
-/* A member after the first: `,"key":` and the number, or the string s of at most cap bytes. */
-int sl__json_num_field(struct sl_buf *b, const char *key, double v);
-int sl__json_str_field(struct sl_buf *b, const char *key, const char *s, size_t cap);
-/* The n elements of elems (size bytes each) as a JSON array, each written by put. */
-typedef int (*sl__json_put_fn)(const void *elem, struct sl_buf *b);
-int sl__json_array(struct sl_buf *b, const void *elems, size_t size, unsigned n, sl__json_put_fn put);
-
-/* Scalar members described by a table, so that one description serves both directions. Keys are
- * the struct members' names. Ranges accepted on input: u64 [0, INT64_MAX], uint [0, UINT_MAX],
- * double [lo, hi], bool true or false. */
-enum sl__jtype { SL__J_U64, SL__J_UINT, SL__J_DOUBLE, SL__J_BOOL };
-struct sl__jfield {
-	const char *key;
-	enum sl__jtype type;
-	size_t off; /* of the member in its struct */
-	double lo, hi;
-};
-#define SL__JFIELD(T, type, member, lo, hi)                                                                            \
-	{                                                                                                              \
-#member, type, offsetof(T, member), lo, hi                                                             \
-	}
-/* Writes `,"key":value` for each of the n fields of the struct at base. */
-int sl__json_put_fields(struct sl_buf *b, const struct sl__jfield *f, size_t n, const void *base);
-/* Reads v into f's member of the struct at base (written only on success). */
-int sl__json_get_field(const struct sl__jfield *f, struct json_object *v, void *base, char *err, size_t errlen);
-
-/* Strict JSON input. Each getter checks the type of o (named `field` in errors) and range. */
-int sl__json_bool(struct json_object *o, const char *field, bool *out, char *err, size_t errlen);
-int sl__json_u64(struct json_object *o, const char *field, uint64_t max, uint64_t *out, char *err, size_t errlen);
-int sl__json_double(struct json_object *o, const char *field, double lo, double hi, double *out, char *err,
-                    size_t errlen);
-/* A string copied into out[cap] (SL_EINVAL when longer). */
-int sl__json_string(struct json_object *o, const char *field, char *out, size_t cap, char *err, size_t errlen);
-/* The member key of object o, which must be there ("field: missing" otherwise). */
-int sl__json_member(struct json_object *o, const char *key, const char *field, struct json_object **v, char *err,
-                    size_t errlen);
-/* Array o (named field in errors) of min..max elements: sets *n, then get(element i, i, elems
- * + i * size) for each, stopping at the first error. */
-typedef int (*sl__json_get_fn)(struct json_object *o, unsigned i, void *elem, char *err, size_t errlen);
-int sl__json_array_get(struct json_object *o, const char *field, unsigned min, unsigned max, void *elems, size_t size,
-                       unsigned *n, sl__json_get_fn get, char *err, size_t errlen);
-/* Fails naming the first member of object o not in keys (NULL-terminated). */
-int sl__json_known(struct json_object *o, const char *where, const char *const *keys, char *err, size_t errlen);
-/* Parses text into an object (strict, UTF-8 validated); SL_EPARSE with err on bad JSON. */
-int sl__json_parse(const char *json, struct json_object **out, char *err, size_t errlen);
 
 /* The spec's checks that count (not dry-run). */
 unsigned sl__counted_checks(const struct sl_rollout_spec *spec);

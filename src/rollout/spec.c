@@ -9,17 +9,6 @@
 
 #include "rollout-int.h"
 
-int sl__rerr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return SL_EINVAL;
-}
-
 void sl_metric_check_defaults(struct sl_metric_check *c, const char *name, enum sl_metric_kind kind)
 {
 	memset(c, 0, sizeof(*c));

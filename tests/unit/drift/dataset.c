@@ -1,7 +1,8 @@
 /* dataset.c: the dataset level of sluice drift: Evidently's choice of test, multiple-testing
  * adjustments (hand-computed statsmodels values), the share rule, the bounded summaries
  * (count-min sketch error bound, category table cap, reservoir) and the reports built from
- * loaded tables (JSON parses, HTML is self-contained and escapes the data). */
+ * loaded tables (JSON parses, HTML is self-contained and escapes the data); the string hash
+ * equals its first, byte-by-byte form. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -241,4 +242,47 @@ Test(dataset, reports)
 	cr_expect_not_null(strstr(b.data, "no values"), "%s", b.data);
 	sl_buf_release(&b);
 	sl_drift_report_release(&rep);
+}
+
+/* sl_drift_hash as first written (bytes assembled one by one): the register loads that replaced
+ * it must give the same value for every length and alignment, or hashed bins and stored
+ * sketches would move. */
+static uint64_t hash_bytewise(const char *p, size_t n, uint64_t seed)
+{
+	const uint64_t m = 0xc6a4a7935bd1e995ULL;
+	const unsigned char *s = (const unsigned char *)p;
+	uint64_t h = seed ^ (n * m);
+	for (; n >= 8; n -= 8, s += 8) {
+		uint64_t k = 0;
+		for (int i = 7; i >= 0; i--)
+			k = (k << 8) | s[i];
+		k *= m;
+		k ^= k >> 47;
+		h = (h ^ (k * m)) * m;
+	}
+	uint64_t tail = 0;
+	for (size_t i = n; i-- > 0;)
+		tail = (tail << 8) | s[i];
+	if (n)
+		h = (h ^ tail) * m;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+Test(dataset, hash_is_the_bytewise_one)
+{
+	struct sl_rng rng;
+	sl_rng_seed(&rng, 11);
+	char buf[64];
+	for (int r = 0; r < 20000; r++) {
+		size_t off = (size_t)(sl_rng_next(&rng) % 8), n = (size_t)(sl_rng_next(&rng) % 41);
+		for (size_t i = 0; i < off + n; i++)
+			buf[i] = (char)sl_rng_next(&rng);
+		uint64_t seed = sl_rng_next(&rng);
+		cr_assert_eq(sl_drift_hash(buf + off, n, seed), hash_bytewise(buf + off, n, seed), "length %zu", n);
+	}
 }

@@ -1,6 +1,7 @@
 /* table.c: loading CSV and JSONL for sluice drift: RFC 4180 quoting, line breaks and blank
  * lines, missing values, type inference over both files and declared types, column lists and
- * alignment, and every input error with its FILE:LINE; the number parser against strtod. */
+ * alignment, and every input error with its FILE:LINE; the number parser against strtod, on
+ * its own and on cells read in place from a file (its plain-decimal fast paths included). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -356,6 +357,57 @@ Test(table, plain_decimals_match_strtod)
 		double want = strtod(buf, NULL);
 		cr_assert(memcmp(&v, &want, sizeof v) == 0, "'%s': %.17g, strtod %.17g", buf, v, want);
 	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Cells read in place from a file take the eight-bytes-at-a-time path (the bytes after a cell are
+ * readable): a loaded column of random plain decimals, with commas, line breaks and the file's
+ * end around them, equals strtod of its cells bit for bit (sorted both, zeros compared by value). */
+Test(table, plain_decimals_in_a_file_match_strtod)
+{
+	enum { ROWS = 60000 };
+	size_t cap = (size_t)ROWS * 64 + 16, len = 0;
+	char *csv = malloc(cap), cell[48];
+	double *want = malloc(ROWS * sizeof *want);
+	cr_assert(csv && want);
+	struct sl_rng rng;
+	sl_rng_seed(&rng, 13);
+	len += (size_t)snprintf(csv, cap, "x,y\n");
+	for (int i = 0; i < ROWS; i++) {
+		int nd = 1 + (int)(sl_rng_next(&rng) % 18), pt = (int)(sl_rng_next(&rng) % (nd + 1)), k = 0;
+		if (sl_rng_next(&rng) % 3 == 0)
+			cell[k++] = '-';
+		for (int d = 0; d < nd; d++) {
+			if (d == pt && d)
+				cell[k++] = '.';
+			cell[k++] = (char)('0' + sl_rng_next(&rng) % 10);
+		}
+		cell[k] = '\0';
+		want[i] = strtod(cell, NULL);
+		/* the last row's x ends the file; other rows vary what follows the cell */
+		len += (size_t)snprintf(csv + len, cap - len, i % 2 ? "%s,7\n" : "%s,1234567890123\r\n", cell);
+	}
+	struct pair p = load(csv, "x,y\n1,2\n");
+	cr_assert_eq(p.rc, 0, "%s", p.err.msg);
+	const struct sl_drift_col *x = col(&p.r, "x");
+	cr_assert_eq(x->n_num, ROWS);
+	qsort(want, ROWS, sizeof *want, cmp_double);
+	for (int i = 0; i < ROWS; i++)
+		cr_assert(x->num[i] == want[i] && (want[i] == 0 || memcmp(&x->num[i], &want[i], sizeof want[i]) == 0),
+		          "row %d: %.17g, strtod %.17g", i, x->num[i], want[i]);
+	release(&p);
+	/* a file that ends right after a short cell: the narrow path */
+	p = load("x\n5\n12.25", "x\n1");
+	cr_assert_eq(p.rc, 0, "%s", p.err.msg);
+	cr_expect(col(&p.r, "x")->num[0] == 5 && col(&p.r, "x")->num[1] == 12.25);
+	release(&p);
+	free(csv);
+	free(want);
 }
 
 Test(table, missing_markers)

@@ -1,14 +1,27 @@
-/* json_util.c: strict JSON reading and writing shared by the spec, state and judgment JSON:
+/* json_util.c: strict JSON reading and writing shared by the modules' JSON (rollout spec, state
+ * and judgments; guard configuration sections):
  * members, arrays, and tables of scalar fields. Invariants: a getter writes *out only on
  * success; every error names the field; numbers are written in the shortest form that reads
  * back to the same double; a field table is read and written the same way everywhere. */
 #include <limits.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rollout-int.h"
+#include "json-int.h"
+
+int sl__rerr(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return SL_EINVAL;
+}
 
 int sl__json_num(struct sl_buf *b, double v)
 {
@@ -82,7 +95,7 @@ int sl__json_put_fields(struct sl_buf *b, const struct sl__jfield *f, size_t n, 
 int sl__json_get_field(const struct sl__jfield *f, struct json_object *v, void *base, char *err, size_t errlen)
 {
 	char *p = (char *)base + f->off;
-	uint64_t u;
+	uint64_t u = 0;
 	int rc;
 	switch (f->type) {
 	case SL__J_U64:

@@ -398,7 +398,8 @@ static int build(struct sl_drift_report *rep, const struct sl_drift_table *tr, c
 	atomic_init(&p.next, 0);
 	for (int i = 0; i < n; i++)
 		w[i] = (struct worker){.p = &p};
-	while (started < n && (size_t)started < rep->ncols && pthread_create(&w[started].th, NULL, work, &w[started]) == 0)
+	while (started < n && (size_t)started < rep->ncols &&
+	       pthread_create(&w[started].th, NULL, work, &w[started]) == 0)
 		started++;
 	work(&w[0]);
 	for (int i = 1; i < started; i++)

@@ -1,8 +1,8 @@
 /* report.c: an experiment's analysis from its aggregator: per metric and variant the
  * comparison with the control (abstats.h: Welch, sequential or Bayesian, CUPED, ratio delta
  * method, quantiles), the multiple-testing correction, the SRM check and the guardrails.
- * Invariants: pure over the aggregator (reads only; quantile reservoirs are copied before
- * sorting); the correction covers the non-guardrail metrics of every treatment variant
+ * Invariants: pure over the aggregator (reads only; quantile reservoirs are copied before the
+ * order statistics a quantile needs are selected, which gives the full sort's values); the correction covers the non-guardrail metrics of every treatment variant
  * (frequentist only); guardrails are judged on their raw p-value (or chance to win), so that a
  * regression stops an experiment as early as possible; no NaN reaches a verdict. */
 #include <math.h>
@@ -26,14 +26,97 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The arm of a quantile metric from a sorted copy of its reservoir. */
+#define MAX_RANKS 12 /* three quantiles, four neighbouring order statistics each */
+
+static void swap(double *v, size_t i, size_t j)
+{
+	double t = v[i];
+	v[i] = v[j];
+	v[j] = t;
+}
+
+static double median3(double a, double b, double c)
+{
+	return a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+}
+
+/* Places at every rank of k[0..nk) (ascending, inside [lo, hi)) the value a full sort would
+ * put there: introselect over several ranks at once, three-way partitions around a median of
+ * three (ties settle in one pass); past depth 0 the range is sorted whole (qsort), so a
+ * crafted reservoir costs O(n log n) at worst. Values are finite (the aggregator drops others). */
+static void select_ranks(double *v, size_t lo, size_t hi, const size_t *k, size_t nk, int depth)
+{
+	while (nk && hi - lo > 1) {
+		if (depth-- == 0 || hi - lo <= 16) {
+			qsort(v + lo, hi - lo, sizeof(double), cmp_double);
+			return;
+		}
+		double p = median3(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]);
+		size_t lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
+		while (i < gt) {
+			if (v[i] < p)
+				swap(v, lt++, i++);
+			else if (v[i] > p)
+				swap(v, i, --gt);
+			else
+				i++;
+		}
+		size_t a = 0, b = nk; /* k[0..a) below lt, k[b..nk) at or past gt */
+		while (a < nk && k[a] < lt)
+			a++;
+		while (b > a && k[b - 1] >= gt)
+			b--;
+		select_ranks(v, lo, lt, k, a, depth);
+		lo = gt, k += b, nk -= b;
+	}
+}
+
+/* The ranks sl_quantile_sorted reads for quantile q of n values, floor((n - 1) q) and the next,
+ * widened by one on each side: a last-bit difference in q (another compiler's contraction of
+ * the same expression) moves the floor by at most one. */
+static size_t add_ranks(size_t *k, size_t nk, size_t n, double q)
+{
+	size_t i = (size_t)floor((double)(n - 1) * q);
+	for (size_t r = i ? i - 1 : 0; r <= i + 2 && r < n; r++)
+		k[nk++] = r;
+	return nk;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Orders scratch[0..n) enough for sl_ab_quantile_from_sorted(scratch, n, nu): the order
+ * statistics at the ranks it reads for nu and nu -/+ h (the same expressions as there) hold
+ * the values a full sort would give, so the result is bit-identical, in O(n) on average. */
+static void select_for_quantile(double *scratch, size_t n, double nu)
+{
+	size_t k[MAX_RANKS], nk = 0, uniq = 0;
+	double h = sl_norm_isf(0.025) * sqrt(nu * (1 - nu) / (double)n);
+	nk = add_ranks(k, nk, n, nu);
+	nk = add_ranks(k, nk, n, fmax(0, nu - h));
+	nk = add_ranks(k, nk, n, fmin(1, nu + h));
+	qsort(k, nk, sizeof(size_t), cmp_size);
+	for (size_t i = 0; i < nk; i++)
+		if (!uniq || k[i] != k[uniq - 1])
+			k[uniq++] = k[i];
+	int depth = 2;
+	for (size_t m = n; m > 1; m >>= 1)
+		depth += 2;
+	select_ranks(scratch, 0, n, k, uniq, depth);
+}
+
+/* The arm of a quantile metric from a copy of its reservoir, its order statistics selected. */
 static int quantile_arm(const struct sl_reservoir *r, double nu, double *scratch, struct sl_ab_stat *out)
 {
-	memcpy(scratch, r->v, r->len * sizeof(double));
-	qsort(scratch, r->len, sizeof(double), cmp_double);
 	sl_ab_stat_init(out, SL_AB_QUANTILE);
 	if (r->len < 2)
 		return 0; /* n 0: the comparison reports too few units */
+	memcpy(scratch, r->v, r->len * sizeof(double));
+	if (nu > 0 && nu < 1)
+		select_for_quantile(scratch, r->len, nu);
 	return sl_ab_quantile_from_sorted(scratch, r->len, nu, out);
 }
 

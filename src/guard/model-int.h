@@ -28,9 +28,12 @@ struct sl_guard_model {
 	unsigned shift;                               /* 64 - hash_bits */
 	uint64_t cmask[SL_GUARD_MODEL_MAX_NGRAM + 1]; /* cmask[k]: the low k bytes */
 	float bias;
-	float *w;      /* 2^hash_bits weights: what training updates and the file holds */
-	uint16_t *w16; /* the same as bfloat16 (top half of each float), what scoring reads:
-	                * half the cache footprint; rebuilt by sl_gm_seal after any change to w */
+	float *w;     /* 2^hash_bits weights: what training updates and the file holds */
+	int8_t *w8;   /* the same quantized to 8 bits with both signs, what scoring reads:
+	               * w8[2i] * scale ~ w[i] and w8[2i + 1] = -w8[2i], so a key's index and sign
+	               * bit read one byte without a branch or sign arithmetic (512 KiB at 2^18);
+	               * rebuilt by sl_gm_seal after any change to w */
+	float scale;  /* max |w| / 127 (1 when every weight is 0) */
 	struct gm_cues cues;
 };
 
@@ -160,14 +163,16 @@ static inline size_t gm_blocks_per_window(const struct sl_guard_model *m)
 	return m->p.window / m->p.stride;
 }
 
-/* The scorer's weight for key: w16[key & mask] with the key's sign, as a float; branch-free
- * (hashed signs are unpredictable). */
+/* The scorer's integer weight for key: w8 at the key's index and sign bit. */
+static inline int32_t gm_w8(const struct sl_guard_model *m, uint32_t key)
+{
+	return m->w8[(key & m->mask) << 1 | key >> 31];
+}
+
+/* The scorer's weight for key as a float. */
 static inline float gm_signed_weight(const struct sl_guard_model *m, uint32_t key)
 {
-	uint32_t u = (uint32_t)(m->w16[key & m->mask] ^ (uint16_t)(key >> 16 & 0x8000u)) << 16;
-	float w;
-	memcpy(&w, &u, 4);
-	return w;
+	return (float)gm_w8(m, key) * m->scale;
 }
 
 /* The training weight for key, in full precision, with its sign. */
@@ -189,7 +194,7 @@ static inline float gm_window_logit(const struct sl_guard_model *m, float sum, u
 /* Model lifecycle shared by io and training. */
 int sl_gm_params_check(const struct sl_guard_model_params *p, char *err, size_t errlen);
 struct sl_guard_model *sl_gm_new(const struct sl_guard_model_params *p); /* zero weights */
-void sl_gm_seal(struct sl_guard_model *m);                               /* w16 from w, rounded to nearest even */
+void sl_gm_seal(struct sl_guard_model *m);                               /* w8 and scale from w */
 void sl_gm_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

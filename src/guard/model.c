@@ -1,7 +1,10 @@
 /* model.c: the classifier's parameters, its cue lexicon, and scoring.
  * Invariants: scoring reads the model only and keeps its state on the stack (a ring of at most
  * GM_MAX_BLOCKS block sums), so it allocates nothing and is safe from many threads; the score
- * is the sigmoid of the largest window logit; any bytes are accepted. */
+ * is the sigmoid of the largest window logit; any bytes are accepted. The scorer computes the
+ * same features as gm_walk (tests/unit/guard/model.c checks it against a gm_walk reference)
+ * but sums the 8-bit weights of a whole block in integers, with the default character n-grams
+ * unrolled, so that the weight loads of a block overlap instead of waiting on per-byte calls. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,9 +154,10 @@ struct sl_guard_model *sl_gm_new(const struct sl_guard_model_params *p)
 	for (unsigned k = 1; k <= SL_GUARD_MODEL_MAX_NGRAM; k++)
 		m->cmask[k] = k == 8 ? ~0ULL : (1ULL << (8 * k)) - 1;
 	m->w = calloc((size_t)m->mask + 1, sizeof(float));
-	m->w16 = calloc((size_t)m->mask + 1, sizeof(uint16_t));
-	if (!m->w || !m->w16) {
-		free(m->w16);
+	m->w8 = calloc(((size_t)m->mask + 1) * 2, sizeof(int8_t));
+	m->scale = 1.0f;
+	if (!m->w || !m->w8) {
+		free(m->w8);
 		free(m->w);
 		free(m);
 		return NULL;
@@ -167,68 +171,147 @@ void sl_guard_model_free(struct sl_guard_model *m)
 	if (!m)
 		return;
 	free(m->w);
-	free(m->w16);
+	free(m->w8);
 	free(m);
 }
 
+/* 8-bit weights with one scale for the model: max |w| maps to 127, rounded to nearest. With a
+ * few hundred features per window the rounding errors average out (a window logit moves by
+ * about 0.01); the threshold is chosen with this same scorer. */
 void sl_gm_seal(struct sl_guard_model *m)
 {
+	float mx = 0;
+	for (size_t i = 0; i <= m->mask; i++)
+		mx = fabsf(m->w[i]) > mx ? fabsf(m->w[i]) : mx;
+	m->scale = mx > 0 ? mx / 127.0f : 1.0f;
 	for (size_t i = 0; i <= m->mask; i++) {
-		uint32_t u;
-		memcpy(&u, &m->w[i], 4);
-		u += 0x7fffu + (u >> 16 & 1u); /* finite weights only: no NaN to preserve */
-		m->w16[i] = (uint16_t)(u >> 16);
+		long q = lrintf(m->w[i] / m->scale); /* finite weights only (training and load check) */
+		q = q > 127 ? 127 : (q < -127 ? -127 : q);
+		m->w8[2 * i] = (int8_t)q;
+		m->w8[2 * i + 1] = (int8_t)-q;
 	}
 }
 
-/* Scoring state: the open block's sum and count, and a ring of closed blocks. */
-struct score_st {
-	const struct sl_guard_model *m;
-	size_t K, block; /* blocks per window; index of the open block */
-	size_t next;     /* first position past the open block */
-	float sum;
-	uint32_t cnt;
-	float rsum[GM_MAX_BLOCKS];
-	uint32_t rcnt[GM_MAX_BLOCKS];
-	float best;
+/* Scanner state carried from one block to the next. */
+struct scan {
+	uint64_t reg, cseed;
+	uint32_t wlen; /* bytes of the word open at the end of the last chunk */
+	struct gm_words w;
 };
 
-static void window_eval(struct score_st *s, size_t nblocks)
+/* gm_is_word as a table, so that pass 1 has no branch. */
+#define W4(b)  (b), (b), (b), (b)
+#define W16(b) W4(b), W4(b), W4(b), W4(b)
+static const uint8_t word_byte[256] = {
+    W16(0), W16(0), W16(0), 1, W4(0), W4(0), W4(0), 0, 0, 0,                     /* 0x00-0x3f: '0' */
+    W16(0), W16(0), 0, W16(1), W4(1), W4(1), 1, 1, W4(0), 0,                     /* 0x40-0x7f: a-z */
+    W16(1), W16(1), W16(1), W16(1), W16(1), W16(1), W16(1), W16(1),              /* 0x80-0xff */
+};
+#undef W16
+#undef W4
+
+#define SCAN_CHUNK 256 /* bytes per pass 1; bounds the word ends recorded on the stack */
+
+/* The weight of character n-gram x (before hashing), from locals the compiler keeps in
+ * registers: x * K1 as in gm_key, whose top hash_bits + 1 bits are the index and the sign bit,
+ * which is how w8 is laid out. */
+static inline int32_t gram_w8(const int8_t *w8, unsigned shift, uint64_t x)
 {
-	float sum = 0;
-	uint32_t cnt = 0;
-	for (size_t j = 0; j < nblocks; j++) {
-		sum += s->rsum[j];
-		cnt += s->rcnt[j];
+	return w8[(x * GM_K1) >> (shift - 1)];
+}
+
+/* Pass 2 for one word: its hash exactly as gm_walk builds it (the bytes s[end - len, end)
+ * through the byte map), then its features as gm_word_end emits them. */
+static void word_feats(const struct sl_guard_model *m, const unsigned char *s, size_t end, uint32_t len,
+                       struct gm_words *w, int32_t *sum, uint32_t *cnt)
+{
+	uint64_t wh = gm_word_seed(m);
+	for (size_t i = end - len; i < end; i++)
+		wh = gm_word_step(wh, sl_gm_byte_map[s[i]]);
+	w->wh = wh;
+	struct gm_batch b = {.n = 0};
+	gm_word_end(m, w, &b);
+	for (unsigned j = 0; j < b.n; j++)
+		*sum += gm_w8(m, b.key[j]);
+	*cnt += b.n;
+}
+
+/* Pass 1 over bytes [a, b) (at most SCAN_CHUNK) of s[0..n): the character n-grams summed in
+ * one loop without branches, and where each word ends (end[], len[]); then pass 2 adds the
+ * words. unrolled: the default 3..5 n-grams, all present (a >= 4), and 2^18 weights. */
+static inline __attribute__((always_inline)) void chunk_scan(const struct sl_guard_model *m, const unsigned char *s,
+                                                             size_t a, size_t b, size_t n, struct scan *z,
+                                                             int32_t *sum, uint32_t *cnt, int unrolled)
+{
+	const unsigned cmin = m->p.char_min, cmax = m->p.char_max, shift = unrolled ? 64 - 18 : m->shift;
+	const int8_t *w8 = m->w8;
+	uint64_t reg = z->reg, cs = z->cseed;
+	uint32_t wlen = z->wlen, ne = 0, c_n = 0;
+	uint32_t end[SCAN_CHUNK / 2 + 2], len[SCAN_CHUNK / 2 + 2];
+	int32_t acc = 0;
+	for (size_t i = a; i < b; i++) {
+		unsigned char c = sl_gm_byte_map[s[i]];
+		reg = reg << 8 | c;
+		if (unrolled) {
+			acc += gram_w8(w8, shift, ((reg & 0xffffffULL) ^ cs) + (3ULL << 59)) +
+			       gram_w8(w8, shift, ((reg & 0xffffffffULL) ^ cs) + (4ULL << 59)) +
+			       gram_w8(w8, shift, ((reg & 0xffffffffffULL) ^ cs) + (5ULL << 59));
+		} else {
+			for (unsigned k = cmin; k <= cmax && k <= i + 1; k++, c_n++)
+				acc += gram_w8(w8, shift, ((reg & m->cmask[k]) ^ cs) + ((uint64_t)k << 59));
+		}
+		uint32_t isw = word_byte[c];
+		end[ne] = (uint32_t)(i - a); /* a word that ended before byte i has its features at i */
+		len[ne] = wlen;
+		ne += !isw & (wlen != 0);
+		wlen = (wlen + 1) & (0u - isw);
 	}
-	float l = gm_window_logit(s->m, sum, cnt);
-	if (l > s->best)
-		s->best = l;
+	if (unrolled)
+		c_n = 3 * (uint32_t)(b - a);
+	if (b == n && wlen) { /* the text ends inside a word: its features are at the last byte */
+		end[ne] = (uint32_t)(n - a);
+		len[ne++] = wlen;
+		wlen = 0;
+	}
+	for (uint32_t j = 0; j < ne; j++)
+		word_feats(m, s, a + end[j], len[j], &z->w, &acc, &c_n);
+	z->reg = reg;
+	z->wlen = wlen;
+	*sum += acc;
+	*cnt += c_n;
 }
 
-static void block_close(struct score_st *s)
+/* The features ending at bytes [a, b) of s[0..n): their integer weight sum and their number. */
+static void block_features(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n,
+                           struct scan *z, int32_t *sum, uint32_t *cnt)
 {
-	s->rsum[s->block % s->K] = s->sum;
-	s->rcnt[s->block % s->K] = s->cnt;
-	s->sum = 0;
-	s->cnt = 0;
-	if (s->block + 1 >= s->K)
-		window_eval(s, s->K);
-	s->block++;
-	s->next += s->m->p.stride;
+	*sum = 0;
+	*cnt = 0;
+	int dflt = m->p.char_min == 3 && m->p.char_max == 5 && m->p.hash_bits == 18;
+	if (dflt && a < 4) { /* the first 4 bytes lack some n-grams */
+		size_t head = b < 4 ? b : 4;
+		chunk_scan(m, s, a, head, n, z, sum, cnt, 0);
+		a = head;
+	}
+	for (size_t c; a < b; a = c) {
+		c = b - a > SCAN_CHUNK ? a + SCAN_CHUNK : b;
+		if (dflt)
+			chunk_scan(m, s, a, c, n, z, sum, cnt, 1);
+		else
+			chunk_scan(m, s, a, c, n, z, sum, cnt, 0);
+	}
 }
 
-/* The byte's features are summed on their own first, so that bytes do not wait on each other. */
-static inline void score_emit(void *st, size_t pos, const struct gm_batch *b)
+/* The logit of the window made of blocks [0, nb) of the ring. */
+static float window_logit(const struct sl_guard_model *m, const int32_t *sum, const uint32_t *cnt, size_t nb)
 {
-	struct score_st *s = st;
-	if (pos >= s->next)
-		block_close(s);
-	float sum = 0;
-	for (unsigned i = 0; i < b->n; i++)
-		sum += gm_signed_weight(s->m, b->key[i]);
-	s->sum += sum;
-	s->cnt += b->n;
+	int64_t s = 0;
+	uint32_t c = 0;
+	for (size_t j = 0; j < nb; j++) {
+		s += sum[j];
+		c += cnt[j];
+	}
+	return gm_window_logit(m, (float)s * m->scale, c);
 }
 
 double sl_guard_model_score(const struct sl_guard_model *m, const char *text, size_t len)
@@ -237,19 +320,23 @@ double sl_guard_model_score(const struct sl_guard_model *m, const char *text, si
 		return 0.0;
 	if (!text)
 		len = 0;
-	struct score_st s = {.m = m, .K = gm_blocks_per_window(m), .next = m->p.stride, .best = -INFINITY};
-	gm_walk(m, (const unsigned char *)text, len, score_emit, &s);
-	size_t nblocks = len ? (len - 1) / m->p.stride + 1 : 1;
-	while (s.block + 1 < nblocks)
-		block_close(&s);
-	if (nblocks < s.K) { /* one short window: every block is in the ring at index = block */
-		s.rsum[s.block] = s.sum;
-		s.rcnt[s.block] = s.cnt;
-		window_eval(&s, nblocks);
-	} else {
-		block_close(&s);
+	const unsigned char *s = (const unsigned char *)text;
+	size_t S = m->p.stride, K = gm_blocks_per_window(m), nblocks = len ? (len - 1) / S + 1 : 1;
+	struct scan z = {.cseed = ((uint64_t)m->p.seed + 1) * GM_K2};
+	int32_t rsum[GM_MAX_BLOCKS];
+	uint32_t rcnt[GM_MAX_BLOCKS];
+	float best = -INFINITY;
+	for (size_t blk = 0; blk < nblocks; blk++) {
+		size_t a = blk * S, b = a + S < len ? a + S : len;
+		block_features(m, s, a, b, len, &z, &rsum[blk % K], &rcnt[blk % K]);
+		if (blk + 1 >= K) {
+			float l = window_logit(m, rsum, rcnt, K);
+			best = l > best ? l : best;
+		}
 	}
-	return 1.0 / (1.0 + exp(-(double)s.best));
+	if (nblocks < K) /* one short window */
+		best = window_logit(m, rsum, rcnt, nblocks);
+	return 1.0 / (1.0 + exp(-(double)best));
 }
 
 double sl_guard_model_stage(void *ctx, const char *text, size_t len)

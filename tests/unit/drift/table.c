@@ -340,11 +340,13 @@ Test(table, plain_decimals_match_strtod)
 			len = snprintf(buf, sizeof buf, "%.*f", (int)(sl_rng_next(&rng) % 24), x);
 			break;
 		case 2: /* integers, up to 20 digits */
-			len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)sl_rng_next(&rng) >> (sl_rng_next(&rng) % 64));
+			len = snprintf(buf, sizeof buf, "%llu",
+			               (unsigned long long)(sl_rng_next(&rng) >> (sl_rng_next(&rng) % 64)));
 			break;
 		default: /* digits and a point anywhere, leading zeros included */
 			len = 0;
-			for (int d = 0, nd = 1 + (int)(sl_rng_next(&rng) % 24), pt = (int)(sl_rng_next(&rng) % nd); d < nd; d++) {
+			int nd = 1 + (int)(sl_rng_next(&rng) % 24), pt = (int)(sl_rng_next(&rng) % nd);
+			for (int d = 0; d < nd; d++) {
 				if (d == pt && d)
 					buf[len++] = '.';
 				buf[len++] = (char)('0' + sl_rng_next(&rng) % 10);

@@ -5,7 +5,8 @@
 #      (requests, clicks, purchases, views, page loads, messages; pre-period events for CUPED)
 #      over 1,000,000 units of one experiment with 4 variants and 10 metrics, writes it to a
 #      temporary directory, and times on one thread the ingestion through the experiment
-#      aggregator (best of 3) and the analysis (sl_experiment_report, fixed-horizon and
+#      aggregator (batched with sl_experiment_agg_batch, and one call per event; best of 3 each,
+#      both must give the same report) and the analysis (sl_experiment_report, fixed-horizon and
 #      sequential: Welch with relative lift by the delta method, CUPED, ratio, quantile, Holm over
 #      the 30 comparisons, SRM; best and median of 200);
 #   2. bench/experiments.py (NumPy/SciPy) reads the same events, aggregates them with np.bincount

@@ -42,6 +42,7 @@ struct sl_cfg_drift {
 	uint32_t reference_size; /* default 1000 */
 	uint32_t window_size;    /* default 1000 */
 	double drift_share;      /* default 0.5 */
+	double error_warning;    /* a window whose error rate reaches this reads at least warning, default 0.5 */
 	char *webhook;           /* POSTed on every change of a version's drift state */
 	struct sl_cfg_retrain *retrain;
 };

@@ -60,6 +60,7 @@ static const cyaml_schema_field_t drift_fields[] = {
 	CYAML_FIELD_UINT("reference_size", F_OPT, struct sl_cfg_drift, reference_size),
 	CYAML_FIELD_UINT("window_size", F_OPT, struct sl_cfg_drift, window_size),
 	CYAML_FIELD_FLOAT("drift_share", F_OPT, struct sl_cfg_drift, drift_share),
+	CYAML_FIELD_FLOAT("error_warning", F_OPT, struct sl_cfg_drift, error_warning),
 	CYAML_FIELD_STRING_PTR("webhook", F_OPT_PTR, struct sl_cfg_drift, webhook, 0, 4096),
 	CYAML_FIELD_MAPPING_PTR("retrain", F_OPT_PTR, struct sl_cfg_drift, retrain, retrain_fields),
 	CYAML_FIELD_END};
@@ -512,12 +513,16 @@ static int check_drift(struct verr *v, struct sl_cfg_drift *d)
 		d->window_size = 1000;
 	if (d->drift_share == 0 && !sl_yaml_locate(v->data, v->len, "drift.drift_share"))
 		d->drift_share = 0.5;
+	if (d->error_warning == 0 && !sl_yaml_locate(v->data, v->len, "drift.error_warning"))
+		d->error_warning = 0.5;
 	if (d->reference_size < 50 || d->reference_size > 1000000)
 		return fail_at(v, "drift.reference_size", "must be from 50 to 1000000 requests");
 	if (d->window_size < 50 || d->window_size > 1000000)
 		return fail_at(v, "drift.window_size", "must be from 50 to 1000000 requests");
 	if (!(d->drift_share > 0 && d->drift_share <= 1))
 		return fail_at(v, "drift.drift_share", "must be a share above 0 and at most 1");
+	if (!(d->error_warning > 0 && d->error_warning <= 1))
+		return fail_at(v, "drift.error_warning", "must be a share above 0 and at most 1");
 	if (d->webhook && sl_parse_url(d->webhook, &url))
 		return fail_at(v, "drift.webhook", "'%s' is not an http://host:port[/path] URL", d->webhook);
 	struct sl_cfg_retrain *r = d->retrain;

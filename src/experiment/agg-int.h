@@ -1,7 +1,8 @@
 /* agg-int.h: the aggregator's layout, shared by agg.c, agg_units.c and report.c.
  * Invariants: one xagg per experiment of the set, same order; a unit's values live in its
- * record, stored inline in the open-addressing table (struct sl__unit: key, variant, `stride` doubles (per metric: the source sum, the denominator sum for a ratio, the
- * pre-period covariate for CUPED; -1 offsets are absent); suff[m][v] always equals the sums over
+ * record, stored inline in the open-addressing table (struct sl__unit: key, variant, `stride`
+ * doubles: per metric the source sum, the denominator sum for a ratio, the pre-period covariate
+ * for CUPED; -1 offsets are absent); suff[m][v] always equals the sums over
  * the exposed units of variant v of the metric's per-unit values, kept exact by removing a
  * unit's old contribution and adding its new one on every change. */
 #ifndef SLUICE_EXPERIMENT_AGG_INT_H

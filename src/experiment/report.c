@@ -1,10 +1,11 @@
 /* report.c: an experiment's analysis from its aggregator: per metric and variant the
  * comparison with the control (abstats.h: Welch, sequential or Bayesian, CUPED, ratio delta
  * method, quantiles), the multiple-testing correction, the SRM check and the guardrails.
- * Invariants: pure over the aggregator (reads only; quantile reservoirs are copied before the
- * order statistics a quantile needs are selected, which gives the full sort's values); the correction covers the non-guardrail metrics of every treatment variant
- * (frequentist only); guardrails are judged on their raw p-value (or chance to win), so that a
- * regression stops an experiment as early as possible; no NaN reaches a verdict. */
+ * Invariants: pure over the aggregator (reads only; a quantile reservoir is copied, then only
+ * the order statistics its quantiles read are selected, with the values a full sort gives);
+ * the correction covers the non-guardrail metrics of every treatment variant (frequentist only);
+ * guardrails are judged on their raw p-value (or chance to win), so that a regression stops an
+ * experiment as early as possible; no NaN reaches a verdict. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 
 #include "sluice/guard_model.h"
 
-#define GM_CUE_SLOTS  512        /* open addressing, power of two, over twice the lexicon size */
+#define GM_CUE_SLOTS  2048       /* open addressing, power of two, ~10x the lexicon: most misses end at once */
 #define GM_MAX_WINDOW (1u << 20) /* bytes; keeps a window's feature count well inside 32 bits */
 #define GM_MAX_BLOCKS 16         /* window / stride at most this */
 #define GM_CUE_SPAN   8          /* two cue words at most this many words apart form a cue pair */

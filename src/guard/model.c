@@ -102,8 +102,8 @@ void sl_guard_model_params_default(struct sl_guard_model_params *p)
 	*p = (struct sl_guard_model_params){
 	    .hash_bits = 18,
 	    .seed = 0x5eed,
-	    .char_min = 3,
-	    .char_max = 5,
+	    .char_min = 4,
+	    .char_max = 4,
 	    .word_unigrams = true,
 	    .word_bigrams = true,
 	    .cues = true,
@@ -195,7 +195,8 @@ void sl_gm_seal(struct sl_guard_model *m)
 /* Scanner state carried from one block to the next. */
 struct scan {
 	uint64_t reg, cseed;
-	uint32_t wlen; /* bytes of the word open at the end of the last chunk */
+	uint64_t wh;  /* hash of the word open at the end of the last chunk (gm_word_seed when none) */
+	uint32_t inw; /* 1 when a word is open */
 	struct gm_words w;
 };
 
@@ -220,14 +221,10 @@ static inline int32_t gram_w8(const int8_t *w8, unsigned shift, uint64_t x)
 	return w8[(x * GM_K1) >> (shift - 1)];
 }
 
-/* Pass 2 for one word: its hash exactly as gm_walk builds it (the bytes s[end - len, end)
- * through the byte map), then its features as gm_word_end emits them. */
-static void word_feats(const struct sl_guard_model *m, const unsigned char *s, size_t end, uint32_t len,
-                       struct gm_words *w, int32_t *sum, uint32_t *cnt)
+/* Pass 2 for one word whose hash pass 1 built: its features as gm_word_end emits them. */
+static inline __attribute__((always_inline)) void word_feats(const struct sl_guard_model *m, uint64_t wh,
+                                                             struct gm_words *w, int32_t *sum, uint32_t *cnt)
 {
-	uint64_t wh = gm_word_seed(m);
-	for (size_t i = end - len; i < end; i++)
-		wh = gm_word_step(wh, sl_gm_byte_map[s[i]]);
 	w->wh = wh;
 	struct gm_batch b = {.n = 0};
 	gm_word_end(m, w, &b);
@@ -237,48 +234,65 @@ static void word_feats(const struct sl_guard_model *m, const unsigned char *s, s
 }
 
 /* Pass 1 over bytes [a, b) (at most SCAN_CHUNK) of s[0..n): the character n-grams summed in
- * one loop without branches, and where each word ends (end[], len[]); then pass 2 adds the
- * words. unrolled: the default 3..5 n-grams, all present (a >= 4), and 2^18 weights. */
+ * one loop without branches, and the hash of each word that ends (hash[], as gm_walk builds
+ * it, one multiply per byte); then pass 2 adds the words. lo..hi: the model's n-gram range as constants, all present (a >= hi - 1), so the loop
+ * over n is unrolled; 0..0 reads the range from the model (any settings, any position). */
 static inline __attribute__((always_inline)) void chunk_scan(const struct sl_guard_model *m, const unsigned char *s,
                                                              size_t a, size_t b, size_t n, struct scan *z,
-                                                             int32_t *sum, uint32_t *cnt, int unrolled)
+                                                             int32_t *sum, uint32_t *cnt, unsigned lo, unsigned hi)
 {
-	const unsigned cmin = m->p.char_min, cmax = m->p.char_max, shift = unrolled ? 64 - 18 : m->shift;
+	const unsigned cmin = m->p.char_min, cmax = m->p.char_max, shift = m->shift;
 	const int8_t *w8 = m->w8;
-	uint64_t reg = z->reg, cs = z->cseed;
-	uint32_t wlen = z->wlen, ne = 0, c_n = 0;
-	uint32_t end[SCAN_CHUNK / 2 + 2], len[SCAN_CHUNK / 2 + 2];
+	uint64_t reg = z->reg, cs = z->cseed, wh = z->wh, seed = gm_word_seed(m);
+	uint32_t inw = z->inw, ne = 0, c_n = 0;
+	uint64_t hash[SCAN_CHUNK / 2 + 2];
 	int32_t acc = 0;
 	for (size_t i = a; i < b; i++) {
 		unsigned char c = sl_gm_byte_map[s[i]];
 		reg = reg << 8 | c;
-		if (unrolled) {
-			acc += gram_w8(w8, shift, ((reg & 0xffffffULL) ^ cs) + (3ULL << 59)) +
-			       gram_w8(w8, shift, ((reg & 0xffffffffULL) ^ cs) + (4ULL << 59)) +
-			       gram_w8(w8, shift, ((reg & 0xffffffffffULL) ^ cs) + (5ULL << 59));
+		if (hi) {
+			for (unsigned k = lo; k <= hi; k++)
+				acc += gram_w8(w8, shift, ((reg & ((1ULL << (8 * k)) - 1)) ^ cs) + ((uint64_t)k << 59));
 		} else {
 			for (unsigned k = cmin; k <= cmax && k <= i + 1; k++, c_n++)
 				acc += gram_w8(w8, shift, ((reg & m->cmask[k]) ^ cs) + ((uint64_t)k << 59));
 		}
 		uint32_t isw = word_byte[c];
-		end[ne] = (uint32_t)(i - a); /* a word that ended before byte i has its features at i */
-		len[ne] = wlen;
-		ne += !isw & (wlen != 0);
-		wlen = (wlen + 1) & (0u - isw);
+		uint64_t in = 0 - (uint64_t)isw, stepped = gm_word_step(wh, c);
+		hash[ne] = wh; /* a word that ended before byte i has its features at i */
+		ne += inw & !isw;
+		wh = (stepped & in) | (seed & ~in);
+		inw = isw;
 	}
-	if (unrolled)
-		c_n = 3 * (uint32_t)(b - a);
-	if (b == n && wlen) { /* the text ends inside a word: its features are at the last byte */
-		end[ne] = (uint32_t)(n - a);
-		len[ne++] = wlen;
-		wlen = 0;
+	if (hi)
+		c_n = (hi - lo + 1) * (uint32_t)(b - a);
+	if (b == n && inw) { /* the text ends inside a word: its features are at the last byte */
+		hash[ne++] = wh;
+		inw = 0;
 	}
 	for (uint32_t j = 0; j < ne; j++)
-		word_feats(m, s, a + end[j], len[j], &z->w, &acc, &c_n);
+		word_feats(m, hash[j], &z->w, &acc, &c_n);
 	z->reg = reg;
-	z->wlen = wlen;
+	z->wh = wh;
+	z->inw = inw;
 	*sum += acc;
 	*cnt += c_n;
+}
+
+/* chunk_scan over [a, b) in chunks, unrolled for the n-gram ranges listed. */
+static void chunks(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n,
+                   struct scan *z, int32_t *sum, uint32_t *cnt)
+{
+	const unsigned lo = m->p.char_min, hi = m->p.char_max;
+	for (size_t c; a < b; a = c) {
+		c = b - a > SCAN_CHUNK ? a + SCAN_CHUNK : b;
+		if (lo == 3 && hi == 5)
+			chunk_scan(m, s, a, c, n, z, sum, cnt, 3, 5);
+		else if (lo == 4 && hi == 4)
+			chunk_scan(m, s, a, c, n, z, sum, cnt, 4, 4);
+		else
+			chunk_scan(m, s, a, c, n, z, sum, cnt, 0, 0);
+	}
 }
 
 /* The features ending at bytes [a, b) of s[0..n): their integer weight sum and their number. */
@@ -287,19 +301,13 @@ static void block_features(const struct sl_guard_model *m, const unsigned char *
 {
 	*sum = 0;
 	*cnt = 0;
-	int dflt = m->p.char_min == 3 && m->p.char_max == 5 && m->p.hash_bits == 18;
-	if (dflt && a < 4) { /* the first 4 bytes lack some n-grams */
-		size_t head = b < 4 ? b : 4;
-		chunk_scan(m, s, a, head, n, z, sum, cnt, 0);
+	size_t full = m->p.char_max ? m->p.char_max - 1 : 0; /* from here on every n-gram is present */
+	if (a < full) {
+		size_t head = b < full ? b : full;
+		chunk_scan(m, s, a, head, n, z, sum, cnt, 0, 0);
 		a = head;
 	}
-	for (size_t c; a < b; a = c) {
-		c = b - a > SCAN_CHUNK ? a + SCAN_CHUNK : b;
-		if (dflt)
-			chunk_scan(m, s, a, c, n, z, sum, cnt, 1);
-		else
-			chunk_scan(m, s, a, c, n, z, sum, cnt, 0);
-	}
+	chunks(m, s, a, b, n, z, sum, cnt);
 }
 
 /* The logit of the window made of blocks [0, nb) of the ring. */
@@ -322,7 +330,7 @@ double sl_guard_model_score(const struct sl_guard_model *m, const char *text, si
 		len = 0;
 	const unsigned char *s = (const unsigned char *)text;
 	size_t S = m->p.stride, K = gm_blocks_per_window(m), nblocks = len ? (len - 1) / S + 1 : 1;
-	struct scan z = {.cseed = ((uint64_t)m->p.seed + 1) * GM_K2};
+	struct scan z = {.cseed = ((uint64_t)m->p.seed + 1) * GM_K2, .wh = gm_word_seed(m)};
 	int32_t rsum[GM_MAX_BLOCKS];
 	uint32_t rcnt[GM_MAX_BLOCKS];
 	float best = -INFINITY;

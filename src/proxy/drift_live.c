@@ -49,6 +49,7 @@ void sl_drift_live_init(const struct sl_config *cfg)
 	D.opts.reference_size = d->reference_size;
 	D.opts.window_size = d->window_size;
 	D.opts.drift_share = d->drift_share;
+	D.opts.error_warning = d->error_warning;
 	D.webhook = d->webhook ? strdup(d->webhook) : NULL;
 	if (d->retrain) {
 		D.has_retrain = true;

@@ -649,3 +649,15 @@ Test(config_bad, experiments_section)
 	expect_fail(MODELS "experiments:\n  - key: t\n    model: chat\n    variants: [{key: a, weight: -1}, {key: b}]\n",
 	            13, "experiments[0].variants[0].weight", "");
 }
+
+Test(config_ok, drift_error_warning)
+{
+	struct sl_config *c = load_ok(write_file("d.yaml", MODELS "drift:\n  error_warning: 0.3\n"));
+	cr_expect_float_eq(c->drift->error_warning, 0.3, 1e-12);
+	free_checked(c);
+	c = load_ok(write_file("e.yaml", MODELS "drift:\n  window_size: 500\n"));
+	cr_expect_float_eq(c->drift->error_warning, 0.5, 1e-12, "the default");
+	free_checked(c);
+	expect_fail(MODELS "drift:\n  error_warning: 0\n", 11, "drift.error_warning", "must be a share above 0");
+	expect_fail(MODELS "drift:\n  error_warning: 1.5\n", 11, "drift.error_warning", "must be a share above 0");
+}

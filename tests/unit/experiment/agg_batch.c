@@ -65,7 +65,8 @@ static void make_stream(struct stream *s, uint64_t seed)
 }
 
 static const char batch_spec[] =
-    "[{\"key\":\"b\",\"model\":\"m\",\"max_units\":10000,\"start\":\"1970-01-01T00:01:40Z\",\"stop\":\"1970-01-12T13:46:40Z\","
+    "[{\"key\":\"b\",\"model\":\"m\",\"max_units\":10000,"
+    "\"start\":\"1970-01-01T00:01:40Z\",\"stop\":\"1970-01-12T13:46:40Z\","
     "\"variants\":[{\"key\":\"a\"},{\"key\":\"b\"},{\"key\":\"c\"}],\"metrics\":["
     "{\"name\":\"ctr\",\"kind\":\"proportion\",\"source\":\"event:click\",\"cuped\":true},"
     "{\"name\":\"rev\",\"kind\":\"mean\",\"source\":\"event:purchase\",\"cuped\":true},"

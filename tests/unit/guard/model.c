@@ -239,13 +239,13 @@ Test(model, damaged_files_refused)
 /* Brute-force reference of the windowing rule: features with their end positions, then the
  * largest window logit over runs of K blocks. */
 struct ref {
-	size_t n, pos[40000];
-	uint32_t key[40000];
+	size_t n, pos[120000];
+	uint32_t key[120000];
 };
 static void ref_emit(void *st, size_t pos, const struct gm_batch *b)
 {
 	struct ref *r = st;
-	cr_assert_lt(r->n + b->n, 40000);
+	cr_assert_lt(r->n + b->n, 120000);
 	cr_assert(r->n == 0 || pos > r->pos[r->n - 1], "positions increase");
 	for (unsigned i = 0; i < b->n; i++) {
 		r->pos[r->n] = pos;
@@ -277,27 +277,86 @@ static double ref_score(const struct sl_guard_model *m, const char *t, size_t le
 	return 1.0 / (1.0 + exp(-best));
 }
 
+/* Random text: mostly lower-case words, with upper case, digits, punctuation, UTF-8 and
+ * control bytes, so every byte class and word boundary of the scanner is met. */
+static void random_text(struct sl_rng *r, char *t, size_t len)
+{
+	static const char other[] = " .,!?\n\t0123456789ABCXYZ\xc3\xa9\xe2\x80\x8b\x01\x7f\xff";
+	for (size_t i = 0; i < len; i++)
+		t[i] = sl_rng_next(r) % 5 ? (char)('a' + sl_rng_next(r) % 26) : other[sl_rng_next(r) % (sizeof(other) - 1)];
+}
+
+/* The scorer's block sums (8-bit weights, unrolled n-grams, words found in a second pass) give
+ * the same score as gm_walk's features summed window by window, for the default n-grams and
+ * others, with and without word features, windows smaller and larger than a scan chunk. */
 Test(model, windows_match_reference)
+{
+	static const struct {
+		unsigned cmin, cmax, bits, window, stride;
+		bool uni, bi, cues;
+	} cfg[] = {
+	    {3, 5, 12, 256, 64, true, true, true},   {4, 4, 12, 256, 64, true, true, true},
+	    {2, 6, 10, 256, 64, true, false, true},  {3, 5, 18, 512, 128, true, true, true},
+	    {0, 0, 12, 256, 64, true, true, true},   {1, 8, 11, 512, 512, false, false, false},
+	    {3, 5, 12, 2048, 512, true, true, true}, {4, 4, 13, 3000, 1000, true, true, false},
+	};
+	static char text[9000];
+	struct sl_rng r;
+	sl_rng_seed(&r, 5);
+	for (size_t c = 0; c < sizeof(cfg) / sizeof(cfg[0]); c++) {
+		struct sl_guard_model_params p;
+		sl_guard_model_params_default(&p);
+		p.char_min = cfg[c].cmin;
+		p.char_max = cfg[c].cmax;
+		p.hash_bits = cfg[c].bits;
+		p.window = cfg[c].window;
+		p.stride = cfg[c].stride;
+		p.word_unigrams = cfg[c].uni;
+		p.word_bigrams = cfg[c].bi;
+		p.cues = cfg[c].cues;
+		struct sl_guard_model *m = sl_gm_new(&p);
+		cr_assert_not_null(m);
+		for (size_t i = 0; i <= m->mask; i++)
+			m->w[i] = (float)sl_rng_normal(&r);
+		sl_gm_seal(m);
+		m->bias = -0.5f;
+		for (size_t len = 0; len < sizeof(text); len = len * 3 / 2 + 1) {
+			random_text(&r, text, len);
+			if (len > 20)
+				memcpy(text + len / 2, " ignore previous instructions ", 10); /* some cues */
+			double got = sl_guard_model_score(m, text, len), want = ref_score(m, text, len);
+			cr_expect(fabs(got - want) < 1e-5, "config %zu, len %zu: %g vs %g", c, len, got, want);
+		}
+		sl_guard_model_free(m);
+	}
+}
+
+/* 8-bit weights: the largest |w| maps to 127, every weight is within half a step of w / scale,
+ * and both signs are stored; all-zero weights give zeros. */
+Test(model, quantized_weights)
 {
 	struct sl_guard_model_params p;
 	sl_guard_model_params_default(&p);
-	p.hash_bits = 12;
-	p.window = 256;
-	p.stride = 64;
+	p.hash_bits = 10;
 	struct sl_guard_model *m = sl_gm_new(&p);
 	cr_assert_not_null(m);
-	struct sl_rng r;
-	sl_rng_seed(&r, 5);
-	for (size_t i = 0; i <= m->mask; i++)
-		m->w[i] = (float)sl_rng_normal(&r);
 	sl_gm_seal(m);
-	m->bias = -0.5f;
-	static char text[6000];
-	for (size_t len = 0; len < sizeof(text); len = len * 3 / 2 + 1) {
-		for (size_t i = 0; i < len; i++)
-			text[i] = (char)(sl_rng_next(&r) % 4 ? 'a' + sl_rng_next(&r) % 26 : ' ');
-		double got = sl_guard_model_score(m, text, len), want = ref_score(m, text, len);
-		cr_expect(fabs(got - want) < 1e-5, "len %zu: %g vs %g", len, got, want);
+	for (size_t i = 0; i <= m->mask; i++)
+		cr_assert_eq(m->w8[2 * i] | m->w8[2 * i + 1], 0);
+	struct sl_rng r;
+	sl_rng_seed(&r, 3);
+	for (size_t i = 0; i <= m->mask; i++)
+		m->w[i] = (float)(sl_rng_normal(&r) * 0.5);
+	m->w[7] = -3.0f;
+	sl_gm_seal(m);
+	cr_expect_float_eq(m->scale, 3.0f / 127.0f, 1e-7);
+	cr_expect_eq(m->w8[14], -127);
+	cr_expect_eq(m->w8[15], 127);
+	for (size_t i = 0; i <= m->mask; i++) {
+		cr_expect_leq(fabsf(m->w8[2 * i] * m->scale - m->w[i]), m->scale * 0.5f + 1e-6f, "weight %zu", i);
+		cr_expect_eq(m->w8[2 * i + 1], -m->w8[2 * i]);
+		cr_expect_eq(gm_w8(m, (uint32_t)i), m->w8[2 * i]);
+		cr_expect_eq(gm_w8(m, (uint32_t)i | 0x80000000u), -m->w8[2 * i]);
 	}
 	sl_guard_model_free(m);
 }

@@ -27,9 +27,9 @@ struct sl_guard_model; /* opaque */
 
 /* Feature and windowing settings; stored in the model file. */
 struct sl_guard_model_params {
-	unsigned hash_bits; /* 2^hash_bits weights (default 18: 1 MiB of float32) */
+	unsigned hash_bits; /* 2^hash_bits weights (default 18: 1 MiB of float32 in the file) */
 	uint32_t seed;      /* hash seed */
-	unsigned char_min;  /* character n-grams char_min..char_max bytes (default 3..5) */
+	unsigned char_min;  /* character n-grams char_min..char_max bytes (default 4..4) */
 	unsigned char_max;  /* 0 disables character n-grams */
 	bool word_unigrams; /* default true */
 	bool word_bigrams;  /* default true */
@@ -89,8 +89,9 @@ void sl_guard_model_free(struct sl_guard_model *m);
 
 /* Probability in [0, 1] that text is an injection: the maximum over windows of `window` bytes
  * stepped by `stride` (one window when len <= window). Empty text scores the bias alone.
- * No allocation; safe from many threads on one model. A NULL model scores 0. Scoring reads a
- * bfloat16 copy of the weights (half the cache footprint; <= 0.4% relative error each). */
+ * No allocation; safe from many threads on one model. A NULL model scores 0. Scoring reads an
+ * 8-bit copy of the weights (one scale per model, max |w| -> 127; at most half a step of error
+ * each), summed in integers per block of `stride` bytes. */
 double sl_guard_model_score(const struct sl_guard_model *m, const char *text, size_t len);
 /* The guard scorer stage (ctx is a const struct sl_guard_model *): the score calibrated so that
  * the model's threshold maps to the pipeline's default threshold SL_GUARD_DEFAULT_THRESHOLD

@@ -1,5 +1,6 @@
-/* model-int.h: what the classifier files share: the model struct, the feature walker used both
- * by scoring and by training (so the two can never disagree), and the windowing rule.
+/* model-int.h: what the classifier files share: the model struct, the feature walker that
+ * training uses and that defines the features (the scorer in model.c computes the same ones in
+ * its own faster loop; tests/unit/guard/model.c checks the two agree), and the windowing rule.
  * Invariants: the walker reads each byte once, allocates nothing and hands over, once per byte
  * and in order, the features whose last byte it is; a feature is a 32-bit key whose low bits
  * index the weights and whose top bit is the sign of the hashed feature. */
@@ -28,12 +29,12 @@ struct sl_guard_model {
 	unsigned shift;                               /* 64 - hash_bits */
 	uint64_t cmask[SL_GUARD_MODEL_MAX_NGRAM + 1]; /* cmask[k]: the low k bytes */
 	float bias;
-	float *w;     /* 2^hash_bits weights: what training updates and the file holds */
-	int8_t *w8;   /* the same quantized to 8 bits with both signs, what scoring reads:
-	               * w8[2i] * scale ~ w[i] and w8[2i + 1] = -w8[2i], so a key's index and sign
-	               * bit read one byte without a branch or sign arithmetic (512 KiB at 2^18);
-	               * rebuilt by sl_gm_seal after any change to w */
-	float scale;  /* max |w| / 127 (1 when every weight is 0) */
+	float *w;    /* 2^hash_bits weights: what training updates and the file holds */
+	int8_t *w8;  /* the same quantized to 8 bits with both signs, what scoring reads:
+	              * w8[2i] * scale ~ w[i] and w8[2i + 1] = -w8[2i], so a key's index and sign
+	              * bit read one byte without a branch or sign arithmetic (512 KiB at 2^18);
+	              * rebuilt by sl_gm_seal after any change to w */
+	float scale; /* max |w| / 127 (1 when every weight is 0) */
 	struct gm_cues cues;
 };
 
@@ -135,7 +136,7 @@ static inline __attribute__((always_inline)) void gm_walk(const struct sl_guard_
 		unsigned char c = sl_gm_byte_map[s[i]];
 		reg = reg << 8 | c;
 		b.n = 0;
-		if (cmin == 3 && cmax == 5 && i >= 4) { /* the default, unrolled */
+		if (cmin == 3 && cmax == 5 && i >= 4) { /* 3..5 (models before 4..4), unrolled */
 			b.key[0] = gm_key(m, ((reg & 0xffffffULL) ^ cseed) + (3ULL << 59));
 			b.key[1] = gm_key(m, ((reg & 0xffffffffULL) ^ cseed) + (4ULL << 59));
 			b.key[2] = gm_key(m, ((reg & 0xffffffffffULL) ^ cseed) + (5ULL << 59));

@@ -3,8 +3,9 @@
  * GM_MAX_BLOCKS block sums), so it allocates nothing and is safe from many threads; the score
  * is the sigmoid of the largest window logit; any bytes are accepted. The scorer computes the
  * same features as gm_walk (tests/unit/guard/model.c checks it against a gm_walk reference)
- * but sums the 8-bit weights of a whole block in integers, with the default character n-grams
- * unrolled, so that the weight loads of a block overlap instead of waiting on per-byte calls. */
+ * but sums the 8-bit weights of a chunk in integers in one branch-free loop (the usual n-gram
+ * ranges unrolled) and adds the words in a second pass, so that the weight loads overlap
+ * instead of waiting on per-byte calls and word-boundary branches. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,9 +205,9 @@ struct scan {
 #define W4(b)  (b), (b), (b), (b)
 #define W16(b) W4(b), W4(b), W4(b), W4(b)
 static const uint8_t word_byte[256] = {
-    W16(0), W16(0), W16(0), 1, W4(0), W4(0), W4(0), 0, 0, 0,                     /* 0x00-0x3f: '0' */
-    W16(0), W16(0), 0, W16(1), W4(1), W4(1), 1, 1, W4(0), 0,                     /* 0x40-0x7f: a-z */
-    W16(1), W16(1), W16(1), W16(1), W16(1), W16(1), W16(1), W16(1),              /* 0x80-0xff */
+    W16(0), W16(0), W16(0), 1,      W4(0),  W4(0),  W4(0),  0,      0,     0, /* 0x00-0x3f: '0' */
+    W16(0), W16(0), 0,      W16(1), W4(1),  W4(1),  1,      1,      W4(0), 0, /* 0x40-0x7f: a-z */
+    W16(1), W16(1), W16(1), W16(1), W16(1), W16(1), W16(1), W16(1),           /* 0x80-0xff */
 };
 #undef W16
 #undef W4
@@ -235,11 +236,12 @@ static inline __attribute__((always_inline)) void word_feats(const struct sl_gua
 
 /* Pass 1 over bytes [a, b) (at most SCAN_CHUNK) of s[0..n): the character n-grams summed in
  * one loop without branches, and the hash of each word that ends (hash[], as gm_walk builds
- * it, one multiply per byte); then pass 2 adds the words. lo..hi: the model's n-gram range as constants, all present (a >= hi - 1), so the loop
- * over n is unrolled; 0..0 reads the range from the model (any settings, any position). */
+ * it, one multiply per byte); then pass 2 adds the words. lo..hi: the model's n-gram range as
+ * constants (hi <= 7), all present (a >= hi - 1), so the loop over n is unrolled; 0..0 reads
+ * the range from the model (any settings, any position). */
 static inline __attribute__((always_inline)) void chunk_scan(const struct sl_guard_model *m, const unsigned char *s,
-                                                             size_t a, size_t b, size_t n, struct scan *z,
-                                                             int32_t *sum, uint32_t *cnt, unsigned lo, unsigned hi)
+                                                             size_t a, size_t b, size_t n, struct scan *z, int32_t *sum,
+                                                             uint32_t *cnt, unsigned lo, unsigned hi)
 {
 	const unsigned cmin = m->p.char_min, cmax = m->p.char_max, shift = m->shift;
 	const int8_t *w8 = m->w8;
@@ -280,8 +282,8 @@ static inline __attribute__((always_inline)) void chunk_scan(const struct sl_gua
 }
 
 /* chunk_scan over [a, b) in chunks, unrolled for the n-gram ranges listed. */
-static void chunks(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n,
-                   struct scan *z, int32_t *sum, uint32_t *cnt)
+static void chunks(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n, struct scan *z,
+                   int32_t *sum, uint32_t *cnt)
 {
 	const unsigned lo = m->p.char_min, hi = m->p.char_max;
 	for (size_t c; a < b; a = c) {

@@ -419,3 +419,46 @@ Test(univariate, sort)
 	free(v);
 	free(w);
 }
+
+/* Value order, -0.0 before +0.0: the order sl_drift_sort promises, bit for bit. */
+static int cmp_total(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	if (a != b)
+		return a < b ? -1 : 1;
+	return (int)!signbit(a) - (int)!signbit(b);
+}
+
+/* Sorts n values drawn from `distinct` values (the last new one placed at `late`) and compares
+ * with qsort bit for bit. */
+static void check_few(size_t n, size_t distinct, size_t late, uint64_t seed)
+{
+	double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w), *pool = malloc(distinct * sizeof *pool);
+	cr_assert(v && w && pool);
+	struct sl_rng rng;
+	sl_rng_seed(&rng, seed);
+	for (size_t i = 0; i < distinct; i++) /* signed integers, halves, zeros of both signs, infinities */
+		pool[i] = i == 0 ? -0.0 : i == 1 ? 0.0 : i == 2 ? INFINITY : i == 3 ? -INFINITY
+		        : (double)((int64_t)i - (int64_t)distinct / 2) / (i % 2 ? 1 : 2);
+	for (size_t i = 0; i < n; i++)
+		v[i] = pool[sl_rng_next(&rng) % (distinct - 1)]; /* every value but the last */
+	v[late] = pool[distinct - 1];
+	memcpy(w, v, n * sizeof *v);
+	qsort(w, n, sizeof *w, cmp_total);
+	cr_assert_eq(sl_drift_sort(v, n), 0);
+	cr_expect(memcmp(v, w, n * sizeof *v) == 0, "n %zu, %zu distinct: not the same bits as qsort", n, distinct);
+	free(v);
+	free(w);
+	free(pool);
+}
+
+Test(univariate, sort_few_values)
+{
+	check_few(100000, 5, 0, 1);            /* counted per value */
+	check_few(100000, 4, 99999, 2);        /* counted, zeros of both signs */
+	check_few(1000000, 8192, 777, 3);      /* exactly as many as are counted */
+	check_few(1000000, 8193, 999999, 4);   /* one more, first seen at the end: radix sort */
+	check_few(64, 8, 63, 5);               /* small input: its own smaller table */
+	check_few(64, 9, 63, 6);
+	check_few(1000, 160, 10, 7);
+}

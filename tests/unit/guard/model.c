@@ -283,7 +283,8 @@ static void random_text(struct sl_rng *r, char *t, size_t len)
 {
 	static const char other[] = " .,!?\n\t0123456789ABCXYZ\xc3\xa9\xe2\x80\x8b\x01\x7f\xff";
 	for (size_t i = 0; i < len; i++)
-		t[i] = sl_rng_next(r) % 5 ? (char)('a' + sl_rng_next(r) % 26) : other[sl_rng_next(r) % (sizeof(other) - 1)];
+		t[i] = sl_rng_next(r) % 5 ? (char)('a' + sl_rng_next(r) % 26)
+		                          : other[sl_rng_next(r) % (sizeof(other) - 1)];
 }
 
 /* The scorer's block sums (8-bit weights, unrolled n-grams, words found in a second pass) give

@@ -56,6 +56,11 @@ static inline struct sl_slice sl_slice_make(const char *p, size_t n)
 struct sl_slice sl_slice_cstr(const char *s);
 bool sl_slice_eq(struct sl_slice a, const char *cstr);
 
+/* bytes (> 0) of uninitialized memory, 64-byte aligned; from 2 MiB on, rounded up to and aligned on
+ * a transparent huge page and advised to use one (for large arrays probed at random). Freed with
+ * free(); NULL when out of memory. */
+void *sl_huge_alloc(size_t bytes);
+
 /* A growable byte buffer with a hard limit (0 = SIZE_MAX). data is always NUL-terminated. */
 struct sl_buf {
 	char *data;

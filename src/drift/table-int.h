@@ -37,10 +37,6 @@ int sl__load_fail(struct sl__load *L, int rc, uint64_t line, const char *fmt, ..
 /* *idx: the column named (p, n), or -1 when it is not kept; pass 1 with discover adds it.
  * Fails (error written) past max_columns or out of memory. */
 int sl__load_column(struct sl__load *L, const char *p, size_t n, long *idx);
-/* bytes (rounded up to 2 MiB) aligned and advised for transparent huge pages (a fault per 2 MiB
- * instead of per 4 KiB on first touch; free() releases it), or NULL below 2 MiB or on failure:
- * the caller then uses malloc. */
-void *sl__huge_alloc(size_t bytes);
 /* Stores one value of column c. */
 int sl__load_value(struct sl__load *L, size_t c, const char *p, size_t n, enum sl__vkind k);
 /* Copies s into dst[cap] for a message: cut, control bytes as '?'. */

@@ -12,7 +12,6 @@
  * columns in the reference's order (or the order of the column list). */
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -20,7 +19,6 @@
 #include "table-int.h"
 
 #define MAX_FILE ((size_t)2 << 30) /* 2 GiB */
-#define HUGE     ((size_t)2 << 20) /* a transparent huge page */
 
 int sl__load_fail(struct sl__load *L, int rc, uint64_t line, const char *fmt, ...)
 {
@@ -178,25 +176,13 @@ static uint64_t rows_bound(struct sl__load *L)
 	return L->lines > L->row ? L->lines - L->row : 1;
 }
 
-void *sl__huge_alloc(size_t bytes)
-{
-	void *p = NULL;
-	if (bytes < HUGE || bytes > SIZE_MAX - HUGE)
-		return NULL;
-	bytes = (bytes + HUGE - 1) & ~(HUGE - 1);
-	if (posix_memalign(&p, HUGE, bytes))
-		return NULL;
-	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without THP it changes nothing */
-	return p;
-}
-
 /* A column's first number: its array sized for every row left, at once (no realloc growth,
  * whose copies and fresh pages cost more than the parse); unused tail pages are never touched.
  * Falls back to growing from nothing when the reservation fails. */
 static void reserve_num(struct sl__load *L, struct sl_drift_col *c)
 {
 	uint64_t n = rows_bound(L);
-	if (n > SIZE_MAX / sizeof *c->num / 2 || !(c->num = sl__huge_alloc((size_t)n * sizeof *c->num)))
+	if (n > SIZE_MAX / sizeof *c->num / 2 || !(c->num = sl_huge_alloc((size_t)n * sizeof *c->num)))
 		return;
 	c->cap_num = (size_t)n;
 }

@@ -104,7 +104,7 @@ static int sort_columns(struct sl__load *L)
 	for (size_t i = 0; i < L->t->ncols; i++)
 		if (L->t->cols[i].kind == SL_DRIFT_NUM && L->t->cols[i].n_num > most)
 			most = L->t->cols[i].n_num;
-	uint64_t *scratch = sl__huge_alloc(most * sizeof *scratch); /* one for every column */
+	uint64_t *scratch = sl_huge_alloc(most * sizeof *scratch); /* one for every column */
 	if (!scratch)
 		scratch = malloc((most ? most : 1) * sizeof *scratch);
 	if (!scratch)

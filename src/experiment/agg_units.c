@@ -9,12 +9,10 @@
  * ~3e-8); memory is slot_bytes = 16 + 8 stride bytes per slot, at most cap_limit slots. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "agg-int.h"
 
 #define MIN_CAP 1024
-#define HUGE    (2u << 20) /* a transparent huge page */
 
 /* FNV-1a 64 then the splitmix64 finalizer: well-mixed high bits for the home slot. */
 uint64_t sl__unit_hash(struct sl_slice s)
@@ -61,18 +59,11 @@ static struct sl__unit *probe(const unsigned char *table, size_t cap, size_t slo
 	}
 }
 
-/* A zeroed table, cache-line aligned; from 2 MB on, huge-page aligned and advised (a random
- * probe into hundreds of MB otherwise misses the TLB as well as the cache). The same idea as
- * drift's sl__huge_alloc, which this module may not include. */
+/* A zeroed table (huge-page aligned from 2 MiB on: see sl_huge_alloc). */
 static unsigned char *table_alloc(size_t cap, size_t slot_bytes)
 {
-	void *p = NULL;
-	size_t bytes = cap * slot_bytes;
-	if (posix_memalign(&p, bytes >= HUGE ? HUGE : 64, bytes))
-		return NULL;
-	if (bytes >= HUGE)
-		madvise(p, bytes & ~(size_t)(HUGE - 1), MADV_HUGEPAGE); /* a hint: without THP it changes nothing */
-	return memset(p, 0, bytes);
+	void *p = sl_huge_alloc(cap * slot_bytes);
+	return p ? memset(p, 0, cap * slot_bytes) : NULL;
 }
 
 static int table_grow(struct sl__xagg *x)

@@ -213,10 +213,12 @@ int sl_guard_answer_event(void *ctx, struct json_object *obj, struct sl_buf *out
 		return rc;
 	if (!rewrites(a))
 		return 0;
-	if (!t) { /* the finish chunk had no text: give it the tail */
+	if (!t) { /* the finish chunk had no text: the tail goes out in its delta, or just before it */
 		struct json_object *d;
-		if (!json_object_object_get_ex(choice, "delta", &d) || !json_object_is_type(d, json_type_object))
-			return a->text.len ? SL_EINVAL : 0;
+		if (!json_object_object_get_ex(choice, "delta", &d) || !json_object_is_type(d, json_type_object)) {
+			int w = a->text.len ? put_content_event(out, a->text.data, a->text.len) : 0;
+			return w ? SL_ENOMEM : (put_event(out, obj) ? SL_ENOMEM : 1);
+		}
 		json_object_object_add(d, "content", json_object_new_string_len(a->text.data, (int)a->text.len));
 	} else {
 		json_object_set_string_len(t, a->text.data, (int)a->text.len);

@@ -165,6 +165,7 @@ struct segs {
 	struct json_object *where[MAX_SEGMENTS]; /* the string object each came from */
 	int msg[MAX_SEGMENTS];                   /* its message index (-1 for a prompt) */
 	size_t n;
+	bool overflow; /* more text parts than MAX_SEGMENTS: the request cannot be inspected whole */
 };
 
 static const char *str_of(struct json_object *o, const char *key)
@@ -189,8 +190,12 @@ static enum sl_guard_trust trust_of(struct json_object *msg)
 
 static void add_seg(struct segs *sg, enum sl_guard_trust trust, struct json_object *str, int msg)
 {
-	if (sg->n == MAX_SEGMENTS || !json_object_is_type(str, json_type_string))
+	if (!json_object_is_type(str, json_type_string))
 		return;
+	if (sg->n == MAX_SEGMENTS) {
+		sg->overflow = true;
+		return;
+	}
 	sg->s[sg->n] = (struct sl_guard_segment){trust, json_object_get_string(str),
 						  (size_t)json_object_get_string_len(str)};
 	sg->where[sg->n] = str;
@@ -217,6 +222,7 @@ static void collect(struct json_object *root, struct segs *sg)
 {
 	struct json_object *msgs, *prompt;
 	sg->n = 0;
+	sg->overflow = false;
 	if (json_object_object_get_ex(root, "prompt", &prompt))
 		add_content(sg, SL_GUARD_DIRECT, prompt, -1);
 	if (!json_object_object_get_ex(root, "messages", &msgs) || !json_object_is_type(msgs, json_type_array))
@@ -363,6 +369,13 @@ int sl_guard_gw_request(const struct sl_guard_mrt *g, struct json_object *root, 
 		res->status = 400;
 		res->code = "invalid_request";
 		snprintf(res->message, sizeof(res->message), "'n' above 1 is not supported when answers are checked");
+		return 0;
+	}
+	if (g->cfg.input_on && sg.overflow) { /* never scan part of a request and call it clean */
+		res->status = 400;
+		res->code = "invalid_request";
+		snprintf(res->message, sizeof(res->message),
+			 "the request has more than %d text parts; the guard inspects at most that many", MAX_SEGMENTS);
 		return 0;
 	}
 	int rc = g->cfg.input_on ? input_scan(g, root, &sg, res) : 0;

@@ -131,6 +131,16 @@ class Input(GuardCase):
             harness.assert_openai_error(self, r, 400, "prompt_injection_detected")
         self.assertEqual(self.upstream.requests, [])
 
+    def test_a_request_too_big_to_inspect_whole_is_refused(self):
+        gw = self.start({"input": {"action": "block"}})
+        body = chat_body(content="hello")
+        body["messages"] = [{"role": "user", "content": "part %d" % i} for i in range(1025)]
+        r = post(gw.port, CHAT, body)
+        harness.assert_openai_error(self, r, 400, "invalid_request")
+        self.assertIn("at most", r.json()["error"]["message"])
+        body["messages"] = body["messages"][:1024]
+        self.assertEqual(post(gw.port, CHAT, body).status, 200)
+
     def test_flag_forwards_unchanged_with_a_header_and_a_log_line(self):
         gw = self.start({"input": {"action": "flag"}})
         body = chat_body(content=INJECTION)

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "../core/json-int.h"
 #include "sluice/experiment.h"
 
 /* A field path such as "experiments[1].variants[0]", built on the stack as the parser descends. */
@@ -37,12 +38,7 @@ int sl__xenum(struct json_object *o, const char *key, const char *path, const ch
 int sl__xrange(struct json_object *v, const char *path, double r[2], char *err, size_t errlen);
 bool sl__name_ok(const char *s, size_t n);
 
-/* JSON output: a number with round-trip precision, or null when not finite. */
-int sl__xput_num(struct sl_buf *b, double v);
-/* `,"key":` then the value. */
-int sl__xput_key(struct sl_buf *b, const char *key);
-int sl__xput_str_field(struct sl_buf *b, const char *key, const char *s);
-int sl__xput_num_field(struct sl_buf *b, const char *key, double v);
+/* JSON output: core's helpers (sl__json_num, sl__json_num_field, sl__json_str_field). */
 
 /* spec_metric.c */
 extern const char *const sl__unit_names[]; /* "user", "session", "request", NULL */

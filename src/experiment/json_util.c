@@ -1,5 +1,5 @@
-/* json_util.c: strict JSON reading with field paths in every error, and number/string output,
- * for the experiment spec, the event body and the report.
+/* json_util.c: strict JSON reading with field paths in every error, for the experiment spec and
+ * the event body (output goes through core's helpers, src/core/json_util.c).
  * Invariants: see experiment-int.h; nothing here allocates except json-c's parse tree (the
  * caller puts it) and the sl_buf given. */
 #include <math.h>
@@ -202,35 +202,4 @@ int sl__xrange(struct json_object *v, const char *path, double r[2], char *err, 
 	if (!(r[0] >= 0 && r[0] <= r[1] && r[1] <= 1))
 		return sl__xerr(err, errlen, path, "must satisfy 0 <= lo <= hi <= 1");
 	return 0;
-}
-
-int sl__xput_num(struct sl_buf *b, double v)
-{
-	if (!isfinite(v))
-		return sl_buf_puts(b, "null");
-	char tmp[40];
-	snprintf(tmp, sizeof(tmp), "%.15g", v);
-	if (strtod(tmp, NULL) != v)
-		snprintf(tmp, sizeof(tmp), "%.17g", v);
-	return sl_buf_puts(b, tmp);
-}
-
-int sl__xput_key(struct sl_buf *b, const char *key)
-{
-	int rc = sl_buf_puts(b, ",");
-	if (!rc)
-		rc = sl_buf_json_str(b, key, strlen(key));
-	return rc ? rc : sl_buf_puts(b, ":");
-}
-
-int sl__xput_str_field(struct sl_buf *b, const char *key, const char *s)
-{
-	int rc = sl__xput_key(b, key);
-	return rc ? rc : sl_buf_json_str(b, s, strlen(s));
-}
-
-int sl__xput_num_field(struct sl_buf *b, const char *key, double v)
-{
-	int rc = sl__xput_key(b, key);
-	return rc ? rc : sl__xput_num(b, v);
 }

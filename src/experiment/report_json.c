@@ -32,13 +32,13 @@ static int put_head(struct sl_buf *b, const struct sl_experiment *e, double now)
 	if (!rc)
 		rc = sl_buf_json_str(b, e->key, strlen(e->key));
 	if (!rc)
-		rc = sl__xput_str_field(b, "model", e->model);
+		rc = sl__json_str_field(b, "model", e->model, SIZE_MAX);
 	if (!rc)
 		rc = sl_buf_printf(b, ",\"unit\":\"%s\",\"status\":\"%s\",\"engine\":\"%s\",\"sequential\":%s",
 		                   sl_exp_unit_name(e->unit), status_name(e, now),
 		                   e->analysis.bayesian ? "bayesian" : "frequentist", e->analysis.sequential ? "true" : "false");
 	if (!rc)
-		rc = sl__xput_num_field(b, "alpha", e->analysis.alpha);
+		rc = sl__json_num_field(b, "alpha", e->analysis.alpha);
 	return rc ? rc : sl_buf_printf(b, ",\"correction\":\"%s\"", corr[e->analysis.correction]);
 }
 
@@ -50,16 +50,16 @@ static int put_variants(struct sl_buf *b, const struct sl_experiment *e, const s
 		if (!rc)
 			rc = sl_buf_json_str(b, e->variants[v].key, strlen(e->variants[v].key));
 		if (!rc)
-			rc = sl__xput_num_field(b, "weight", e->variants[v].weight);
+			rc = sl__json_num_field(b, "weight", e->variants[v].weight);
 		if (!rc)
 			rc = sl_buf_printf(b, ",\"units\":%llu}", (unsigned long long)r->units[v]);
 	}
 	if (!rc)
 		rc = sl_buf_puts(b, "],\"srm\":{\"p_value\":");
 	if (!rc)
-		rc = sl__xput_num(b, r->srm_pvalue);
+		rc = sl__json_num(b, r->srm_pvalue);
 	if (!rc)
-		rc = sl__xput_num_field(b, "threshold", e->analysis.srm_threshold);
+		rc = sl__json_num_field(b, "threshold", e->analysis.srm_threshold);
 	return rc ? rc : sl_buf_printf(b, ",\"verdict\":\"%s\"}", r->srm ? "mismatch" : "ok");
 }
 
@@ -71,26 +71,26 @@ static int put_cell(struct sl_buf *b, const struct sl_experiment *e, unsigned v,
 	if (!rc)
 		rc = sl_buf_printf(b, ",\"units\":%llu", (unsigned long long)c->units);
 	if (!rc)
-		rc = sl__xput_num_field(b, "mean", c->mean);
+		rc = sl__json_num_field(b, "mean", c->mean);
 	if (!rc && v > 0) {
-		rc = sl__xput_num_field(b, "lift", c->lift);
+		rc = sl__json_num_field(b, "lift", c->lift);
 		if (!rc)
 			rc = sl_buf_puts(b, ",\"ci\":[");
 		if (!rc)
-			rc = sl__xput_num(b, c->lo);
+			rc = sl__json_num(b, c->lo);
 		if (!rc)
 			rc = sl_buf_puts(b, ",");
 		if (!rc)
-			rc = sl__xput_num(b, c->hi);
+			rc = sl__json_num(b, c->hi);
 		if (!rc)
 			rc = sl_buf_puts(b, "]");
 	}
 	if (!rc)
-		rc = sl__xput_num_field(b, "p_value", c->pvalue);
+		rc = sl__json_num_field(b, "p_value", c->pvalue);
 	if (!rc)
-		rc = sl__xput_num_field(b, "p_adjusted", c->p_adjusted);
+		rc = sl__json_num_field(b, "p_adjusted", c->p_adjusted);
 	if (!rc)
-		rc = sl__xput_num_field(b, "chance_to_win", c->chance_to_win);
+		rc = sl__json_num_field(b, "chance_to_win", c->chance_to_win);
 	return rc ? rc : sl_buf_printf(b, ",\"verdict\":\"%s\"}", sl_exp_verdict_name(c->verdict));
 }
 
@@ -107,7 +107,7 @@ static int put_metric(struct sl_buf *b, const struct sl_experiment *e, unsigned 
 	if (!rc && mt->kind == SL_EXP_RATIO)
 		rc = sl__source_put(b, "denominator", &mt->denominator);
 	if (!rc && mt->kind == SL_EXP_QUANTILE)
-		rc = sl__xput_num_field(b, "quantile", mt->quantile);
+		rc = sl__json_num_field(b, "quantile", mt->quantile);
 	if (!rc)
 		rc = sl_buf_printf(b, ",\"guardrail\":%s,\"direction\":\"%s\",\"cuped\":%s,\"variants\":[",
 		                   mt->guardrail ? "true" : "false",

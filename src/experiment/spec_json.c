@@ -27,18 +27,18 @@ static int put_time(struct sl_buf *b, const char *key, double t)
 		return SL_EINVAL;
 	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 	         tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	return sl__xput_str_field(b, key, tmp);
+	return sl__json_str_field(b, key, tmp, SIZE_MAX);
 }
 
 static int put_pair(struct sl_buf *b, double lo, double hi)
 {
 	int rc = sl_buf_puts(b, "[");
 	if (!rc)
-		rc = sl__xput_num(b, lo);
+		rc = sl__json_num(b, lo);
 	if (!rc)
 		rc = sl_buf_puts(b, ",");
 	if (!rc)
-		rc = sl__xput_num(b, hi);
+		rc = sl__json_num(b, hi);
 	return rc ? rc : sl_buf_puts(b, "]");
 }
 
@@ -48,13 +48,13 @@ static int put_variant(struct sl_buf *b, const struct sl_exp_variant *v)
 	if (!rc)
 		rc = sl_buf_json_str(b, v->key, strlen(v->key));
 	if (!rc && v->version)
-		rc = sl__xput_str_field(b, "version", v->version);
+		rc = sl__json_str_field(b, "version", v->version, SIZE_MAX);
 	if (!rc && v->params)
 		rc = sl_buf_printf(b, ",\"params\":%s", v->params);
 	if (!rc && v->system_prompt)
-		rc = sl__xput_str_field(b, "system_prompt", v->system_prompt);
+		rc = sl__json_str_field(b, "system_prompt", v->system_prompt, SIZE_MAX);
 	if (!rc)
-		rc = sl__xput_num_field(b, "weight", v->weight);
+		rc = sl__json_num_field(b, "weight", v->weight);
 	return rc ? rc : sl_buf_puts(b, "}");
 }
 
@@ -85,7 +85,7 @@ static int put_metric(struct sl_buf *b, const struct sl_exp_metric *m)
 	if (!rc && m->kind == SL_EXP_RATIO)
 		rc = sl__source_put(b, "denominator", &m->denominator);
 	if (!rc && m->kind == SL_EXP_QUANTILE)
-		rc = sl__xput_num_field(b, "quantile", m->quantile);
+		rc = sl__json_num_field(b, "quantile", m->quantile);
 	return rc ? rc
 	          : sl_buf_printf(b, ",\"guardrail\":%s,\"direction\":\"%s\",\"cuped\":%s}", m->guardrail ? "true" : "false",
 	                          m->increase_is_good ? "increase_is_good" : "decrease_is_good",
@@ -98,13 +98,13 @@ static int put_analysis(struct sl_buf *b, const struct sl_exp_analysis *a)
 	int rc = sl_buf_printf(b, ",\"analysis\":{\"engine\":\"%s\",\"sequential\":%s,\"tau\":",
 	                       a->bayesian ? "bayesian" : "frequentist", a->sequential ? "true" : "false");
 	if (!rc)
-		rc = sl__xput_num(b, a->tau);
+		rc = sl__json_num(b, a->tau);
 	if (!rc)
-		rc = sl__xput_num_field(b, "alpha", a->alpha);
+		rc = sl__json_num_field(b, "alpha", a->alpha);
 	if (!rc)
 		rc = sl_buf_printf(b, ",\"correction\":\"%s\"", corr[a->correction]);
 	if (!rc)
-		rc = sl__xput_num_field(b, "srm_threshold", a->srm_threshold);
+		rc = sl__json_num_field(b, "srm_threshold", a->srm_threshold);
 	return rc ? rc : sl_buf_puts(b, "}");
 }
 
@@ -134,13 +134,13 @@ int sl_experiment_spec_json(const struct sl_experiment *e, struct sl_buf *b)
 	if (!rc)
 		rc = sl_buf_json_str(b, e->key, strlen(e->key));
 	if (!rc)
-		rc = sl__xput_str_field(b, "model", e->model);
+		rc = sl__json_str_field(b, "model", e->model, SIZE_MAX);
 	if (!rc)
 		rc = sl_buf_printf(b, ",\"unit\":\"%s\",\"hash_version\":%d", sl_exp_unit_name(e->unit), e->hash_version);
 	if (!rc)
-		rc = sl__xput_str_field(b, "seed", e->seed);
+		rc = sl__json_str_field(b, "seed", e->seed, SIZE_MAX);
 	if (!rc)
-		rc = sl__xput_num_field(b, "coverage", e->coverage);
+		rc = sl__json_num_field(b, "coverage", e->coverage);
 	if (!rc && e->has_namespace) {
 		rc = sl_buf_puts(b, ",\"namespace\":{\"id\":");
 		rc = rc ? rc : sl_buf_json_str(b, e->ns_id, strlen(e->ns_id));

@@ -59,7 +59,7 @@ int sl__source_put(struct sl_buf *b, const char *key, const struct sl_exp_source
 	size_t n = strlen(s->is_event ? s->event : field_names[s->field]);
 	memcpy(tmp, s->is_event ? "event:" : "request:", s->is_event ? 6 : 8);
 	memcpy(tmp + (s->is_event ? 6 : 8), s->is_event ? s->event : field_names[s->field], n + 1);
-	return sl__xput_str_field(b, key, tmp);
+	return sl__json_str_field(b, key, tmp, SIZE_MAX);
 }
 
 static int source_field(struct json_object *o, const char *key, const char *path, bool required,

@@ -8,28 +8,9 @@
 
 #include "proxy/experiments-int.h"
 #include "proxy/proxy.h"
+#include "core/json-int.h"
 #include "sluice/openai.h"
 #include "sluice/store.h"
-
-static void api_error(struct sl_buf *out, int *status, int code, const char *type, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void api_error(struct sl_buf *out, int *status, int code, const char *type, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sl_buf_reset(out);
-	sl_oai_error(out, code >= 500 ? "server_error" : "invalid_request_error", type, "%s", msg);
-	*status = code;
-}
-
-static int num(struct sl_buf *out, double v)
-{
-	return isfinite(v) ? sl_buf_printf(out, "%.17g", v) : sl_buf_puts(out, "null");
-}
 
 /* ---- list ---- */
 
@@ -63,12 +44,12 @@ static int render_summary(struct sl_buf *out, const struct sl_xgw_slot *x, doubl
 	rc = rc ? rc
 	        : sl_buf_printf(out, ",\"unit\":\"%s\",\"state\":\"%s\",\"origin\":\"%s\",\"stopped_at\":",
 	                        sl_exp_unit_name(e->unit), sl_xgw_state(x, now), x->from_api ? "api" : "config");
-	rc = rc ? rc : num(out, x->stopped_at);
+	rc = rc ? rc : sl__json_num(out, x->stopped_at);
 	rc = rc ? rc : render_variants(out, e, r);
 	rc = rc ? rc
 	        : sl_buf_printf(out, ",\"exposed\":%llu,\"events\":%llu,\"srm\":{\"p_value\":",
 	                        (unsigned long long)r->counts.exposed, (unsigned long long)r->counts.events);
-	rc = rc ? rc : num(out, r->srm_pvalue);
+	rc = rc ? rc : sl__json_num(out, r->srm_pvalue);
 	rc = rc ? rc
 	        : sl_buf_printf(out, ",\"verdict\":\"%s\"},\"stop_recommended\":%s}", r->srm ? "mismatch" : "ok",
 	                        r->stop_recommended ? "true" : "false");
@@ -87,7 +68,7 @@ void sl_experiments_api_list(struct sl_buf *out, int *status)
 	rc = rc ? rc : sl_buf_puts(out, "]}");
 	*status = 200;
 	if (rc)
-		api_error(out, status, 500, "internal_error", "cannot list experiments");
+		sl_api_error(out, status, 500, "internal_error", "cannot list experiments");
 }
 
 /* ---- one experiment ---- */
@@ -96,7 +77,7 @@ static struct sl_xgw_slot *named(const char *key, struct sl_buf *out, int *statu
 {
 	struct sl_xgw_slot *x = key ? sl_xgw_find(key, strlen(key)) : NULL;
 	if (!x)
-		api_error(out, status, 404, "experiment_not_found", "no experiment '%.80s'", key ? key : "");
+		sl_api_error(out, status, 404, "experiment_not_found", "no experiment '%.80s'", key ? key : "");
 	return x;
 }
 
@@ -107,7 +88,7 @@ void sl_experiments_api_get(const char *key, struct sl_buf *out, int *status)
 		return;
 	*status = 200;
 	if (sl_experiment_analyze(x->agg, 0, sl_wall_time(), out) != 0)
-		api_error(out, status, 500, "internal_error", "cannot analyze experiment '%s'", key);
+		sl_api_error(out, status, 500, "internal_error", "cannot analyze experiment '%s'", key);
 }
 
 void sl_experiments_api_stop(const char *key, struct sl_buf *out, int *status)
@@ -121,10 +102,10 @@ void sl_experiments_api_stop(const char *key, struct sl_buf *out, int *status)
 	int rc = sl_buf_puts(out, "{\"key\":");
 	rc = rc ? rc : sl_buf_json_str(out, key, strlen(key));
 	rc = rc ? rc : sl_buf_puts(out, ",\"state\":\"stopped\",\"stopped_at\":");
-	rc = rc ? rc : num(out, x->stopped_at);
+	rc = rc ? rc : sl__json_num(out, x->stopped_at);
 	rc = rc ? rc : sl_buf_puts(out, "}");
 	if (rc)
-		api_error(out, status, 500, "internal_error", "cannot render the answer");
+		sl_api_error(out, status, 500, "internal_error", "cannot render the answer");
 }
 
 /* The parser's "experiments[0].field: why" without the wrapper's prefix. */
@@ -140,21 +121,21 @@ static struct sl_xgw_slot *declared(const char *body, size_t len, struct sl_buf 
 	struct sl_buf w;
 	struct sl_xgw_slot *x = NULL;
 	if (len == 0 || len > SL_STORE_JSON_MAX || memchr(body, '\0', len)) {
-		api_error(out, status, 400, "invalid_experiment", "the body must be one experiment as a JSON object");
+		sl_api_error(out, status, 400, "invalid_experiment", "the body must be one experiment as a JSON object");
 		return NULL;
 	}
 	sl_buf_init(&w, 0);
 	if (sl_buf_puts(&w, "{\"experiments\":[") || sl_buf_append(&w, body, len) || sl_buf_puts(&w, "]}"))
-		api_error(out, status, 503, "internal_error", "out of memory");
+		sl_api_error(out, status, 503, "internal_error", "out of memory");
 	else if (!(x = sl_xgw_slot_new(w.data, true, err, sizeof(err))))
-		api_error(out, status, 400, "invalid_experiment", "%s", unwrapped(err));
+		sl_api_error(out, status, 400, "invalid_experiment", "%s", unwrapped(err));
 	else if (sl_xgw_check_routes(sl_xgw_exp(x), err, sizeof(err)) != 0)
-		api_error(out, status, 400, "invalid_experiment", "%s", err);
+		sl_api_error(out, status, 400, "invalid_experiment", "%s", err);
 	else if (sl_xgw_find(sl_xgw_exp(x)->key, strlen(sl_xgw_exp(x)->key)))
-		api_error(out, status, 409, "experiment_exists", "an experiment '%s' already exists",
+		sl_api_error(out, status, 409, "experiment_exists", "an experiment '%s' already exists",
 		          sl_xgw_exp(x)->key);
 	else if (sl_xgw.n == SL_EXP_MAX_EXPERIMENTS)
-		api_error(out, status, 409, "too_many_experiments", "at most %d experiments", SL_EXP_MAX_EXPERIMENTS);
+		sl_api_error(out, status, 409, "too_many_experiments", "at most %d experiments", SL_EXP_MAX_EXPERIMENTS);
 	else {
 		sl_buf_release(&w);
 		return x;
@@ -171,7 +152,7 @@ void sl_experiments_api_create(const char *body, size_t len, struct sl_buf *out,
 		return;
 	struct sl_store *st = sl_rollouts_store();
 	if (st && sl_store_experiment_declare(st, sl_xgw_exp(x)->key, x->spec_json, sl_wall_time()) != 0) {
-		api_error(out, status, 500, "store_error", "cannot store the experiment: %s", sl_store_errmsg(st));
+		sl_api_error(out, status, 500, "store_error", "cannot store the experiment: %s", sl_store_errmsg(st));
 		sl_xgw_slot_free(x);
 		return;
 	}
@@ -180,14 +161,14 @@ void sl_experiments_api_create(const char *body, size_t len, struct sl_buf *out,
 	       st ? "" : " (store off: it lasts until the gateway stops)");
 	*status = 201;
 	if (sl_buf_puts(out, "{\"experiment\":") || sl_buf_puts(out, x->spec_json) || sl_buf_puts(out, "}"))
-		api_error(out, status, 500, "internal_error", "cannot render the answer");
+		sl_api_error(out, status, 500, "internal_error", "cannot render the answer");
 }
 
 void sl_experiments_api_recs(struct sl_buf *out, int *status)
 {
 	*status = 200;
 	if (!sl_xgw.recs || sl_recs_json(sl_xgw.recs, out) != 0)
-		api_error(out, status, 500, "internal_error", "cannot render the recommendation monitor");
+		sl_api_error(out, status, 500, "internal_error", "cannot render the recommendation monitor");
 }
 
 /* ---- Prometheus ---- */

@@ -125,6 +125,18 @@ void sl_send_oai_error(h2o_req_t *req, int status, const char *type, const char 
 	h2o_send_inline(req, copy.base, copy.len);
 }
 
+void sl_api_error(struct sl_buf *out, int *status, int code, const char *type, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sl_buf_reset(out);
+	sl_oai_error(out, code >= 500 ? "server_error" : "invalid_request_error", type, "%s", msg);
+	*status = code;
+}
+
 static void fail(struct exchange *ex, int status, const char *class, const char *code, const char *msg)
 {
 	ex->ev.error_class = class;

@@ -92,6 +92,10 @@ void sl_mirror_start(h2o_req_t *req, const struct sl_route_model *m, struct sl_o
 long sl_mirrors_in_flight(void);
 /* rollouts.c: the store (NULL with store: off), for other loop-thread writers. */
 struct sl_store *sl_rollouts_store(void);
+/* An admin API error: out := an OpenAI-shaped error body (type `server_error` from 500 on), *status
+ * := code. */
+void sl_api_error(struct sl_buf *out, int *status, int code, const char *type, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* Sends a complete response with an OpenAI-shaped error body. */
 void sl_send_oai_error(h2o_req_t *req, int status, const char *type, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

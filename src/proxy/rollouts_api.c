@@ -9,27 +9,8 @@
 #include "proxy/proxy.h"
 #include "proxy/rollouts.h"
 #include "rollouts-int.h"
+#include "core/json-int.h"
 #include "sluice/openai.h"
-
-static void api_error(struct sl_buf *out, int *status, int code, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void api_error(struct sl_buf *out, int *status, int code, const char *type, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	sl_buf_reset(out);
-	sl_oai_error(out, code >= 500 ? "server_error" : "invalid_request_error", type, "%s", msg);
-	*status = code;
-}
-
-static int num(struct sl_buf *out, double v)
-{
-	return isfinite(v) ? sl_buf_printf(out, "%.17g", v) : sl_buf_puts(out, "null");
-}
 
 static int str_field(struct sl_buf *out, const char *name, const char *v)
 {
@@ -53,11 +34,11 @@ static int render(struct sl_buf *out, const struct sl_rt_view *v)
 				r->consecutive_failures, r->judgments);
 	rc = rc ? rc : str_field(out, "reason", r->reason);
 	rc = rc ? rc : sl_buf_puts(out, ",\"created_at\":");
-	rc = rc ? rc : num(out, v->created_at);
+	rc = rc ? rc : sl__json_num(out, v->created_at);
 	rc = rc ? rc : sl_buf_puts(out, ",\"updated_at\":");
-	rc = rc ? rc : num(out, v->updated_at);
+	rc = rc ? rc : sl__json_num(out, v->updated_at);
 	rc = rc ? rc : sl_buf_puts(out, ",\"ended_at\":");
-	rc = rc ? rc : num(out, v->ended_at);
+	rc = rc ? rc : sl__json_num(out, v->ended_at);
 	rc = rc ? rc : sl_buf_puts(out, ",\"last_judgment\":");
 	rc = rc ? rc : sl_buf_puts(out, v->last_judgment ? v->last_judgment : "null");
 	return rc ? rc : sl_buf_puts(out, "}");
@@ -75,7 +56,7 @@ void sl_rollouts_api_list(const char *model, int limit, struct sl_buf *out, int 
 	rc = rc ? rc : sl_buf_puts(out, "]}");
 	*status = 200;
 	if (rc)
-		api_error(out, status, 500, "internal_error", "cannot list rollouts");
+		sl_api_error(out, status, 500, "internal_error", "cannot list rollouts");
 }
 
 void sl_rollouts_api_get(const char *ref, struct sl_buf *out, int *status)
@@ -83,9 +64,9 @@ void sl_rollouts_api_get(const char *ref, struct sl_buf *out, int *status)
 	int rc = sl_rollouts_detail(ref, out);
 	*status = 200;
 	if (rc == SL_ENOTFOUND)
-		api_error(out, status, 404, "rollout_not_found", "no rollout '%s' (give an id or a model name)", ref);
+		sl_api_error(out, status, 404, "rollout_not_found", "no rollout '%s' (give an id or a model name)", ref);
 	else if (rc)
-		api_error(out, status, 500, "internal_error", "cannot read rollout '%s'", ref);
+		sl_api_error(out, status, 500, "internal_error", "cannot read rollout '%s'", ref);
 }
 
 /* Merges request spec fields over the model's configured rollout section. */
@@ -120,38 +101,38 @@ void sl_rollouts_api_start(const char *body, size_t len, struct sl_buf *out, int
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		if (o)
 			json_object_put(o);
-		return api_error(out, status, 400, "invalid_json", "the body must be a JSON object");
+		return sl_api_error(out, status, 400, "invalid_json", "the body must be a JSON object");
 	}
 	const char *model = get_str(o, "model"), *cand = get_str(o, "candidate"), *stable = get_str(o, "stable");
 	json_object_object_foreach(o, key, val)
 	{
 		(void)val;
 		if (strcmp(key, "model") && strcmp(key, "candidate") && strcmp(key, "stable") && strcmp(key, "spec")) {
-			api_error(out, status, 400, "invalid_request", "unknown field '%s'", key);
+			sl_api_error(out, status, 400, "invalid_request", "unknown field '%s'", key);
 			return (void)json_object_put(o);
 		}
 	}
 	json_object_object_get_ex(o, "spec", &spec_obj);
 	if (!model || !cand || (spec_obj && !json_object_is_type(spec_obj, json_type_object))) {
 		json_object_put(o);
-		return api_error(out, status, 400, "invalid_request",
+		return sl_api_error(out, status, 400, "invalid_request",
 				 "'model' and 'candidate' are required strings; 'spec' must be an object");
 	}
 	struct sl_rollout_spec spec;
 	int rc = merged_spec(sl_rollouts_model_json(model), spec_obj, &spec, err, sizeof(err));
 	if (rc) {
 		json_object_put(o);
-		return api_error(out, status, 400, "invalid_spec", "spec: %s", err);
+		return sl_api_error(out, status, 400, "invalid_spec", "spec: %s", err);
 	}
 	rc = sl_rollouts_begin(model, stable, cand, &spec, out, err, sizeof(err));
 	json_object_put(o);
 	*status = 201;
 	if (rc == SL_ENOTFOUND)
-		api_error(out, status, 404, "not_found", "%s", err);
+		sl_api_error(out, status, 404, "not_found", "%s", err);
 	else if (rc == SL_ESTATE)
-		api_error(out, status, 409, "conflict", "%s", err);
+		sl_api_error(out, status, 409, "conflict", "%s", err);
 	else if (rc)
-		api_error(out, status, rc == SL_EINVAL ? 400 : 500, "invalid_request", "%s", err);
+		sl_api_error(out, status, rc == SL_EINVAL ? 400 : 500, "invalid_request", "%s", err);
 }
 
 void sl_rollouts_api_action(const char *ref, const char *action, struct sl_buf *out, int *status)
@@ -159,16 +140,16 @@ void sl_rollouts_api_action(const char *ref, const char *action, struct sl_buf *
 	char err[300];
 	enum sl_rollout_action a;
 	if (sl_rollout_action_parse(action, &a) != 0 || a == SL_ACTION_NONE)
-		return api_error(out, status, 404, "unknown_action",
+		return sl_api_error(out, status, 404, "unknown_action",
 				 "unknown action '%s': pause, resume, approve, promote, rollback or abort", action);
 	int rc = sl_rollouts_act(ref, a, out, err, sizeof(err));
 	*status = 200;
 	if (rc == SL_ENOTFOUND)
-		api_error(out, status, 404, "rollout_not_found", "%s", err);
+		sl_api_error(out, status, 404, "rollout_not_found", "%s", err);
 	else if (rc == SL_ESTATE)
-		api_error(out, status, 409, "conflict", "%s", err);
+		sl_api_error(out, status, 409, "conflict", "%s", err);
 	else if (rc)
-		api_error(out, status, 500, "internal_error", "%s", err);
+		sl_api_error(out, status, 500, "internal_error", "%s", err);
 }
 
 void sl_rollouts_api_status(struct sl_buf *out, int *status)
@@ -194,5 +175,5 @@ void sl_rollouts_api_status(struct sl_buf *out, int *status)
 	sl_routes_release(ref);
 	*status = 200;
 	if (rc)
-		api_error(out, status, 500, "internal_error", "cannot render the status");
+		sl_api_error(out, status, 500, "internal_error", "cannot render the status");
 }

@@ -3,9 +3,9 @@
  * API call frees), and the bounded map from a recent request id to the experiment, variant and
  * unit it counted for, which joins business events posted later with only the request id.
  * Invariants: at most SL_EXPGW_MAX_NAMES names (65 bytes each); the map is allocated on first
- * use, 2^15 entries of about 280 bytes (9 MiB) in 4-way sets chosen by the id's 128 bits (parsed
- * by reqmap.c's sl_reqmap_id): a request is forgotten only when four newer ones land in its set
- * (the oldest of the set gives way), on average after some 30,000 later requests. */
+ * use, 2^15 entries of about 280 bytes (9 MiB) in 8-way sets chosen by the id's 128 bits (parsed
+ * by reqmap.c's sl_reqmap_id): a request is forgotten only when eight newer ones land in its set
+ * (the oldest of the set gives way); 4-way sets lost an id after a few thousand requests now and then. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +13,7 @@
 #include "proxy/reqmap.h"
 
 #define SLOTS (1u << 15)
-#define WAYS  4
+#define WAYS  8
 
 struct entry {
 	uint64_t hi, lo; /* 0/0 = empty */

@@ -30,11 +30,25 @@ struct sl_cfg_retrain {
 	char *url;          /* e.g. http://kfp.local/apis/v2beta1/runs */
 	char *pipeline_id;
 	char *experiment_id; /* optional */
-	char *on;            /* "drift" (default) or "warning" */
+	char *on;            /* "drift" (default), "warning", or "thresholds" (only `when`) */
 	uint32_t cooldown_s; /* default 3600 */
 	struct sl_cfg_param *parameters;
 	unsigned parameters_count;
+	char **when; /* quality thresholds, "METRIC < X" or "METRIC > X" (sl_cfg_when_parse) */
+	unsigned when_count;
 };
+
+/* A parsed retraining threshold: METRIC is "error_rate" (a drift window's share of failed
+ * requests) or "recs_" and a metric of a closed recommendation window (docs/RECS.md: ctr,
+ * satisfaction, repetition, ...). */
+#define SL_CFG_WHEN_MAX 16
+struct sl_cfg_when {
+	char metric[64];
+	bool below; /* "<": fires when the value is below; ">": above */
+	double value;
+};
+/* 0, or SL_EINVAL with err saying what is wrong with s. */
+int sl_cfg_when_parse(const char *s, struct sl_cfg_when *out, char *err, size_t errlen);
 
 /* Live drift monitoring (docs/DRIFT.md). */
 struct sl_cfg_drift {

@@ -26,6 +26,13 @@ enum sl_feature {
 	SL_F_RESPONSE_TOKENS,
 	SL_F_LATENCY_MS,
 	SL_F_TTFT_MS,
+	/* Recommendation slates (docs/RECS.md), posted apart from requests (sl_monitor_add_value):
+	 * NaN in every request's row. */
+	SL_F_RECS_DIVERSITY,  /* a slate's intra-list diversity */
+	SL_F_RECS_NOVELTY,    /* a slate's mean novelty */
+	SL_F_RECS_REPETITION, /* Jaccard of a user's consecutive slates */
+	SL_F_RECS_CTR,        /* share of a slate's items clicked, read at the user's next slate */
+	SL_F_RECS_WATCH_S,    /* seconds of one watch */
 	SL_F_COUNT
 };
 

@@ -4,15 +4,17 @@
  * feature (include/sluice/features.h, plus the finish reason) is tested against the reference
  * with Evidently's default test for its type and size (include/sluice/drift.h), the dataset
  * verdict is the share of drifted features, and the topic sketch's centroids are compared with a
- * permutation test. Concept drift: ADWIN (River's defaults) watches the error rate, the
- * negative-feedback rate and the latency, request by request.
+ * permutation test. Features a request does not have (a recommendation slate's) are added apart
+ * (sl_monitor_add_value) and tested like the others when both sides hold values. Concept drift:
+ * ADWIN (River's defaults) watches the error rate, the negative-feedback rate and the latency,
+ * request by request, and a slate's click-through and the share of negative interactions.
  * State: drift when the dataset verdict says so (share >= drift_share) or a concept detector
  * fired in the window; warning when some feature or the topic drifted, or when the window's
  * error rate (the share of its requests signalled as errors) reaches error_warning, so that a
  * version whose every request fails never reads ok; ok otherwise. The report says why.
- * Memory per monitor (defaults 1000/1000): 2 windows x 15 numeric features x 1000 x 8 bytes
- * (240 KB) + 2 x 256 topic vectors x 32 x 4 bytes (64 KB) + finish-reason counts and three
- * detectors (< 20 KB): about 330 KB, fixed at creation. */
+ * Memory per monitor (defaults 1000/1000): 2 windows x 20 numeric features x 1000 x 8 bytes
+ * (320 KB) + 2 x 256 topic vectors x 32 x 4 bytes (64 KB) + finish-reason counts and five
+ * detectors (< 30 KB): about 420 KB, fixed at creation. */
 #ifndef SLUICE_MONITOR_H
 #define SLUICE_MONITOR_H
 
@@ -30,7 +32,14 @@
 enum sl_drift_state { SL_DRIFT_OK, SL_DRIFT_WARNING, SL_DRIFT_DRIFT };
 const char *sl_drift_state_name(enum sl_drift_state s);
 
-enum sl_signal { SL_SIGNAL_ERROR, SL_SIGNAL_NEGATIVE_FEEDBACK, SL_SIGNAL_LATENCY, SL_SIGNAL_COUNT };
+enum sl_signal {
+	SL_SIGNAL_ERROR,
+	SL_SIGNAL_NEGATIVE_FEEDBACK,
+	SL_SIGNAL_LATENCY,
+	SL_SIGNAL_RECS_CTR,      /* a slate's click-through (0..1), read at the user's next slate */
+	SL_SIGNAL_RECS_NEGATIVE, /* an interaction with a slate: 1 dislike, skip or not interested, else 0 */
+	SL_SIGNAL_COUNT
+};
 extern const char *const sl_signal_names[SL_SIGNAL_COUNT];
 
 struct sl_monitor_opts {
@@ -69,7 +78,12 @@ void sl_monitor_free(struct sl_monitor *m);
 /* Adds one request; returns true (and fills *out) when it completed a current window. */
 bool sl_monitor_add(struct sl_monitor *m, const struct sl_features *f, const char *finish_reason,
 		    struct sl_monitor_report *out);
-/* A concept signal: error (0/1), negative feedback (0/1), latency in seconds. True on an alarm.
+/* A feature observed apart from a request (a recommendation slate's diversity, say): joins the
+ * side the next request joins (the reference until it is full, then the current window), which
+ * requests still close. Non-finite values count as missing; SL_EINVAL for an unknown feature. */
+int sl_monitor_add_value(struct sl_monitor *m, enum sl_feature f, double x);
+/* A concept signal: error (0/1), negative feedback (0/1), latency in seconds, a slate's
+ * click-through (0..1), a negative interaction (0/1). True on an alarm.
  * An error signal also counts toward the error rate of the side the next sl_monitor_add joins
  * (the reference until it is full, then the current window): signal a request before adding it. */
 bool sl_monitor_signal(struct sl_monitor *m, enum sl_signal s, double x);

@@ -131,6 +131,28 @@ int sl_recs_slate(struct sl_recs_monitor *m, const char *version, const char *us
  * SL_EINVAL for malformed input. Counted in the window current for the slate's version. */
 int sl_recs_interaction(struct sl_recs_monitor *m, const char *request_id, const char *user, const char *item,
                         enum sl_recs_kind kind, double value, double now);
+
+/* What one slate or interaction contributed, for consumers outside the monitor: the canary
+ * judge and the drift monitor (docs/RECS.md, "Beyond the monitor"). NaN where a value does not
+ * apply. A slate's click-through is read when the same user's next slate arrives (the moment
+ * repetition is measured too): prev_* describe that previous slate, whose version may differ. */
+struct sl_recs_obs {
+	const char *version; /* the slate's version (owned by the monitor) */
+	/* a slate */
+	double diversity, novelty, repetition, reshown_ignored;
+	const char *prev_version; /* NULL when the user had no previous slate kept */
+	unsigned prev_shown, prev_clicked;
+	/* an interaction */
+	bool interaction;
+	enum sl_recs_kind kind;
+	int sentiment;  /* +1 like or long watch, -1 dislike, skip or not interested, 0 otherwise */
+	double watch_s; /* seconds of a watch, NaN otherwise */
+};
+/* sl_recs_slate_add and sl_recs_interaction that also fill *obs (on success only). */
+int sl_recs_slate_observe(struct sl_recs_monitor *m, const struct sl_recs_slate_in *in, struct sl_recs_obs *obs);
+int sl_recs_interaction_observe(struct sl_recs_monitor *m, const char *request_id, const char *user,
+                                const char *item, enum sl_recs_kind kind, double value, double now,
+                                struct sl_recs_obs *obs);
 /* Closes the windows whose time is up. */
 void sl_recs_tick(struct sl_recs_monitor *m, double now);
 
@@ -169,6 +191,11 @@ int sl_recs_metrics_get(const struct sl_recs_monitor *m, const char *version, en
  * item). SL_ENOTFOUND for an unknown version, name, position or source. */
 int sl_recs_metric(const struct sl_recs_monitor *m, const char *version, enum sl_recs_which w, const char *name,
                    double *out);
+/* Whether name is a plain metric name sl_recs_metric knows (a field, a counter or an interaction
+ * kind; breakdowns such as "ctr.pos.1" are not plain). */
+bool sl_recs_metric_known(const char *name);
+/* Windows of version closed so far (0 for an unknown version). */
+uint64_t sl_recs_windows(const struct sl_recs_monitor *m, const char *version);
 /* Version names in order of first appearance; returns how many exist (may exceed cap). */
 size_t sl_recs_versions(const struct sl_recs_monitor *m, const char **names, size_t cap);
 /* {"version":..., "window":{...}|null, "current":{...}} (fields: docs/RECS.md). */

@@ -82,6 +82,31 @@ int sl_rollout_spec_find(const struct sl_rollout_spec *spec, const char *name);
 /* Default check values for a kind (tolerance 0.1 or 0.01, increase_bad, weight 1). */
 void sl_metric_check_defaults(struct sl_metric_check *c, const char *name, enum sl_metric_kind kind);
 
+/* The metrics the gateway measures itself and feeds to checks of the same name (the table in
+ * docs/ROLLOUTS.md). A check named like one must have its kind (validation says so); any other
+ * name is fed by feedback that names it. */
+enum sl_builtin_metric {
+	SL_BM_LATENCY,
+	SL_BM_TTFT,
+	SL_BM_OUTPUT_TOKENS,
+	SL_BM_COST,
+	SL_BM_ERROR_RATE,
+	SL_BM_NEGATIVE_FEEDBACK_RATE,
+	SL_BM_SCORE,
+	SL_BM_TRUNCATION_RATE,
+	SL_BM_RECS_CTR,           /* rate: items clicked out of items shown, per slate (docs/RECS.md) */
+	SL_BM_RECS_NEGATIVE_RATE, /* rate: dislikes, skips, "not interested" out of interactions */
+	SL_BM_RECS_DIVERSITY,     /* value: a slate's intra-list diversity */
+	SL_BM_RECS_NOVELTY,       /* value: a slate's mean novelty */
+	SL_BM_RECS_REPETITION,    /* value: Jaccard of a user's consecutive slates */
+	SL_BM_RECS_WATCH_SECONDS, /* value: seconds of one watch */
+	SL_BM_COUNT
+};
+const char *sl_builtin_metric_name(enum sl_builtin_metric m);
+enum sl_metric_kind sl_builtin_metric_kind(enum sl_builtin_metric m);
+/* The built-in metric called name, or -1. */
+int sl_builtin_metric_find(const char *name);
+
 /* Appends the spec as one JSON object (every field, checks included). */
 int sl_rollout_spec_to_json(const struct sl_rollout_spec *spec, struct sl_buf *out);
 /* Parses a JSON object over the defaults: absent fields keep their default, "checks" replaces

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "sluice/config.h"
+#include "sluice/recs.h"
 #include "sluice/core.h"
 #include "sluice/experiment.h"
 #include "sluice/guard_config.h"
@@ -53,6 +54,7 @@ static const cyaml_schema_field_t retrain_fields[] = {
 	CYAML_FIELD_STRING_PTR("on", F_OPT_PTR, struct sl_cfg_retrain, on, 0, 16),
 	CYAML_FIELD_UINT("cooldown_s", F_OPT, struct sl_cfg_retrain, cooldown_s),
 	CYAML_FIELD_SEQUENCE("parameters", F_OPT_PTR, struct sl_cfg_retrain, parameters, &param_schema, 0, 64),
+	CYAML_FIELD_SEQUENCE("when", F_OPT_PTR, struct sl_cfg_retrain, when, &string_ptr, 0, SL_CFG_WHEN_MAX),
 	CYAML_FIELD_END};
 
 static const cyaml_schema_field_t drift_fields[] = {
@@ -530,12 +532,53 @@ static int check_drift(struct verr *v, struct sl_cfg_drift *d)
 		return 0;
 	if (sl_parse_url(r->url, &url))
 		return fail_at(v, "drift.retrain.url", "'%s' is not an http://host:port[/path] URL", r->url);
-	if (r->on && strcmp(r->on, "drift") && strcmp(r->on, "warning"))
-		return fail_at(v, "drift.retrain.on", "must be \"drift\" or \"warning\"");
+	if (r->on && strcmp(r->on, "drift") && strcmp(r->on, "warning") && strcmp(r->on, "thresholds"))
+		return fail_at(v, "drift.retrain.on", "must be \"drift\", \"warning\" or \"thresholds\"");
+	for (unsigned i = 0; i < r->when_count; i++) {
+		struct sl_cfg_when w;
+		char why[192], path[64];
+		snprintf(path, sizeof path, "drift.retrain.when[%u]", i);
+		if (sl_cfg_when_parse(r->when[i], &w, why, sizeof why))
+			return fail_at(v, path, "%s", why);
+	}
+	if (r->on && !strcmp(r->on, "thresholds") && !r->when_count)
+		return fail_at(v, "drift.retrain.when", "on: thresholds needs at least one threshold");
 	if (!r->cooldown_s)
 		r->cooldown_s = 3600;
 	if (r->cooldown_s > 30 * 86400)
 		return fail_at(v, "drift.retrain.cooldown_s", "must be at most 2592000 (30 days)");
+	return 0;
+}
+
+int sl_cfg_when_parse(const char *s, struct sl_cfg_when *out, char *err, size_t errlen)
+{
+	const char *op = s ? strpbrk(s, "<>") : NULL;
+	char name[64], num[64];
+	size_t n = op ? (size_t)(op - s) : 0;
+	while (n && s[n - 1] == ' ')
+		n--;
+	const char *x = op ? op + 1 : NULL;
+	while (x && *x == ' ')
+		x++;
+	if (!op || n == 0 || n >= sizeof name || strlen(x) >= sizeof num) {
+		snprintf(err, errlen, "must read \"METRIC < NUMBER\" or \"METRIC > NUMBER\"");
+		return SL_EINVAL;
+	}
+	memcpy(name, s, n);
+	name[n] = '\0';
+	snprintf(num, sizeof num, "%s", x);
+	bool known = strcmp(name, "error_rate") == 0 || (strncmp(name, "recs_", 5) == 0 && sl_recs_metric_known(name + 5));
+	if (!known) {
+		snprintf(err, errlen, "unknown metric '%s' (error_rate, or recs_ and a recommendation metric: recs_ctr, "
+		                      "recs_satisfaction, recs_repetition, ...)", name);
+		return SL_EINVAL;
+	}
+	if (sl_parse_double(num, &out->value) != 0) {
+		snprintf(err, errlen, "'%s' is not a number", num);
+		return SL_EINVAL;
+	}
+	snprintf(out->metric, sizeof out->metric, "%s", name);
+	out->below = *op == '<';
 	return 0;
 }
 

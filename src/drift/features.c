@@ -12,7 +12,8 @@
 const char *const sl_feature_names[SL_F_COUNT] = {
 	"prompt_chars",	   "prompt_tokens",  "messages",	"script_latin", "script_cyrillic",
 	"script_cjk",	   "script_arabic",  "script_other",	"class_letter", "class_digit",
-	"class_space",	   "class_punct",    "response_tokens", "latency_ms",	"ttft_ms"};
+	"class_space",	   "class_punct",    "response_tokens", "latency_ms",	"ttft_ms",
+	"recs_diversity", "recs_novelty", "recs_repetition", "recs_ctr", "recs_watch_s"};
 
 struct counts {
 	double chars, letters[5], classes[4];

@@ -11,7 +11,8 @@
 #include "sluice/detector.h"
 #include "sluice/monitor.h"
 
-const char *const sl_signal_names[SL_SIGNAL_COUNT] = {"error_rate", "negative_feedback_rate", "latency"};
+const char *const sl_signal_names[SL_SIGNAL_COUNT] = {"error_rate", "negative_feedback_rate", "latency", "recs_ctr",
+							 "recs_negative_rate"};
 
 struct side {
 	struct sl_drift_nums nums[SL_F_COUNT];
@@ -249,6 +250,14 @@ bool sl_monitor_add(struct sl_monitor *m, const struct sl_features *f, const cha
 	evaluate(m, out);
 	side_reset(&m->cur, m->o.seed + 1000 + m->windows);
 	return true;
+}
+
+int sl_monitor_add_value(struct sl_monitor *m, enum sl_feature f, double x)
+{
+	if ((unsigned)f >= SL_F_COUNT)
+		return SL_EINVAL;
+	sl_drift_nums_add(&(m->ref.n < m->o.reference_size ? &m->ref : &m->cur)->nums[f], x);
+	return 0;
 }
 
 /* Feeds one loaded column to the reference side; the caller checked its name. */

@@ -76,6 +76,7 @@ struct recs_version {
 	char name[SL_RECS_MAX_ID + 1];
 	struct recs_win cur, last;
 	bool has_last;
+	uint64_t closed; /* windows closed */
 	struct sl_recs_metrics last_m;
 	struct recs_counts items; /* the current window's exposures */
 };
@@ -86,7 +87,7 @@ struct sl_recs_monitor {
 	/* users: last slate per user */
 	struct recs_assoc users;
 	uint64_t *user_req, *user_items, *user_clicked; /* per slot; items max_slate per slot */
-	uint8_t *user_n;
+	uint8_t *user_n, *user_ver; /* slate size and version index per slot */
 	/* slates waiting for interactions */
 	struct recs_assoc slates;
 	uint64_t *slate_items, *slate_clicked, *slate_user;

@@ -153,6 +153,26 @@ static const struct {
 #undef C
 };
 
+uint64_t sl_recs_windows(const struct sl_recs_monitor *m, const char *version)
+{
+	const struct recs_version *v = m ? sl__recs_version(m, version) : NULL;
+	return v ? v->closed : 0;
+}
+
+bool sl_recs_metric_known(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof fields / sizeof *fields; i++)
+		if (strcmp(name, fields[i].name) == 0)
+			return true;
+	for (size_t i = 0; name && i < sizeof counters / sizeof *counters; i++)
+		if (strcmp(name, counters[i].name) == 0)
+			return true;
+	for (size_t i = 0; name && i < SL_RECS_KIND_COUNT_; i++)
+		if (strcmp(name, kind_names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* "ctr.pos.N", "watch.pos.N", "ctr.source.NAME", "watch.source.NAME" from a window's cells. */
 static int breakdown(const struct sl_recs_monitor *m, const struct recs_win *w, const char *name, double *out)
 {

@@ -46,13 +46,14 @@ static int alloc_tables(struct sl_recs_monitor *m)
 	m->user_items = calloc(nu * ms, sizeof *m->user_items);
 	m->user_clicked = calloc(nu, sizeof *m->user_clicked);
 	m->user_n = calloc(nu, 1);
+	m->user_ver = calloc(nu, 1);
 	m->slate_items = calloc(np * ms, sizeof *m->slate_items);
 	m->slate_clicked = calloc(np, sizeof *m->slate_clicked);
 	m->slate_user = calloc(np, sizeof *m->slate_user);
 	m->slate_n = calloc(np, 1);
 	m->slate_src = calloc(np * ms, 1);
 	m->slate_ver = calloc(np, 1);
-	if (!m->user_req || !m->user_items || !m->user_clicked || !m->user_n || !m->slate_items || !m->slate_clicked ||
+	if (!m->user_req || !m->user_items || !m->user_clicked || !m->user_n || !m->user_ver || !m->slate_items || !m->slate_clicked ||
 	    !m->slate_user || !m->slate_n || !m->slate_src || !m->slate_ver)
 		return SL_ENOMEM;
 	return sl__recs_counts_init(&m->pop, m->o.max_items, 1024);
@@ -93,7 +94,7 @@ void sl_recs_monitor_free(struct sl_recs_monitor *m)
 		version_free(m->ver[i]);
 	sl__recs_assoc_release(&m->users);
 	sl__recs_assoc_release(&m->slates);
-	free(m->user_req), free(m->user_items), free(m->user_clicked), free(m->user_n);
+	free(m->user_req), free(m->user_items), free(m->user_clicked), free(m->user_n), free(m->user_ver);
 	free(m->slate_items), free(m->slate_clicked), free(m->slate_user), free(m->slate_n);
 	free(m->slate_src), free(m->slate_ver);
 	sl__recs_counts_release(&m->pop);
@@ -106,7 +107,7 @@ size_t sl_recs_monitor_memory(const struct sl_recs_monitor *m)
 {
 	size_t ms = m->o.max_slate, nu = m->users.sets * RECS_WAYS, np = m->slates.sets * RECS_WAYS;
 	size_t b =
-	    sizeof *m + nu * (sizeof(struct recs_tag) + 8 * ms + 17) + np * (sizeof(struct recs_tag) + 9 * ms + 18);
+	    sizeof *m + nu * (sizeof(struct recs_tag) + 8 * ms + 18) + np * (sizeof(struct recs_tag) + 9 * ms + 18);
 	b += m->pop.nslots * 16 + (m->cms_on ? (size_t)m->cms.w * m->cms.d * 4 : 0);
 	for (size_t i = 0; i < m->n_ver; i++)
 		b += sizeof *m->ver[i] + 2 * ms * sizeof(struct recs_cell) + m->ver[i]->items.nslots * 16;
@@ -199,6 +200,7 @@ static void win_close(struct sl_recs_monitor *m, struct recs_version *v)
 	v->last = v->cur;
 	v->last.pos = pos;
 	v->has_last = true;
+	v->closed++;
 	win_clear(&v->cur, m->o.max_slate);
 	sl__recs_counts_reset(&v->items);
 }

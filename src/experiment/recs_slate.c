@@ -4,6 +4,8 @@
  * against the user's previous slate, and a pending record for its interactions.
  * An interaction: found by request id (or the user's last slate), then counted in the window of
  * the slate's version; a click counts once per shown item for CTR.
+ * The _observe forms also say what one call contributed (struct sl_recs_obs), for the canary
+ * judge and the drift monitor.
  * Invariants: items of one slate are distinct (by hash); clicked masks have one bit per position
  * (max_slate <= 64). */
 #include <math.h>
@@ -124,7 +126,8 @@ static double slate_ild(const struct sl_recs_slate_in *in)
 }
 
 /* Jaccard of the user's previous slate and this one, and the re-shown ignored items. */
-static void repetition(struct sl_recs_monitor *m, struct recs_win *w, size_t slot, const uint64_t *hash, size_t n)
+static void repetition(struct sl_recs_monitor *m, struct recs_win *w, size_t slot, const uint64_t *hash, size_t n,
+                       struct sl_recs_obs *obs)
 {
 	const uint64_t *prev = m->user_items + slot * m->o.max_slate;
 	size_t pn = m->user_n[slot], inter = 0, ignored = 0;
@@ -138,17 +141,23 @@ static void repetition(struct sl_recs_monitor *m, struct recs_win *w, size_t slo
 	w->repeat_items += n;
 	w->jaccard_sum += (double)inter / (double)(n + pn - inter);
 	w->reshown += (double)ignored;
+	obs->repetition = (double)inter / (double)(n + pn - inter);
+	obs->reshown_ignored = (double)ignored / (double)n;
+	obs->prev_version = m->ver[m->user_ver[slot]]->name;
+	obs->prev_shown = (unsigned)pn;
+	obs->prev_clicked = (unsigned)__builtin_popcountll(m->user_clicked[slot]);
 }
 
-static void user_update(struct sl_recs_monitor *m, struct recs_win *w, const char *user, uint64_t req,
-                        const uint64_t *hash, size_t n)
+static void user_update(struct sl_recs_monitor *m, size_t ver, const char *user, uint64_t req, const uint64_t *hash,
+                        size_t n, struct sl_recs_obs *obs)
 {
 	bool fresh, evicted;
 	size_t slot = sl__recs_assoc_claim(&m->users, sl__recs_hash(user, strlen(user)), &fresh, &evicted);
 	if (!fresh && m->user_n[slot])
-		repetition(m, w, slot, hash, n);
+		repetition(m, &m->ver[ver]->cur, slot, hash, n, obs);
 	memcpy(m->user_items + slot * m->o.max_slate, hash, n * sizeof *hash);
 	m->user_n[slot] = (uint8_t)n;
+	m->user_ver[slot] = (uint8_t)ver;
 	m->user_clicked[slot] = 0;
 	m->user_req[slot] = req;
 }
@@ -166,16 +175,19 @@ static void pending_add(struct sl_recs_monitor *m, const struct sl_recs_slate_in
 	m->slate_user[slot] = sl__recs_hash(in->user, strlen(in->user));
 }
 
-/* Exposure, novelty and position/source counts of every item. */
-static void count_items(struct sl_recs_monitor *m, struct recs_version *v, const struct sl_recs_slate_in *in,
+/* Exposure, novelty and position/source counts of every item; the slate's mean novelty. */
+static double count_items(struct sl_recs_monitor *m, struct recs_version *v, const struct sl_recs_slate_in *in,
                         const uint64_t *hash, const uint8_t *src)
 {
 	struct recs_win *w = &v->cur;
 	uint64_t pop[SL_RECS_MAX_SLATE];
+	double novelty = 0;
 	for (size_t i = 0; i < in->n; i++)
 		pop[i] = popularity_add(m, in->items[i], hash[i]);
 	for (size_t i = 0; i < in->n; i++) {
-		w->novelty_sum += -log2((double)pop[i] / (double)m->exposures);
+		double x = -log2((double)pop[i] / (double)m->exposures);
+		novelty += x;
+		w->novelty_sum += x;
 		if (sl__recs_counts_add(&v->items, hash[i], 1, NULL))
 			w->untracked++;
 		w->pos[i].shown++;
@@ -185,10 +197,12 @@ static void count_items(struct sl_recs_monitor *m, struct recs_version *v, const
 		w->max_pos = in->n;
 	w->slates++;
 	w->shown += in->n;
+	return novelty / (double)in->n;
 }
 
-int sl_recs_slate_add(struct sl_recs_monitor *m, const struct sl_recs_slate_in *in)
+int sl_recs_slate_observe(struct sl_recs_monitor *m, const struct sl_recs_slate_in *in, struct sl_recs_obs *obs)
 {
+	struct sl_recs_obs o = {.diversity = NAN, .repetition = NAN, .reshown_ignored = NAN, .watch_s = NAN};
 	uint64_t hash[SL_RECS_MAX_SLATE];
 	uint8_t src[SL_RECS_MAX_SLATE];
 	if (!m || !in)
@@ -209,14 +223,22 @@ int sl_recs_slate_add(struct sl_recs_monitor *m, const struct sl_recs_slate_in *
 		src[i] = (uint8_t)sl__recs_source(m, in->sources ? in->sources[i] : NULL);
 	m->now = in->now > m->now ? in->now : m->now;
 	sl__recs_win_enter(m, v, m->now);
-	count_items(m, v, in, hash, src);
-	double ild = slate_ild(in);
-	if (!isnan(ild))
-		v->cur.ild_sum += ild, v->cur.ild_n++;
-	user_update(m, &v->cur, in->user, req, hash, in->n);
+	o.version = v->name;
+	o.novelty = count_items(m, v, in, hash, src);
+	o.diversity = slate_ild(in);
+	if (!isnan(o.diversity))
+		v->cur.ild_sum += o.diversity, v->cur.ild_n++;
+	user_update(m, vi, in->user, req, hash, in->n, &o);
 	pending_add(m, in, req, vi, hash, src);
 	sl__recs_win_check_count(m, v);
+	if (obs)
+		*obs = o;
 	return 0;
+}
+
+int sl_recs_slate_add(struct sl_recs_monitor *m, const struct sl_recs_slate_in *in)
+{
+	return sl_recs_slate_observe(m, in, NULL);
 }
 
 int sl_recs_slate(struct sl_recs_monitor *m, const char *version, const char *user, const char *request_id,
@@ -278,8 +300,17 @@ static bool interaction_valid(const char *request_id, const char *user, const ch
 	       now >= 0;
 }
 
-int sl_recs_interaction(struct sl_recs_monitor *m, const char *request_id, const char *user, const char *item,
-                        enum sl_recs_kind kind, double value, double now)
+/* +1 for a like or a long watch, -1 for a dislike, skip or "not interested", else 0. */
+static int sentiment(const struct sl_recs_monitor *m, enum sl_recs_kind kind, double value)
+{
+	if (kind == SL_RECS_LIKE || (kind == SL_RECS_WATCH && value >= m->o.long_watch_s))
+		return 1;
+	return kind == SL_RECS_DISLIKE || kind == SL_RECS_SKIP || kind == SL_RECS_NOT_INTERESTED ? -1 : 0;
+}
+
+int sl_recs_interaction_observe(struct sl_recs_monitor *m, const char *request_id, const char *user,
+                                const char *item, enum sl_recs_kind kind, double value, double now,
+                                struct sl_recs_obs *obs)
 {
 	if (!m || !interaction_valid(request_id, user, item, kind, value, now))
 		return SL_EINVAL;
@@ -301,5 +332,21 @@ int sl_recs_interaction(struct sl_recs_monitor *m, const char *request_id, const
 		count_click(m, &v->cur, (size_t)slot, pos);
 	else if (kind == SL_RECS_WATCH)
 		count_watch(m, &v->cur, (size_t)slot, pos, value);
+	if (obs)
+		*obs = (struct sl_recs_obs){.version = v->name,
+		                            .diversity = NAN,
+		                            .novelty = NAN,
+		                            .repetition = NAN,
+		                            .reshown_ignored = NAN,
+		                            .interaction = true,
+		                            .kind = kind,
+		                            .sentiment = sentiment(m, kind, value),
+		                            .watch_s = kind == SL_RECS_WATCH ? value : NAN};
 	return 0;
+}
+
+int sl_recs_interaction(struct sl_recs_monitor *m, const char *request_id, const char *user, const char *item,
+                        enum sl_recs_kind kind, double value, double now)
+{
+	return sl_recs_interaction_observe(m, request_id, user, item, kind, value, now, NULL);
 }

@@ -35,6 +35,8 @@ static struct {
 	struct sl_cfg_retrain retrain; /* copied: the strings stay owned by the first config */
 	bool has_retrain;
 	struct sl_buf retrain_params; /* ,"name":"value" pairs, JSON */
+	struct sl_cfg_when when[SL_CFG_WHEN_MAX];
+	unsigned nwhen;
 	bool refs_loaded;
 } D;
 
@@ -58,6 +60,10 @@ void sl_drift_live_init(const struct sl_config *cfg)
 		D.retrain.pipeline_id = strdup(d->retrain->pipeline_id);
 		D.retrain.experiment_id = d->retrain->experiment_id ? strdup(d->retrain->experiment_id) : NULL;
 		D.retrain.on = strdup(d->retrain->on ? d->retrain->on : "drift");
+		char err[192];
+		for (unsigned i = 0; i < d->retrain->when_count && i < SL_CFG_WHEN_MAX; i++)
+			if (sl_cfg_when_parse(d->retrain->when[i], &D.when[D.nwhen], err, sizeof err) == 0)
+				D.nwhen++; /* validated with the configuration */
 		for (unsigned i = 0; i < d->retrain->parameters_count; i++) {
 			const struct sl_cfg_param *p = &d->retrain->parameters[i];
 			sl_buf_puts(&D.retrain_params, ",");
@@ -224,13 +230,11 @@ int sl_drift_live_reference_delete(const char *model, const char *version, struc
 	return rc ? refuse(msg, 500, "out of memory") : 200;
 }
 
+/* Posts the create-run call for x unless its cooldown runs. */
 static void retrain(struct mon *x, const char *why)
 {
 	double now = sl_wall_time();
-	if (!D.has_retrain)
-		return;
-	bool wanted = x->state == SL_DRIFT_DRIFT || (x->state == SL_DRIFT_WARNING && !strcmp(D.retrain.on, "warning"));
-	if (!wanted || (x->retrains && now - x->last_retrain < D.retrain.cooldown_s))
+	if (!D.has_retrain || (x->retrains && now - x->last_retrain < D.retrain.cooldown_s))
 		return;
 	struct sl_buf b;
 	sl_buf_init(&b, 1 << 20);
@@ -249,7 +253,8 @@ static void retrain(struct mon *x, const char *why)
 	rc = rc ? rc : sl_buf_json_str(&b, x->model, strlen(x->model));
 	rc = rc ? rc : sl_buf_puts(&b, ",\"version\":");
 	rc = rc ? rc : sl_buf_json_str(&b, x->version, strlen(x->version));
-	rc = rc ? rc : sl_buf_printf(&b, ",\"reason\":\"%s\"", why);
+	rc = rc ? rc : sl_buf_puts(&b, ",\"reason\":");
+	rc = rc ? rc : sl_buf_json_str(&b, why, strlen(why));
 	rc = rc ? rc : sl_buf_append(&b, D.retrain_params.data ? D.retrain_params.data : "", D.retrain_params.len);
 	rc = rc ? rc : sl_buf_puts(&b, "}}}");
 	if (!rc) {
@@ -285,7 +290,26 @@ static void announce(struct mon *x, enum sl_drift_state before, const char *repo
 			sl_webhook_send(D.webhook, b.data, 5000, 2);
 		sl_buf_release(&b);
 	}
-	retrain(x, sl_drift_state_name(x->state));
+	bool wanted = D.has_retrain && (x->state == SL_DRIFT_DRIFT ? strcmp(D.retrain.on, "thresholds") != 0
+	                                                           : x->state == SL_DRIFT_WARNING &&
+	                                                                 strcmp(D.retrain.on, "warning") == 0);
+	if (wanted)
+		retrain(x, sl_drift_state_name(x->state));
+}
+
+/* The first threshold named metric that value crosses asks x to be retrained. */
+static void check_thresholds(struct mon *x, const char *metric, double value)
+{
+	for (unsigned i = 0; isfinite(value) && i < D.nwhen; i++) {
+		const struct sl_cfg_when *w = &D.when[i];
+		if (strcmp(w->metric, metric) != 0 || (w->below ? !(value < w->value) : !(value > w->value)))
+			continue;
+		char why[160];
+		snprintf(why, sizeof why, "%s %.4g %s %.4g", metric, value, w->below ? "<" : ">", w->value);
+		sl_log(SL_LOG_WARN, "drift: %s/%s: threshold crossed: %s", x->model, x->version, why);
+		retrain(x, why);
+		return;
+	}
 }
 
 static void on_report(struct mon *x, const struct sl_monitor_report *r)
@@ -300,6 +324,7 @@ static void on_report(struct mon *x, const struct sl_monitor_report *r)
 	if (sl_monitor_report_to_json(r, &json) == 0)
 		announce(x, before, json.data);
 	sl_buf_release(&json);
+	check_thresholds(x, "error_rate", r->error_rate);
 }
 
 void sl_drift_live_observe(const struct sl_event *ev, struct sl_features *f)
@@ -327,6 +352,60 @@ void sl_drift_live_feedback(const char *model, const char *version, int label)
 	struct mon *x = label >= 0 ? find(model, version, false) : NULL;
 	if (x)
 		x->alarms[SL_SIGNAL_NEGATIVE_FEEDBACK] += sl_monitor_signal(x->m, SL_SIGNAL_NEGATIVE_FEEDBACK, label == 1);
+}
+
+/* ---- recommendation slates ---- */
+
+/* The monitor of model's version; with no model, the first monitor of that version (slates and
+ * interactions name a version, not always a model). */
+static struct mon *find_version(const char *model, const char *version)
+{
+	if (!version)
+		return NULL;
+	if (model)
+		return find(model, version, true);
+	for (struct mon *x = D.list; x; x = x->next)
+		if (!strcmp(x->version, version))
+			return x;
+	return NULL;
+}
+
+static void add_value(struct mon *x, enum sl_feature f, double v)
+{
+	if (isfinite(v))
+		sl_monitor_add_value(x->m, f, v);
+}
+
+void sl_drift_live_recs(const char *model, const struct sl_recs_obs *o)
+{
+	struct mon *x = find_version(model, o->prev_version);
+	if (x && o->prev_shown) {
+		double ctr = (double)o->prev_clicked / (double)o->prev_shown;
+		add_value(x, SL_F_RECS_CTR, ctr);
+		x->alarms[SL_SIGNAL_RECS_CTR] += sl_monitor_signal(x->m, SL_SIGNAL_RECS_CTR, ctr);
+	}
+	if (!(x = find_version(model, o->version)))
+		return;
+	if (o->interaction) {
+		if (o->kind != SL_RECS_IMPRESSION)
+			x->alarms[SL_SIGNAL_RECS_NEGATIVE] +=
+			    sl_monitor_signal(x->m, SL_SIGNAL_RECS_NEGATIVE, o->sentiment < 0);
+		add_value(x, SL_F_RECS_WATCH_S, o->watch_s);
+		return;
+	}
+	add_value(x, SL_F_RECS_DIVERSITY, o->diversity);
+	add_value(x, SL_F_RECS_NOVELTY, o->novelty);
+	add_value(x, SL_F_RECS_REPETITION, o->repetition);
+}
+
+void sl_drift_live_recs_window(const char *model, const char *version, const struct sl_recs_monitor *m)
+{
+	struct mon *x = find_version(model, version);
+	double v;
+	for (unsigned i = 0; x && i < D.nwhen; i++)
+		if (strncmp(D.when[i].metric, "recs_", 5) == 0 &&
+		    sl_recs_metric(m, version, SL_RECS_LAST, D.when[i].metric + 5, &v) == 0)
+			check_thresholds(x, D.when[i].metric, v);
 }
 
 static int labels(struct sl_buf *out, const struct mon *x)

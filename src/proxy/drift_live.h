@@ -7,6 +7,7 @@
 #include "sluice/config.h"
 #include "sluice/features.h"
 #include "sluice/metrics.h"
+#include "sluice/recs.h"
 
 void sl_drift_live_init(const struct sl_config *cfg);
 void sl_drift_live_shutdown(void);
@@ -14,6 +15,12 @@ void sl_drift_live_shutdown(void);
 void sl_drift_live_observe(const struct sl_event *ev, struct sl_features *f);
 /* Feedback for a version: label 1 thumbs_down, 0 thumbs_up. */
 void sl_drift_live_feedback(const char *model, const char *version, int label);
+/* What a recommendation slate or interaction contributed (docs/RECS.md): the slate features and
+ * the recs_ctr / recs_negative_rate signals of the monitor of model's version (the first monitor
+ * of that version when model is NULL; none is created without a model). */
+void sl_drift_live_recs(const char *model, const struct sl_recs_obs *o);
+/* A recommendation window of version closed: the recs_* retraining thresholds are checked. */
+void sl_drift_live_recs_window(const char *model, const char *version, const struct sl_recs_monitor *m);
 int sl_drift_live_metrics(struct sl_buf *out);
 /* GET /api/v1/drift */
 int sl_drift_live_api(struct sl_buf *out);

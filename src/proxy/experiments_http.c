@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/drift_live.h"
 #include "proxy/experiments-int.h"
 #include "proxy/proxy.h"
 #include "proxy/reqmap.h"
+#include "proxy/rollouts.h"
 
 #define MAX_BATCH       1000
 #define MAX_EVENTS_BODY (MAX_BATCH * SL_EXP_EVENT_MAX_BYTES)
@@ -196,18 +198,39 @@ static int feed_experiments(const struct xev *e, double now)
 	return fed;
 }
 
+/* What a slate or an interaction contributed goes to the canary judge and the drift monitor;
+ * a recommendation window that closed meanwhile has its retraining thresholds checked. */
+static void recs_forward(const char *model, const struct sl_recs_obs *o)
+{
+	static uint64_t seen[SL_RECS_MAX_VERSIONS];
+	const char *names[SL_RECS_MAX_VERSIONS];
+	sl_rollouts_recs(model, o);
+	sl_drift_live_recs(model, o);
+	size_t n = sl_recs_versions(sl_xgw.recs, names, SL_RECS_MAX_VERSIONS);
+	for (size_t i = 0; i < n && i < SL_RECS_MAX_VERSIONS; i++) {
+		uint64_t closed = sl_recs_windows(sl_xgw.recs, names[i]);
+		if (closed != seen[i])
+			sl_drift_live_recs_window(names[i] == o->version ? model : NULL, names[i], sl_xgw.recs);
+		seen[i] = closed;
+	}
+}
+
 /* An interaction with a recorded slate (event named like a sl_recs_kind, with an item). */
 static int feed_recs(const struct xev *e, double now)
 {
 	enum sl_recs_kind k;
+	struct sl_recs_obs o;
 	const char *user = e->user[0] ? e->user : e->unit_id[0] ? e->unit_id : e->runit;
 	if (!e->item[0] || sl_recs_kind_parse(e->name, strlen(e->name), &k) != 0)
 		return 0;
 	double v = k == SL_RECS_WATCH && e->has_value ? e->value : 0;
 	if (v < 0 || v > SL_RECS_MAX_WATCH)
 		return 0;
-	return sl_recs_interaction(sl_xgw.recs, e->request_id[0] ? e->request_id : NULL, user[0] ? user : NULL, e->item,
-	                           k, v, isnan(e->ts) ? now : e->ts) == 0;
+	if (sl_recs_interaction_observe(sl_xgw.recs, e->request_id[0] ? e->request_id : NULL, user[0] ? user : NULL,
+	                                e->item, k, v, isnan(e->ts) ? now : e->ts, &o) != 0)
+		return 0;
+	recs_forward(NULL, &o);
+	return 1;
 }
 
 /* Validates every event of o (an object or an array); 0 or the refusal's HTTP status. */
@@ -412,16 +435,18 @@ static void recs_refuse(h2o_req_t *req, int rc)
 
 static void recs_record(h2o_req_t *req, struct slate *s)
 {
-	const char *model = NULL, *version = s->version[0] ? s->version : NULL;
+	const char *answered = NULL, *version = s->version[0] ? s->version : NULL, *model = NULL, *mapped = NULL;
 	struct sl_slice id = sl_slice_cstr(s->request_id);
 	int tag, variant;
 	char unit[SL_EXP_UNIT_ID_MAX + 1];
-	bool known = sl_xgw_reqs_get(id, &tag, &variant, &model, unit) == 0;
-	if (!version && known)
-		version = model; /* the version that answered, when kept */
-	if (!version && sl_reqmap_peek(id, &model, &version) != 0)
+	struct sl_recs_obs o;
+	bool known = sl_xgw_reqs_get(id, &tag, &variant, &answered, unit) == 0;
+	bool gateway = sl_reqmap_peek(id, &model, &mapped) == 0; /* a request this gateway served */
+	version = version ? version : answered ? answered : mapped; /* the version that answered, when kept */
+	if (!version)
 		return sl_send_oai_error(req, 404, "invalid_request_error", "request_not_found",
 		                         "unknown or expired request id and no 'version' given");
+	model = s->model[0] ? s->model : gateway ? model : NULL;
 	double now = isnan(s->ts) ? sl_wall_time() : s->ts;
 	struct sl_recs_slate_in in = {.version = version,
 	                              .user = s->user,
@@ -434,9 +459,10 @@ static void recs_record(h2o_req_t *req, struct slate *s)
 	                              .dim = s->dim,
 	                              .now = now};
 	sl_recs_tick(sl_xgw.recs, now);
-	int rc = sl_recs_slate_add(sl_xgw.recs, &in);
+	int rc = sl_recs_slate_observe(sl_xgw.recs, &in, &o);
 	if (rc)
 		return recs_refuse(req, rc);
+	recs_forward(model, &o);
 	if (!known) /* joins interactions by request id */
 		sl_xgw_reqs_put(id, -1, -1, version, sl_slice_cstr(s->user));
 	struct sl_buf b;

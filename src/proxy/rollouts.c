@@ -23,16 +23,13 @@
 #define WINDOW_CAP 5000 /* values kept per side per value check: bounds the judge's time on the loop */
 #define MAX_OVERRIDES 256
 
-enum { M_LATENCY, M_TTFT, M_TOKENS, M_COST, M_ERROR, M_NEGATIVE, M_SCORE, M_TRUNCATION, M_COUNT };
-static const char *const metric_names[M_COUNT] = {"latency", "ttft", "output_tokens", "cost", "error_rate",
-						  "negative_feedback_rate", "score", "truncation_rate"};
 
 struct rt {
 	int64_t id;
 	char model[129], stable[129], candidate[129];
 	struct sl_rollout r;
 	struct sl_window win;
-	int idx[M_COUNT]; /* check index of each built-in metric, or -1 */
+	int idx[SL_BM_COUNT]; /* check index of each built-in metric, or -1 */
 	uint64_t step_requests;
 	double price_in[2], price_out[2];
 	double created_at, updated_at;
@@ -157,8 +154,8 @@ static struct rt *rt_new(int64_t id, const char *model, const char *stable, cons
 		free(t);
 		return NULL;
 	}
-	for (int i = 0; i < M_COUNT; i++)
-		t->idx[i] = sl_rollout_spec_find(&r->spec, metric_names[i]);
+	for (int i = 0; i < SL_BM_COUNT; i++)
+		t->idx[i] = sl_rollout_spec_find(&r->spec, sl_builtin_metric_name((enum sl_builtin_metric)i));
 	t->created_at = t->updated_at = sl_wall_time();
 	set_prices(t, cfg);
 	t->next = R.active;
@@ -336,10 +333,10 @@ static void add_value(struct rt *t, int side, int metric, double v)
 		sl_window_add_value(&t->win, (enum sl_side)side, (unsigned)t->idx[metric], v);
 }
 
-static void add_rate(struct rt *t, int side, int metric, bool event)
+static void add_rate(struct rt *t, int side, int metric, uint64_t events, uint64_t trials)
 {
 	if (t->idx[metric] >= 0)
-		sl_window_add_rate(&t->win, (enum sl_side)side, (unsigned)t->idx[metric], event, 1);
+		sl_window_add_rate(&t->win, (enum sl_side)side, (unsigned)t->idx[metric], events, trials);
 }
 
 static int side_of(const struct rt *t, const char *version)
@@ -360,19 +357,19 @@ void sl_rollouts_observe(const struct sl_event *ev, bool shadow)
 		t->step_requests++;
 	bool failed = ev->status == 0 || ev->status >= 500 ||
 		      (ev->error_class && strncmp(ev->error_class, "upstream", 8) == 0);
-	add_rate(t, side, M_ERROR, failed);
+	add_rate(t, side, SL_BM_ERROR_RATE, failed, 1);
 	if (failed || ev->status >= 400)
 		return;
-	add_value(t, side, M_LATENCY, ev->total_s * 1000.0);
+	add_value(t, side, SL_BM_LATENCY, ev->total_s * 1000.0);
 	if (ev->ttft_s >= 0)
-		add_value(t, side, M_TTFT, ev->ttft_s * 1000.0);
+		add_value(t, side, SL_BM_TTFT, ev->ttft_s * 1000.0);
 	if (ev->completion_tokens >= 0)
-		add_value(t, side, M_TOKENS, (double)ev->completion_tokens);
+		add_value(t, side, SL_BM_OUTPUT_TOKENS, (double)ev->completion_tokens);
 	if (ev->completion_tokens >= 0 && ev->prompt_tokens >= 0)
-		add_value(t, side, M_COST,
+		add_value(t, side, SL_BM_COST,
 			  (ev->prompt_tokens * t->price_in[side] + ev->completion_tokens * t->price_out[side]) / 1e6);
 	if (ev->finish_reason)
-		add_rate(t, side, M_TRUNCATION, strcmp(ev->finish_reason, "length") == 0);
+		add_rate(t, side, SL_BM_TRUNCATION_RATE, strcmp(ev->finish_reason, "length") == 0, 1);
 }
 
 void sl_rollouts_feedback(const char *model, const char *version, int label, double score, const char *metric,
@@ -387,12 +384,42 @@ void sl_rollouts_feedback(const char *model, const char *version, int label, dou
 	if (side < 0)
 		return;
 	if (label >= 0)
-		add_rate(t, side, M_NEGATIVE, label == 1);
+		add_rate(t, side, SL_BM_NEGATIVE_FEEDBACK_RATE, label == 1, 1);
 	if (!isnan(score)) {
-		int idx = metric ? sl_rollout_spec_find(&t->r.spec, metric) : t->idx[M_SCORE];
+		int idx = metric ? sl_rollout_spec_find(&t->r.spec, metric) : t->idx[SL_BM_SCORE];
 		if (idx >= 0)
 			sl_window_add_value(&t->win, (enum sl_side)side, (unsigned)idx, score);
 	}
+}
+
+/* The active rollout of model (any model when NULL) whose stable or candidate is version, or
+ * NULL; *side which. Recommendation slates name a version and not always a model. */
+static struct rt *find_by_version(const char *model, const char *version, int *side)
+{
+	for (struct rt *t = R.active; version && t; t = t->next)
+		if ((!model || strcmp(model, t->model) == 0) && (*side = side_of(t, version)) >= 0 &&
+		    t->r.state != SL_ROLLOUT_PAUSED && t->r.state != SL_ROLLOUT_PENDING && !sl_rollout_terminal(t->r.state))
+			return t;
+	return NULL;
+}
+
+void sl_rollouts_recs(const char *model, const struct sl_recs_obs *o)
+{
+	int side;
+	struct rt *t = find_by_version(model, o->prev_version, &side);
+	if (t)
+		add_rate(t, side, SL_BM_RECS_CTR, o->prev_clicked, o->prev_shown);
+	if (!(t = find_by_version(model, o->version, &side)))
+		return;
+	if (o->interaction) {
+		if (o->kind != SL_RECS_IMPRESSION)
+			add_rate(t, side, SL_BM_RECS_NEGATIVE_RATE, o->sentiment < 0, 1);
+		add_value(t, side, SL_BM_RECS_WATCH_SECONDS, o->watch_s);
+		return;
+	}
+	add_value(t, side, SL_BM_RECS_DIVERSITY, o->diversity);
+	add_value(t, side, SL_BM_RECS_NOVELTY, o->novelty);
+	add_value(t, side, SL_BM_RECS_REPETITION, o->repetition);
 }
 
 /* ---- start and restart ---- */

@@ -8,6 +8,7 @@
 #include "sluice/config.h"
 #include "sluice/core.h"
 #include "sluice/metrics.h"
+#include "sluice/recs.h"
 #include "sluice/route.h"
 
 /* Opens the store (unless "off") and resumes active rollouts and overrides. */
@@ -22,6 +23,10 @@ void sl_rollouts_observe(const struct sl_event *ev, bool shadow);
  * when none; metric NULL for "score". */
 void sl_rollouts_feedback(const char *model, const char *version, int label, double score, const char *metric,
 			  const char *request_id);
+/* What a recommendation slate or interaction contributed: fed to the rollout (of model, or of any
+ * model when NULL) whose stable or candidate is the observation's version, as the recs_* checks.
+ * A slate's click-through counts for its own version when the user's next slate arrives. */
+void sl_rollouts_recs(const char *model, const struct sl_recs_obs *o);
 /* Advances every rollout's clock; called every 250 ms. */
 void sl_rollouts_tick(void);
 

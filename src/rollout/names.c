@@ -1,4 +1,5 @@
-/* names.c: the lower-case words for the rollout enums, used in JSON, logs, the API and the CLI.
+/* names.c: the lower-case words for the rollout enums, used in JSON, logs, the API and the CLI,
+ * and the names and kinds of the metrics the gateway measures itself.
  * Invariant: each table is indexed by its enum and covers every value; out-of-range values get
  * "unknown", and parsing accepts exactly the words of the table. */
 #include <string.h>
@@ -69,3 +70,42 @@ PARSE_FN(sl_rollout_action_parse, enum sl_rollout_action, action_names, 1)
 PARSE_FN(sl_webhook_result_parse, enum sl_webhook_result, webhook_names, 1)
 PARSE_FN(sl_metric_kind_parse, enum sl_metric_kind, kind_names, 0)
 PARSE_FN(sl_direction_parse, enum sl_direction, direction_names, 0)
+
+static const struct {
+	const char *name;
+	enum sl_metric_kind kind;
+} builtin[] = {
+    {"latency", SL_METRIC_VALUE},
+    {"ttft", SL_METRIC_VALUE},
+    {"output_tokens", SL_METRIC_VALUE},
+    {"cost", SL_METRIC_VALUE},
+    {"error_rate", SL_METRIC_RATE},
+    {"negative_feedback_rate", SL_METRIC_RATE},
+    {"score", SL_METRIC_VALUE},
+    {"truncation_rate", SL_METRIC_RATE},
+    {"recs_ctr", SL_METRIC_RATE},
+    {"recs_negative_rate", SL_METRIC_RATE},
+    {"recs_diversity", SL_METRIC_VALUE},
+    {"recs_novelty", SL_METRIC_VALUE},
+    {"recs_repetition", SL_METRIC_VALUE},
+    {"recs_watch_seconds", SL_METRIC_VALUE},
+};
+_Static_assert(COUNT(builtin) == SL_BM_COUNT, "one row per built-in metric");
+
+const char *sl_builtin_metric_name(enum sl_builtin_metric m)
+{
+	return (unsigned)m < SL_BM_COUNT ? builtin[m].name : "unknown";
+}
+
+enum sl_metric_kind sl_builtin_metric_kind(enum sl_builtin_metric m)
+{
+	return (unsigned)m < SL_BM_COUNT ? builtin[m].kind : SL_METRIC_VALUE;
+}
+
+int sl_builtin_metric_find(const char *name)
+{
+	for (int i = 0; name && i < SL_BM_COUNT; i++)
+		if (strcmp(name, builtin[i].name) == 0)
+			return i;
+	return -1;
+}

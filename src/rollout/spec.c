@@ -163,6 +163,10 @@ static int validate_check(const struct sl_rollout_spec *s, unsigned i, char *err
 			return sl__rerr(err, errlen, "checks[%u].name: '%s' is already checks[%u]", i, c->name, j);
 	if ((unsigned)c->kind > SL_METRIC_RATE)
 		return sl__rerr(err, errlen, "checks[%u].kind: must be value or rate", i);
+	int b = sl_builtin_metric_find(c->name);
+	if (b >= 0 && sl_builtin_metric_kind((enum sl_builtin_metric)b) != c->kind)
+		return sl__rerr(err, errlen, "checks[%u].kind: '%s' is measured by the gateway as a %s", i, c->name,
+		                sl_metric_kind_name(sl_builtin_metric_kind((enum sl_builtin_metric)b)));
 	if ((unsigned)c->direction > SL_DIR_EITHER)
 		return sl__rerr(err, errlen, "checks[%u].direction: must be increase_bad, decrease_bad or either", i);
 	double max = c->kind == SL_METRIC_VALUE ? 100 : 1;

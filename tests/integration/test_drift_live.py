@@ -169,7 +169,8 @@ class LiveDrift(DriftCase):
         for k in ("window", "state", "drifted", "tested", "share", "topic", "alarms", "features"):
             self.assertIn(k, rep)
         self.assertIn(rep["state"], ("ok", "warning", "drift"))
-        self.assertEqual(set(rep["alarms"]), {"error_rate", "negative_feedback_rate", "latency"})
+        self.assertEqual(set(rep["alarms"]), {"error_rate", "negative_feedback_rate", "latency", "recs_ctr",
+                                              "recs_negative_rate"})
         self.assertEqual(rep["drifted"], sum(1 for f in rep["features"] if f["drift"]), rep)
         self.assertEqual(rep["tested"], len(rep["features"]), rep)
         for f in rep["features"]:
@@ -203,7 +204,8 @@ class LiveDrift(DriftCase):
             self.assertIn(name, feats, rep)
         # no Cyrillic on either side: cannot drift, whatever the chance
         self.assertFalse(feats["script_cyrillic"]["drift"], feats["script_cyrillic"])
-        self.assertEqual(rep["alarms"], {"error_rate": 0, "negative_feedback_rate": 0, "latency": 0})
+        self.assertEqual(rep["alarms"], {"error_rate": 0, "negative_feedback_rate": 0, "latency": 0, "recs_ctr": 0,
+                                         "recs_negative_rate": 0})
 
         m = gw.metrics()
         state = metric_sum(m, "sluice_drift_state", model="chat", version="v1")
@@ -419,6 +421,13 @@ class DriftConfigErrors(harness.TestCase):
          "drift.retrain.url", r"ftp://127\.0\.0\.1:8888/runs"),
         ("bad_retrain_on", "drift:\n  retrain:\n    url: http://127.0.0.1:8888/runs\n    pipeline_id: p-1\n"
          "    on: always\n", 13, "drift.retrain.on", r"drift"),
+        ("bad_threshold_metric", "drift:\n  retrain:\n    url: http://127.0.0.1:8888/runs\n    pipeline_id: p-1\n"
+         "    when: [\"recs_ctr < 0.02\", \"recs_happiness < 1\"]\n", 13, "drift.retrain.when[1]",
+         r"unknown metric 'recs_happiness'"),
+        ("bad_threshold_shape", "drift:\n  retrain:\n    url: http://127.0.0.1:8888/runs\n    pipeline_id: p-1\n"
+         "    when: [\"error_rate = 0.1\"]\n", 13, "drift.retrain.when[0]", r"METRIC < NUMBER"),
+        ("thresholds_without_when", "drift:\n  retrain:\n    url: http://127.0.0.1:8888/runs\n"
+         "    pipeline_id: p-1\n    on: thresholds\n", 10, "drift.retrain.when", r"at least one"),
     ]
 
     def test_config_errors_exit_2_with_file_line_field(self):

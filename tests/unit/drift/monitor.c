@@ -125,3 +125,37 @@ Test(monitor, error_warning_is_validated)
 	cr_expect_eq(sl_monitor_new(&o, &m), 0);
 	sl_monitor_free(m);
 }
+
+/* Recommendation slates' features come apart from requests (sl_monitor_add_value), join the
+ * side the next request joins, and are tested like any feature: a recommender that starts to
+ * repeat itself is named in the report; a monitor that never sees a slate does not test them. */
+Test(monitor, slate_features_added_apart_are_tested)
+{
+	struct sl_monitor *m = monitor(0);
+	struct sl_monitor_report r;
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(sl_monitor_add_value(m, SL_F_RECS_REPETITION, 0.05 + (i % 10) * 0.01), 0);
+		cr_assert_eq(sl_monitor_add_value(m, SL_F_RECS_DIVERSITY, 0.6 + (i % 7) * 0.01), 0);
+		cr_assert(!request(m, i, false, &r));
+	}
+	bool done = false;
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(sl_monitor_add_value(m, SL_F_RECS_REPETITION, 0.9 + (i % 10) * 0.01), 0);
+		cr_assert_eq(sl_monitor_add_value(m, SL_F_RECS_DIVERSITY, 0.6 + (i % 7) * 0.01), 0);
+		done = request(m, i, false, &r);
+	}
+	cr_assert(done);
+	cr_expect(r.tested[SL_F_RECS_REPETITION] && r.results[SL_F_RECS_REPETITION].drift);
+	cr_expect(r.tested[SL_F_RECS_DIVERSITY] && !r.results[SL_F_RECS_DIVERSITY].drift);
+	cr_expect(!r.tested[SL_F_RECS_CTR], "no slate outcome was added");
+	cr_expect_str_eq(r.names[SL_F_RECS_REPETITION], "recs_repetition");
+	cr_expect_eq(r.state, SL_DRIFT_WARNING, "one feature of many: %s", r.reason);
+	cr_expect_eq(sl_monitor_add_value(m, SL_F_COUNT, 1), SL_EINVAL);
+	sl_monitor_free(m);
+
+	m = healthy_reference(0);
+	r = window(m, 0);
+	for (int k = SL_F_RECS_DIVERSITY; k <= SL_F_RECS_WATCH_S; k++)
+		cr_expect(!r.tested[k], "%s tested without slates", r.names[k]);
+	sl_monitor_free(m);
+}

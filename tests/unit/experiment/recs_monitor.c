@@ -383,3 +383,42 @@ Test(recs_monitor, json_output)
 	sl_buf_release(&small);
 	sl_buf_release(&b);
 }
+
+/* What each call contributed (sl_recs_obs), as the judge and the drift monitor read it: the
+ * slate's diversity, novelty and repetition, and the previous slate's clicks once the same user's
+ * next slate arrives (its version, even when the user changed version). */
+Test(recs_monitor, observations_of_slates_and_interactions)
+{
+	make(100000, 0);
+	const char *items[3] = {"a", "b", "c"}, *cats[3] = {"x", "x", "y"}, *next[3] = {"a", "b", "d"};
+	struct sl_recs_slate_in in = {.version = "v1", .user = "u", .request_id = "r1", .items = items,
+	                              .categories = cats, .n = 3, .now = 1};
+	struct sl_recs_obs o;
+	cr_assert_eq(sl_recs_slate_observe(mon, &in, &o), 0);
+	cr_expect_str_eq(o.version, "v1");
+	cr_expect_float_eq(o.diversity, 1 - 1.0 / 3, 1e-12, "one similar pair of three");
+	cr_expect_float_eq(o.novelty, 3 * -log2(1.0 / 3) / 3, 1e-12, "three items seen once of three exposures");
+	cr_expect(isnan(o.repetition) && o.prev_version == NULL, "a first slate has no predecessor");
+	cr_expect(!o.interaction);
+
+	cr_assert_eq(sl_recs_interaction_observe(mon, "r1", NULL, "b", SL_RECS_CLICK, 0, 2, &o), 0);
+	cr_expect(o.interaction && o.kind == SL_RECS_CLICK && o.sentiment == 0 && isnan(o.watch_s));
+	cr_assert_eq(sl_recs_interaction_observe(mon, "r1", NULL, "b", SL_RECS_WATCH, 45, 2, &o), 0);
+	cr_expect(o.sentiment == 1 && o.watch_s == 45, "45 s is a long watch (default 30 s)");
+	cr_assert_eq(sl_recs_interaction_observe(mon, "r1", NULL, "c", SL_RECS_WATCH, 5, 2, &o), 0);
+	cr_expect_eq(o.sentiment, 0, "a short watch is neutral");
+	cr_assert_eq(sl_recs_interaction_observe(mon, "r1", NULL, "a", SL_RECS_SKIP, 0, 2, &o), 0);
+	cr_expect_eq(o.sentiment, -1);
+	cr_expect_eq(sl_recs_interaction_observe(mon, "r1", NULL, "zz", SL_RECS_CLICK, 0, 2, &o), SL_ENOTFOUND);
+
+	in = (struct sl_recs_slate_in){.version = "v2", .user = "u", .request_id = "r2", .items = next, .n = 3, .now = 3};
+	cr_assert_eq(sl_recs_slate_observe(mon, &in, &o), 0);
+	cr_expect_str_eq(o.version, "v2");
+	cr_expect(isnan(o.diversity), "no categories, no diversity");
+	cr_expect_float_eq(o.repetition, 2.0 / 4, 1e-12, "{a,b} of {a,b,c,d}");
+	cr_expect_float_eq(o.reshown_ignored, 1.0 / 3, 1e-12, "a was shown again without a click");
+	cr_expect_str_eq(o.prev_version, "v1");
+	cr_expect_eq(o.prev_shown, 3);
+	cr_expect_eq(o.prev_clicked, 1, "b once, however often");
+	cr_expect_eq(sl_recs_slate_observe(mon, &in, &o), SL_ESTATE, "a refused slate leaves obs alone");
+}

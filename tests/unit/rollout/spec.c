@@ -268,3 +268,23 @@ Test(spec, validate_catches_c_callers_too)
 	cr_expect_eq(sl_rollout_init(&r, &s, 0, err, sizeof(err)), SL_EINVAL);
 	cr_expect_str_eq(err, "steps: must have 1 to 16 entries");
 }
+
+/* A check named like a metric the gateway measures must have that metric's kind. */
+Test(spec, builtin_metrics_keep_their_kind)
+{
+	struct sl_rollout_spec s;
+	char err[256];
+	cr_assert_eq(sl_rollout_spec_from_json("{\"checks\":[{\"name\":\"recs_ctr\",\"kind\":\"rate\","
+	                                       "\"direction\":\"decrease_bad\"},{\"name\":\"recs_repetition\","
+	                                       "\"kind\":\"value\"}]}",
+	                                       &s, err, sizeof err),
+	             0, "%s", err);
+	cr_expect_eq(sl_rollout_spec_from_json("{\"checks\":[{\"name\":\"recs_ctr\",\"kind\":\"value\"}]}", &s, err,
+	                                       sizeof err),
+	             SL_EINVAL);
+	cr_expect_str_eq(err, "checks[0].kind: 'recs_ctr' is measured by the gateway as a rate");
+	cr_expect_eq(sl_builtin_metric_find("latency"), SL_BM_LATENCY);
+	cr_expect_eq(sl_builtin_metric_find("my_metric"), -1);
+	for (int i = 0; i < SL_BM_COUNT; i++)
+		cr_expect_eq(sl_builtin_metric_find(sl_builtin_metric_name((enum sl_builtin_metric)i)), i);
+}

@@ -3,7 +3,9 @@
  * Invariants: every input is bounded and validated before anything is counted: a batch is
  * refused whole (400 malformed, 404 unknown request id or experiment) and then nothing of it is
  * recorded; an event whose request id is unknown to both request maps is refused, never guessed;
- * answers are OpenAI-shaped errors or small JSON objects. */
+ * answers are OpenAI-shaped errors or small JSON objects. What a slate or interaction contributed
+ * goes on to the canary judge and the drift monitor (recs_forward), and a slate's diversity,
+ * novelty and repetition to the experiments as events of its unit (slate_events). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +435,32 @@ static void recs_refuse(h2o_req_t *req, int rc)
 	                  "the slate was refused: %s (items must be distinct)", sl_strerror(rc));
 }
 
+/* A slate's own measures reach the experiments as events of its unit, like business events:
+ * recs_slates (1) and, when it has a value, recs_diversity, recs_novelty, and recs_repetition
+ * with recs_repeat_slates (1), so that a ratio metric averages them per slate (docs/RECS.md). */
+static void slate_events(const struct slate *s, int tag, int variant, const char *runit, const struct sl_recs_obs *o,
+                         double now)
+{
+	const struct {
+		const char *name;
+		double v;
+	} m[] = {{"recs_slates", 1},
+	         {"recs_diversity", o->diversity},
+	         {"recs_novelty", o->novelty},
+	         {"recs_repetition", o->repetition},
+	         {"recs_repeat_slates", isfinite(o->repetition) ? 1 : NAN}};
+	struct xev e = {.tag = tag, .variant = variant, .has_value = true, .ts = now};
+	snprintf(e.request_id, sizeof e.request_id, "%s", s->request_id);
+	snprintf(e.user, sizeof e.user, "%s", s->user);
+	snprintf(e.runit, sizeof e.runit, "%s", runit);
+	for (size_t i = 0; i < sizeof m / sizeof *m; i++)
+		if (isfinite(m[i].v)) {
+			snprintf(e.name, sizeof e.name, "%s", m[i].name);
+			e.value = m[i].v;
+			feed_experiments(&e, now);
+		}
+}
+
 static void recs_record(h2o_req_t *req, struct slate *s)
 {
 	const char *answered = NULL, *version = s->version[0] ? s->version : NULL, *model = NULL, *mapped = NULL;
@@ -463,6 +491,7 @@ static void recs_record(h2o_req_t *req, struct slate *s)
 	if (rc)
 		return recs_refuse(req, rc);
 	recs_forward(model, &o);
+	slate_events(s, known ? tag : -1, known ? variant : -1, known ? unit : "", &o, now);
 	if (!known) /* joins interactions by request id */
 		sl_xgw_reqs_put(id, -1, -1, version, sl_slice_cstr(s->user));
 	struct sl_buf b;

@@ -8,6 +8,8 @@ to /v1/recs and interactions to /v1/events.
 - The drift monitor: the slate features (recs_diversity, recs_novelty, recs_repetition,
   recs_ctr) are tested like request features and the recs_ctr / recs_negative_rate signals
   are reported.
+- Experiments: a slate's repetition and diversity reach them as events of its user, so a ratio
+  metric "event:recs_repetition" over "event:recs_repeat_slates" tells the variants apart.
 - The retraining trigger: `drift.retrain.when: ["recs_repetition > 0.5"]` posts one
   Kubeflow-shaped create-run call (cooldown) once a recommendation window of the repeating
   version closes (1,000 slates), with the threshold as the reason.
@@ -77,6 +79,36 @@ class RecsWiring(harness.TestCase):
             self.assertGreater(ctr["n"]["stable"], 0, ctr)
             self.assertNotEqual(checks["recs_diversity"]["verdict"], "no_data", checks["recs_diversity"])
         self.assertEqual(out.get("slates_failed"), 0, out)
+
+    def test_experiment_sees_slate_measures_as_events(self):
+        good = RecsSim(self, "good", False, CATALOG, 10)
+        bad = RecsSim(self, "bad", True, CATALOG, 10)
+        exp = {"key": "rank", "model": "recommender", "unit": "user",
+               "variants": [{"key": "control", "version": "v1"}, {"key": "treatment", "version": "v2"}],
+               "metrics": [{"name": "repetition", "kind": "ratio", "source": "event:recs_repetition",
+                            "denominator": "event:recs_repeat_slates", "direction": "decrease_is_good"},
+                           {"name": "diversity", "kind": "ratio", "source": "event:recs_diversity",
+                            "denominator": "event:recs_slates"}]}
+        gw = self.gateway([{"name": "recommender", "versions": [recs_version("v1", good, 50),
+                                                                recs_version("v2", bad, 50)]}],
+                          access_log="off", experiments=[exp])
+        out = self.load(gw, "--users", 100, "--duration", 30, "--requests", 800, "--seed", 9)
+        self.assertEqual(out["slates_failed"], 0, out)
+        rep = Admin(gw.admin_port).get("/api/v1/experiments/rank").json()
+        metrics = {m["name"]: m for m in rep["metrics"]}
+        self.assertEqual(set(metrics), {"repetition", "diversity"}, rep)
+        arms = {v["variant"]: v for v in metrics["repetition"]["variants"]}
+        self.assertGreater(arms["treatment"]["units"], 20, arms)
+        self.assertGreater(arms["control"]["units"], 20, arms)
+        # per repeat slate: the repeating treatment's users see Jaccard 1 from their second slate on
+        # (a user's first slate has no predecessor and sends neither event)
+        self.assertAlmostEqual(arms["treatment"]["mean"], 1.0, places=9, msg=arms)
+        self.assertLess(arms["control"]["mean"], 0.5, arms)
+        self.assertGreater(arms["treatment"]["ci"][0], 1, arms)  # relative lift: many times the control's
+        self.assertEqual(arms["treatment"]["verdict"], "worse", arms)  # direction: decrease_is_good
+        div = {v["variant"]: v for v in metrics["diversity"]["variants"]}
+        for arm in div.values():  # per slate, in [0, 1] (the sims give every item a category)
+            self.assertTrue(0 < arm["mean"] < 1, div)
 
     def test_drift_features_and_retraining_threshold(self):
         hooks = HookReceiver()

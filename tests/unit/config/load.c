@@ -661,3 +661,34 @@ Test(config_ok, drift_error_warning)
 	expect_fail(MODELS "drift:\n  error_warning: 0\n", 11, "drift.error_warning", "must be a share above 0");
 	expect_fail(MODELS "drift:\n  error_warning: 1.5\n", 11, "drift.error_warning", "must be a share above 0");
 }
+
+/* Retraining thresholds: "METRIC < X" / "METRIC > X" with a known metric, spaces optional. */
+Test(config_ok, retrain_thresholds_parse)
+{
+	struct sl_cfg_when w;
+	char err[192];
+	cr_assert_eq(sl_cfg_when_parse("recs_ctr < 0.02", &w, err, sizeof err), 0, "%s", err);
+	cr_expect_str_eq(w.metric, "recs_ctr");
+	cr_expect(w.below);
+	cr_expect_eq(w.value, 0.02);
+	cr_assert_eq(sl_cfg_when_parse("error_rate>5e-2", &w, err, sizeof err), 0, "%s", err);
+	cr_expect(!w.below && w.value == 0.05 && !strcmp(w.metric, "error_rate"));
+	cr_assert_eq(sl_cfg_when_parse("recs_satisfaction <   -0.1", &w, err, sizeof err), 0, "%s", err);
+	cr_expect_eq(w.value, -0.1);
+	const char *bad[][2] = {
+	    {"recs_ctr", "METRIC < NUMBER"},       {"< 3", "METRIC < NUMBER"},
+	    {"recs_ctr <", "is not a number"},     {"recs_ctr < 0.1x", "is not a number"},
+	    {"recs_ctr < nan", "is not a number"}, {"latency < 3", "unknown metric 'latency'"},
+	    {"recs_ctr.pos.1 < 3", "unknown metric"}, {"recs_ < 1", "unknown metric"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		cr_expect_eq(sl_cfg_when_parse(bad[i][0], &w, err, sizeof err), SL_EINVAL, "%s", bad[i][0]);
+		cr_expect(strstr(err, bad[i][1]), "%s: %s", bad[i][0], err);
+	}
+	char longname[200];
+	memset(longname, 'a', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	longname[150] = '<';
+	cr_expect_eq(sl_cfg_when_parse(longname, &w, err, sizeof err), SL_EINVAL);
+	cr_expect_eq(sl_cfg_when_parse(NULL, &w, err, sizeof err), SL_EINVAL);
+}

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *name = size && (data[0] & 1) ? "x.jsonl" : "x.csv";
 	struct sl_drift_input ref = {name, (const char *)data, n1};
 	struct sl_drift_input cur = {name, (const char *)data + n1 + (cut ? 1 : 0), size - n1 - (cut ? 1 : 0)};
-	struct sl_drift_load_opts o = {0};
+	struct sl_drift_load_opts o = {.count_few = size && (data[0] & 2)};
 	struct sl_drift_table a, b;
 	struct sl_drift_error err;
 	if (sl_drift_tables_load(&ref, &cur, &o, &a, &b, &err) != 0)

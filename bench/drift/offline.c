@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 		struct clocks t1 = now();
 		struct sl_drift_table tr, tc;
 		struct sl_drift_error err;
-		struct sl_drift_load_opts lo = {0};
+		struct sl_drift_load_opts lo = {.count_few = true}; /* as sluice drift loads */
 		if (sl_drift_table_scan(&ref, &lo, &tr, &err) || sl_drift_table_scan(&cur, &lo, &tc, &err) ||
 		    sl_drift_tables_settle(&ref, &cur, &lo, &tr, &tc, &err))
 			fail(err.msg);

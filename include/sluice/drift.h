@@ -234,7 +234,10 @@ enum sl_drift_format { SL_DRIFT_FMT_AUTO, SL_DRIFT_FMT_CSV, SL_DRIFT_FMT_JSONL }
 #define SL_DRIFT_MAX_CATS    65536 /* distinct categories kept exactly per column, offline */
 
 /* One column of a loaded file. Numeric columns keep their finite values (sorted once the
- * load completes); categorical ones their counts. */
+ * load completes); categorical ones their counts. With sl_drift_load_opts.count_few, a numeric
+ * column of few distinct values may come counted instead: counts non-NULL, num[0..n_distinct)
+ * its distinct values (by bit pattern, ascending: -0.0 and +0.0 apart) and counts[i] the copies
+ * of num[i]; n_num is still the number of values. counts is NULL otherwise. */
 struct sl_drift_col {
 	char *name;
 	enum sl_drift_kind kind;     /* declared, or decided after both files are read */
@@ -248,6 +251,8 @@ struct sl_drift_col {
 	bool numeric_ok;    /* every non-missing value so far parsed as a number */
 	bool want_text;     /* the text pass must count this column's categories of rows < text_from */
 	uint64_t text_from; /* first row whose text was counted in pass 1 (UINT64_MAX: none) */
+	uint64_t *counts;   /* counted column (count_few): copies of each num[i]; else NULL */
+	size_t n_distinct;  /* counted column: entries of num and counts */
 };
 struct sl_drift_table {
 	enum sl_drift_format format;
@@ -272,6 +277,8 @@ struct sl_drift_load_opts {
 	const struct sl_drift_decl *decl;
 	size_t ndecl;
 	size_t max_line, max_columns, max_cats; /* 0: the defaults above */
+	bool count_few; /* numeric columns of few distinct values may be counted (sl_drift_col.counts):
+	                 * less memory and no sort; every sl_drift_report_* result is the same */
 };
 /* "FILE:LINE: reason" (or "FILE: reason"), always NUL-terminated. */
 struct sl_drift_error {

@@ -40,13 +40,22 @@ void sl_drift_report_release(struct sl_drift_report *rep)
 	*rep = (struct sl_drift_report){0};
 }
 
+/* A numeric column as a sorted sample (counted or not). */
+static struct sl__sample sample(const struct sl_drift_col *c)
+{
+	if (c->counts)
+		return (struct sl__sample){c->num, c->counts, c->n_distinct, c->n_num};
+	return sl__sample_of(c->num, c->n_num);
+}
+
 static void side_num(struct sl_drift_side *s, const struct sl_drift_col *c)
 {
+	struct sl__sample a = sample(c);
 	*s = (struct sl_drift_side){.count = c->n_num, .missing = c->missing + c->nonfinite};
-	s->unique = sl_drift_nunique_sorted(c->num, c->n_num);
-	sl_drift_mean_std(c->num, c->n_num, &s->mean, &s->std);
-	s->min = c->n_num ? c->num[0] : NAN;
-	s->max = c->n_num ? c->num[c->n_num - 1] : NAN;
+	s->unique = sl__sample_nunique(&a);
+	sl__sample_mean_std(&a, &s->mean, &s->std);
+	s->min = a.n ? a.v[0] : NAN;
+	s->max = a.n ? a.v[a.n - 1] : NAN;
 }
 
 static void side_cat(struct sl_drift_side *s, const struct sl_drift_col *c)
@@ -60,8 +69,9 @@ static int chart_num(struct sl_drift_chart *ch, const struct sl_drift_col *a, co
                      size_t nbins)
 {
 	struct sl_drift_bins bins;
-	double lo = fmin(a->num[0], b->num[0]), hi = fmax(a->num[a->n_num - 1], b->num[b->n_num - 1]);
-	int rc = sl_drift_hist(a->num, a->n_num, b->num, b->n_num, lo, hi, nbins ? nbins : 20, &bins);
+	struct sl__sample x = sample(a), y = sample(b);
+	double lo = fmin(x.v[0], y.v[0]), hi = fmax(x.v[x.n - 1], y.v[y.n - 1]);
+	int rc = sl__sample_hist(&x, &y, lo, hi, nbins ? nbins : 20, &bins);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < bins.k; i++)
@@ -136,7 +146,8 @@ static int test_num(struct sl_drift_column *col, const struct sl_drift_col *a, c
                     const struct sl_drift_config *cfg)
 {
 	/* the loader's columns are sorted and finite, and the reference's std is already known */
-	int rc = sl__drift_test_num_known(a->num, a->n_num, b->num, b->n_num, col->ref.std, &cfg->opts, &col->r);
+	struct sl__sample x = sample(a), y = sample(b);
+	int rc = sl__drift_test_num_sample(&x, &y, col->ref.std, &cfg->opts, &col->r);
 	if (rc)
 		col->note = why(rc, &cfg->opts, SL_DRIFT_NUM);
 	col->tested = rc == 0;

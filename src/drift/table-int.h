@@ -19,16 +19,28 @@ struct sl__load {
 	const struct sl_drift_load_opts *o; /* limits filled in */
 	struct sl_drift_error *err;
 	int pass;
-	bool discover; /* new columns may be added (pass 1 without a column list) */
-	uint64_t line; /* first line of the record being read */
-	uint64_t row;  /* data rows so far */
+	bool discover;  /* new columns may be added (pass 1 without a column list) */
+	uint64_t line;  /* first line of the record being read */
+	uint64_t row;   /* data rows so far */
 	uint64_t lines; /* a bound on the input's records (the CSV pass sets it from the header's
 	                 * width; else line breaks + 1, counted when first needed), 0 until known */
-	uint32_t *idx; /* name hash table over t->cols: index + 1, 0 empty */
+	uint32_t *idx;  /* name hash table over t->cols: index + 1, 0 empty */
 	size_t nidx;
 	uint64_t *stamp; /* per column: row + 1 of its last value (duplicate JSON keys) */
 	size_t nstamp;
 	struct sl_buf scratch; /* unescaped strings */
+	struct sl__few *few;   /* per column (pass 1 with count_few, else NULL): table_few.c */
+	size_t nfew;
+};
+
+/* A numeric column counted per distinct value (table_few.c): open addressing over (key, count)
+ * pairs, key sl__key_of(value) (0: empty slot); off once the column has too many values to
+ * count, or is not numeric. */
+struct sl__few {
+	uint64_t *slot;
+	size_t nslots, n;
+	unsigned shift; /* log2 nslots */
+	bool off;
 };
 
 /* Formats the error as "FILE:LINE: ..." (line 0 leaves the line out); returns rc. */
@@ -41,6 +53,120 @@ int sl__load_column(struct sl__load *L, const char *p, size_t n, long *idx);
 int sl__load_value(struct sl__load *L, size_t c, const char *p, size_t n, enum sl__vkind k);
 /* Copies s into dst[cap] for a message: cut, control bytes as '?'. */
 const char *sl__load_show(char *dst, size_t cap, const char *s, size_t n);
+
+/* Column c's array made big enough for every record left plus extra values (it must be NULL). */
+void sl__load_reserve(struct sl__load *L, struct sl_drift_col *c, uint64_t extra);
+
+/* Counting (table_few.c). sl__few_grow: L->few covers ncols columns. sl__few_add: 0 when v was
+ * counted, 1 when column ci is not counted (the caller stores v), or SL_ENOMEM. sl__few_drop:
+ * the column turned text. sl__few_finish: the end of pass 1, counted columns get num and
+ * counts. */
+int sl__few_grow(struct sl__load *L, size_t ncols);
+int sl__few_add(struct sl__load *L, size_t ci, double v);
+void sl__few_drop(struct sl__load *L, size_t ci);
+int sl__few_finish(struct sl__load *L);
+void sl__few_release(struct sl__load *L);
+
+/* ---- the common numeric cell, inline in the readers' loops ---- */
+
+static const double sl__pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#define SL__ONES(b) (0x0101010101010101ULL * (b))
+
+static inline uint64_t sl__load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+/* How many of the 8 bytes of w (its low byte first) are ASCII digits before the first that is
+ * not. Bytes after that one may carry in the sum; they never matter. */
+static inline unsigned sl__lead_digits(uint64_t w)
+{
+	uint64_t bad =
+	    ((w & SL__ONES(0xF0)) ^ SL__ONES(0x30)) | (((w + SL__ONES(0x06)) & SL__ONES(0xF0)) ^ SL__ONES(0x30));
+	return bad ? (unsigned)__builtin_ctzll(bad) / 8 : 8;
+}
+
+/* The number spelled by the first k (1-8) digit bytes of w: two, four, then eight at a time. */
+static inline uint64_t sl__digits8(uint64_t w, unsigned k)
+{
+	w = (w & SL__ONES(0x0F)) << (8 * (8 - k)); /* the k digits in the high bytes, zeros before them */
+	w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
+	w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFULL;
+	return (w * 10000 + (w >> 32)) & 0xFFFFFFFFULL;
+}
+
+/* sl_drift_parse_number's common cell read eight bytes at a time, for a cell of n >= 1 bytes
+ * with at least 18 readable bytes from p (the rest of the file): -?D{1,8}(.D{1,8})?, the value
+ * mant / 10^frac (one correctly rounded division of exact doubles: strtod's bits); false for
+ * anything else, which the general path then decides. Little-endian only. */
+static inline bool sl__plain_wide(const char *p, size_t n, double *out)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+	bool neg = p[0] == '-';
+	const char *q = p + neg;
+	size_t m = n - neg;
+	if (m == 0 || m > 17)
+		return false;
+	uint64_t w = sl__load8(q), mant;
+	unsigned k1 = sl__lead_digits(w), k2 = 0;
+	k1 = k1 < m ? k1 : (unsigned)m;
+	if (k1 == 0 || (k1 < m && (q[k1] != '.' || k1 + 1 == m)))
+		return false;
+	mant = sl__digits8(w, k1);
+	if (k1 < m) {
+		uint64_t f = sl__load8(q + k1 + 1);
+		k2 = sl__lead_digits(f);
+		k2 = k2 < m - k1 - 1 ? k2 : (unsigned)(m - k1 - 1);
+		if (k2 == 0 || k1 + 1 + k2 != m)
+			return false;
+		mant = mant * pow10_int[k2] + sl__digits8(f, k2);
+	}
+	if (mant > (1ULL << 53))
+		return false;
+	double v = k2 ? (double)mant / sl__pow10[k2] : (double)mant;
+	*out = neg ? -v : v;
+	return true;
+#else
+	(void)p, (void)n, (void)out;
+	return false;
+#endif
+}
+
+/* One count more for a value already in column ci's count table (table_few.c's layout). */
+static inline bool sl__few_hit(struct sl__few *f, double v)
+{
+	uint64_t k = sl__key_of(v);
+	size_t mask = f->nslots - 1, s = (size_t)((k * 0x9E3779B97F4A7C15ULL) >> (64 - f->shift));
+	for (; f->slot[2 * s] != k; s = (s + 1) & mask)
+		if (f->slot[2 * s] == 0)
+			return false;
+	f->slot[2 * s + 1]++;
+	return true;
+}
+
+/* sl__load_value for a pass-1 cell of a numeric column that reads as the common number, in an
+ * array with room or already in the column's count table: true when done; false sends the cell
+ * to sl__load_value (nothing changed). end: the input's end (a cell elsewhere, an unescaped
+ * copy, goes to sl__load_value). */
+static inline bool sl__load_fast(struct sl__load *L, size_t ci, const char *p, size_t n, const char *end)
+{
+	struct sl_drift_col *c = &L->t->cols[ci];
+	double v;
+	if (L->pass != 1 || !c->numeric_ok || c->declared == SL_DRIFT_CAT || n == 0 || p < L->in->data || p > end ||
+	    end - p < 18 || !sl__plain_wide(p, n, &v))
+		return false;
+	if (c->num && c->n_num < c->cap_num)
+		c->num[c->n_num++] = v;
+	else if (c->num || !L->few || L->few[ci].off || !L->few[ci].slot || !sl__few_hit(&L->few[ci], v))
+		return false;
+	c->present++;
+	return true;
+}
 
 /* Pass 1 (every column, or the listed ones), pass 2 (text of want_text columns), cleanup. */
 int sl__load_first(struct sl__load *L);

@@ -6,6 +6,8 @@
  * would type the concatenation), and a second pass counts the text of the rows still uncounted
  * (those before a column's first text value, or all of a file whose values were numbers), only
  * in the files and for the columns that need it.
+ * With count_few, numeric columns are counted per distinct value while that stays small
+ * (table_few.c). The common CSV number is parsed and stored inline (table-int.h, sl__load_fast).
  * Invariants: missing values (pandas' NA markers, JSON null or an absent key) are counted, never
  * stored; inf and -inf in a numeric column are counted as non-finite and dropped (Evidently
  * replaces them by NaN and drops them); the current table ends up with the reference's
@@ -111,6 +113,8 @@ static int add_column(struct sl__load *L, const char *p, size_t n)
 		return SL_ENOMEM;
 	L->stamp[t->ncols] = 0;
 	L->nstamp = t->ncols + 1;
+	if (sl__few_grow(L, t->ncols + 1))
+		return SL_ENOMEM;
 	int rc = col_init(L, &t->cols[t->ncols], p, n);
 	t->ncols++; /* counted even on failure, so that release frees what col_init made */
 	if (rc)
@@ -179,25 +183,31 @@ static uint64_t rows_bound(struct sl__load *L)
 /* A column's first number: its array sized for every row left, at once (no realloc growth,
  * whose copies and fresh pages cost more than the parse); unused tail pages are never touched.
  * Falls back to growing from nothing when the reservation fails. */
-static void reserve_num(struct sl__load *L, struct sl_drift_col *c)
+void sl__load_reserve(struct sl__load *L, struct sl_drift_col *c, uint64_t extra)
 {
-	uint64_t n = rows_bound(L);
+	uint64_t n = rows_bound(L) + extra;
 	if (n > SIZE_MAX / sizeof *c->num / 2 || !(c->num = sl_huge_alloc((size_t)n * sizeof *c->num)))
 		return;
 	c->cap_num = (size_t)n;
 }
 
-static int push_num(struct sl__load *L, struct sl_drift_col *c, double v)
+/* A number of column ci: counted (count_few), or stored in its array. */
+static int push_num(struct sl__load *L, size_t ci, struct sl_drift_col *c, double v)
 {
+	if (!c->num && L->few) {
+		int rc = sl__few_add(L, ci, v);
+		if (rc <= 0)
+			return rc;
+	}
 	if (!c->num)
-		reserve_num(L, c);
+		sl__load_reserve(L, c, 0);
 	if (c->n_num == c->cap_num && sl__grow((void **)&c->num, &c->cap_num, c->n_num + 1, sizeof *c->num))
 		return SL_ENOMEM;
 	c->num[c->n_num++] = v;
 	return 0;
 }
 
-static int not_a_number(struct sl__load *L, struct sl_drift_col *c, const char *p, size_t n)
+static int not_a_number(struct sl__load *L, size_t ci, struct sl_drift_col *c, const char *p, size_t n)
 {
 	char show[48];
 	if (c->declared == SL_DRIFT_NUM)
@@ -207,6 +217,7 @@ static int not_a_number(struct sl__load *L, struct sl_drift_col *c, const char *
 	c->text_from = L->row; /* from here on pass 1 counts the text; pass 2 does the rows before */
 	free(c->num);
 	c->num = NULL, c->n_num = c->cap_num = 0;
+	sl__few_drop(L, ci);
 	return 0;
 }
 
@@ -240,7 +251,7 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	    sl__drift_parse_number_in(p, n, inside(L->in, p, n), &v) == 0) {
 		if (!isfinite(v))
 			return c->nonfinite++, 0;
-		return push_num(L, c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
+		return push_num(L, ci, c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
 	}
 	if (k == SL__V_NULL || (k == SL__V_TEXT && sl_drift_is_missing(p, n))) {
 		c->missing++;
@@ -248,7 +259,7 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	}
 	if (c->declared == SL_DRIFT_CAT || !c->numeric_ok)
 		return add_text(L, c, p, n);
-	int rc = not_a_number(L, c, p, n);
+	int rc = not_a_number(L, ci, c, p, n);
 	return rc ? rc : add_text(L, c, p, n);
 }
 
@@ -259,6 +270,7 @@ void sl_drift_table_release(struct sl_drift_table *t)
 	for (size_t i = 0; i < t->ncols; i++) {
 		free(t->cols[i].name);
 		free(t->cols[i].num);
+		free(t->cols[i].counts);
 		sl_drift_cats_release(&t->cols[i].cats);
 	}
 	free(t->cols);
@@ -314,6 +326,7 @@ void sl__load_release(struct sl__load *L)
 {
 	free(L->idx);
 	free(L->stamp);
+	sl__few_release(L);
 	sl_buf_release(&L->scratch);
 	L->idx = NULL, L->stamp = NULL;
 }
@@ -342,5 +355,5 @@ int sl__load_first(struct sl__load *L)
 		return rc;
 	for (size_t i = 0; i < L->t->ncols; i++) /* JSONL: rows without the key */
 		L->t->cols[i].missing += L->t->rows - L->t->cols[i].present;
-	return 0;
+	return sl__few_finish(L);
 }

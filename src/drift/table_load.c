@@ -32,6 +32,7 @@ static void col_release(struct sl_drift_col *c)
 {
 	free(c->name);
 	free(c->num);
+	free(c->counts);
 	sl_drift_cats_release(&c->cats);
 }
 
@@ -70,7 +71,8 @@ static void settle(struct sl_drift_col *c, enum sl_drift_kind kind)
 	if (kind == SL_DRIFT_NUM)
 		return;
 	free(c->num);
-	c->num = NULL, c->n_num = c->cap_num = 0;
+	free(c->counts);
+	c->num = NULL, c->counts = NULL, c->n_num = c->cap_num = c->n_distinct = 0;
 	c->nonfinite = 0; /* "inf" is a category like any other text */
 	c->want_text = c->declared != SL_DRIFT_CAT && c->text_from > 0;
 }
@@ -96,13 +98,13 @@ static int finish(struct sl__load *L)
 	return rc ? rc : sort_columns(L);
 }
 
-/* Sorts the numeric columns with one scratch buffer for all. */
+/* Sorts the numeric columns with one scratch buffer for all (counted ones are in order). */
 static int sort_columns(struct sl__load *L)
 {
 	int rc = 0;
 	size_t most = 0;
 	for (size_t i = 0; i < L->t->ncols; i++)
-		if (L->t->cols[i].kind == SL_DRIFT_NUM && L->t->cols[i].n_num > most)
+		if (L->t->cols[i].kind == SL_DRIFT_NUM && !L->t->cols[i].counts && L->t->cols[i].n_num > most)
 			most = L->t->cols[i].n_num;
 	uint64_t *scratch = sl_huge_alloc(most * sizeof *scratch); /* one for every column */
 	if (!scratch)
@@ -111,7 +113,7 @@ static int sort_columns(struct sl__load *L)
 		rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
 	for (size_t i = 0; rc == 0 && i < L->t->ncols; i++) {
 		struct sl_drift_col *c = &L->t->cols[i];
-		if (c->kind == SL_DRIFT_NUM && sl__drift_sort_with(c->num, c->n_num, scratch))
+		if (c->kind == SL_DRIFT_NUM && !c->counts && sl__drift_sort_with(c->num, c->n_num, scratch))
 			rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
 	}
 	free(scratch);

@@ -8,10 +8,9 @@
 #include <ctype.h>
 #include <math.h>
 
-#include "univariate-int.h"
+#include "table-int.h"
 
-static const double pow10_tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+#define pow10_tab sl__pow10
 
 #define NA(s)                                                                                                          \
 	{                                                                                                              \
@@ -151,71 +150,10 @@ static bool plain(const char *p, size_t n, double *out)
 	return true;
 }
 
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ONES(b) (0x0101010101010101ULL * (b))
-
-static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-
-static uint64_t load8(const char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, sizeof w);
-	return w;
-}
-
-/* How many of the 8 bytes of w (its low byte first) are ASCII digits before the first that is
- * not. Bytes after that one may carry in the sum; they never matter. */
-static unsigned lead_digits(uint64_t w)
-{
-	uint64_t bad = ((w & ONES(0xF0)) ^ ONES(0x30)) | (((w + ONES(0x06)) & ONES(0xF0)) ^ ONES(0x30));
-	return bad ? (unsigned)__builtin_ctzll(bad) / 8 : 8;
-}
-
-/* The number spelled by the first k (1-8) digit bytes of w: two, four, then eight at a time. */
-static uint64_t digits8(uint64_t w, unsigned k)
-{
-	w = (w & ONES(0x0F)) << (8 * (8 - k)); /* the k digits in the high bytes, zeros before them */
-	w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
-	w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFULL;
-	return (w * 10000 + (w >> 32)) & 0xFFFFFFFFULL;
-}
-
-/* plain() eight bytes at a time, for a cell with at least 18 readable bytes from p (the rest of
- * the file): -?D{1,8}(.D{1,8})?, the same value and the same refusals otherwise (a refusal here
- * only sends the cell to plain()). */
-static bool plain_wide(const char *p, size_t n, double *out)
-{
-	bool neg = p[0] == '-';
-	const char *q = p + neg;
-	size_t m = n - neg;
-	if (m == 0 || m > 17)
-		return false;
-	uint64_t w = load8(q), mant;
-	unsigned k1 = lead_digits(w), k2 = 0;
-	k1 = k1 < m ? k1 : (unsigned)m;
-	if (k1 == 0 || (k1 < m && (q[k1] != '.' || k1 + 1 == m)))
-		return false;
-	mant = digits8(w, k1);
-	if (k1 < m) {
-		uint64_t f = load8(q + k1 + 1);
-		k2 = lead_digits(f);
-		k2 = k2 < m - k1 - 1 ? k2 : (unsigned)(m - k1 - 1);
-		if (k2 == 0 || k1 + 1 + k2 != m)
-			return false;
-		mant = mant * pow10_int[k2] + digits8(f, k2);
-	}
-	if (mant > (1ULL << 53))
-		return false;
-	double v = k2 ? (double)mant / pow10_tab[k2] : (double)mant;
-	*out = neg ? -v : v;
-	return true;
-}
-#endif
-
 int sl__drift_parse_number_in(const char *p, size_t n, const char *end, double *out)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (n && end - p >= 18 && plain_wide(p, n, out))
+	if (n && end - p >= 18 && sl__plain_wide(p, n, out))
 		return 0;
 #endif
 	return sl_drift_parse_number(p, n, out);

@@ -50,19 +50,71 @@ static inline int sl__grow(void **p, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
+/* A sorted sample, as a loaded column holds it: v[0..n) ascending; cnt NULL: one value per
+ * entry (total = n), else counted (sl_drift_col.counts): v distinct by bit pattern (-0.0 and
+ * +0.0 apart, so two entries may compare equal) and cnt[i] copies of v[i], total their sum.
+ * Every function below gives the same bits on a counted sample as on its expansion. */
+struct sl__sample {
+	const double *v;
+	const uint64_t *cnt;
+	size_t n;
+	uint64_t total;
+};
+
+static inline struct sl__sample sl__sample_of(const double *v, size_t n)
+{
+	return (struct sl__sample){v, NULL, n, n};
+}
+
+/* Distinct values (by ==), mean and std (sl_drift_mean_std's), histogram (sl_drift_hist's) and
+ * value counts (sl_drift_value_counts', max_k unbounded) of samples. */
+size_t sl__sample_nunique(const struct sl__sample *s);
+void sl__sample_mean_std(const struct sl__sample *s, double *mean, double *std);
+int sl__sample_hist(const struct sl__sample *a, const struct sl__sample *b, double lo, double hi, size_t nbins,
+                    struct sl_drift_bins *out);
+int sl__sample_value_counts(const struct sl__sample *a, const struct sl__sample *b, struct sl_drift_bins *out);
+/* The values of s one per entry: s->v itself when not counted (*own NULL), else a copy in *own
+ * that the caller frees; NULL when out of memory. */
+const double *sl__sample_values(const struct sl__sample *s, double **own);
+/* sl__drift_wasserstein_merge on samples. */
+void sl__sample_wasserstein(const struct sl__sample *a, const struct sl__sample *b, double *w, size_t *distinct);
+/* sl_drift_test_num for samples known sorted, finite and non-empty (a loaded table's columns),
+ * with the reference's standard deviation when the caller has it (sl_drift_mean_std's; NaN:
+ * computed here): the same result, bit for bit, with fewer passes over the arrays. */
+int sl__drift_test_num_sample(const struct sl__sample *a, const struct sl__sample *b, double ref_std,
+                              const struct sl_drift_opts *o, struct sl_drift_result *out);
+
 /* sl_drift_wasserstein without its input checks (both sides sorted, finite, non-empty), also
  * giving the number of distinct values of the union (sl_drift_nunique_union's): one merge. */
 void sl__drift_wasserstein_merge(const double *ref, size_t nr, const double *cur, size_t nc, double *w,
                                  size_t *distinct);
-/* sl_drift_test_num for inputs known sorted, finite and non-empty (a loaded table), with the
- * reference's standard deviation when the caller has it (sl_drift_mean_std's; NaN: computed
- * here): the same result, bit for bit, with fewer passes over the arrays. */
-int sl__drift_test_num_known(const double *ref, size_t nr, const double *cur, size_t nc, double ref_std,
-                             const struct sl_drift_opts *o, struct sl_drift_result *out);
-
 /* sl_drift_parse_number for a cell inside a buffer that is readable up to end (p + n <= end):
  * the same results, the common cells read eight bytes at a time. */
 int sl__drift_parse_number_in(const char *p, size_t n, const char *end, double *out);
+
+/* Monotone map from double to unsigned (the sorts' keys): flip all bits of negatives, the sign
+ * bit of others. Never 0 for a non-NaN double; sl__val_of undoes it. */
+static inline uint64_t sl__key_of(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, sizeof u);
+	return (u >> 63) ? ~u : u | (1ULL << 63);
+}
+
+static inline double sl__val_of(uint64_t k)
+{
+	uint64_t u = (k >> 63) ? k & ~(1ULL << 63) : ~k;
+	double d;
+	memcpy(&d, &u, sizeof d);
+	return d;
+}
+
+/* Ascending order of (key, count) pairs by key, for qsort. */
+static inline int sl__cmp_key(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
+}
 
 /* sl_drift_sort with a caller's scratch of at least n keys (unused below 64 values). */
 int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch);

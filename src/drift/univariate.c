@@ -155,29 +155,56 @@ static int sorted_ok(const double *v, size_t n)
 	return 0;
 }
 
+/* The cursor of a merge walk over a sample: entry i, and how many values lie before it. */
+struct walk {
+	const struct sl__sample *s;
+	size_t i;
+	uint64_t below;
+};
+
+/* Moves w past every entry equal to x (one run of equal values; a counted sample may hold two
+ * entries that compare equal, -0.0 and +0.0). */
+static inline void walk_past(struct walk *w, double x)
+{
+	const struct sl__sample *s = w->s;
+	if (!s->cnt) {
+		while (w->i < s->n && s->v[w->i] == x)
+			w->i++;
+		w->below = w->i;
+		return;
+	}
+	while (w->i < s->n && s->v[w->i] == x)
+		w->below += s->cnt[w->i++];
+}
+
 /* Integral of |F_ref - F_cur| over the merged sorted values: between consecutive distinct
  * values the two step functions are constant (SciPy's _cdf_distance with p = 1). */
-void sl__drift_wasserstein_merge(const double *ref, size_t nr, const double *cur, size_t nc, double *out,
-                                 size_t *distinct)
+void sl__sample_wasserstein(const struct sl__sample *a, const struct sl__sample *b, double *out, size_t *distinct)
 {
-	size_t i = 0, j = 0, k = 0;
+	struct walk r = {a, 0, 0}, c = {b, 0, 0};
+	size_t k = 0;
 	struct sl__ksum sum = {0, 0};
-	double v = fmin(ref[0], cur[0]);
-	while (i < nr || j < nc) {
-		while (i < nr && ref[i] == v)
-			i++;
-		while (j < nc && cur[j] == v)
-			j++;
+	double v = fmin(a->v[0], b->v[0]), nr = (double)a->total, nc = (double)b->total;
+	while (r.i < a->n || c.i < b->n) {
+		walk_past(&r, v);
+		walk_past(&c, v);
 		k++; /* v was one distinct value of the union */
-		if (i == nr && j == nc)
+		if (r.i == a->n && c.i == b->n)
 			break;
-		double next = j >= nc || (i < nr && ref[i] <= cur[j]) ? ref[i] : cur[j];
-		double d = fabs((double)i / (double)nr - (double)j / (double)nc);
+		double next = c.i >= b->n || (r.i < a->n && a->v[r.i] <= b->v[c.i]) ? a->v[r.i] : b->v[c.i];
+		double d = fabs((double)r.below / nr - (double)c.below / nc);
 		sl__ksum_add(&sum, d * (next - v));
 		v = next;
 	}
 	*out = sl__ksum_get(&sum);
 	*distinct = k;
+}
+
+void sl__drift_wasserstein_merge(const double *ref, size_t nr, const double *cur, size_t nc, double *out,
+                                 size_t *distinct)
+{
+	struct sl__sample a = sl__sample_of(ref, nr), b = sl__sample_of(cur, nc);
+	sl__sample_wasserstein(&a, &b, out, distinct);
 }
 
 int sl_drift_wasserstein(const double *ref, size_t nr, const double *cur, size_t nc, double *out)
@@ -187,6 +214,38 @@ int sl_drift_wasserstein(const double *ref, size_t nr, const double *cur, size_t
 		return SL_EINVAL;
 	sl__drift_wasserstein_merge(ref, nr, cur, nc, out, &k);
 	return 0;
+}
+
+/* x added m times, as m calls of sl__ksum_add would: at once when every partial sum is an
+ * integer below 2^52 (each addition exact, the correction term unchanged), else one by one. */
+static void ksum_add_n(struct sl__ksum *k, double x, uint64_t m)
+{
+	if (x == trunc(x) && k->s == trunc(k->s) && fabs(k->s) + (double)m * fabs(x) <= 0x1p52) {
+		k->s += (double)m * x;
+		return;
+	}
+	for (uint64_t j = 0; j < m; j++)
+		sl__ksum_add(k, x);
+}
+
+void sl__sample_mean_std(const struct sl__sample *a, double *mean, double *std)
+{
+	if (!a->cnt) {
+		sl_drift_mean_std(a->v, a->n, mean, std);
+		return;
+	}
+	if (a->total == 0) {
+		*mean = *std = NAN;
+		return;
+	}
+	struct sl__ksum s = {0, 0}, q = {0, 0};
+	for (size_t i = 0; i < a->n; i++)
+		ksum_add_n(&s, a->v[i], a->cnt[i]);
+	double m = sl__ksum_get(&s) / (double)a->total;
+	for (size_t i = 0; i < a->n; i++)
+		ksum_add_n(&q, (a->v[i] - m) * (a->v[i] - m), a->cnt[i]);
+	*mean = m;
+	*std = sqrt(sl__ksum_get(&q) / (double)a->total);
 }
 
 void sl_drift_mean_std(const double *v, size_t n, double *mean, double *std)

@@ -3,6 +3,7 @@
  * column whose reference has more than 20 distinct values gets numpy's Sturges histogram of
  * both samples together; anything else one bin per distinct value of the union. Also the
  * equal-width histograms the HTML report draws.
+ * Each works on arrays and, through struct sl__sample, on counted columns with the same results.
  * Invariants: inputs sorted ascending and finite; edges reproduce numpy 1.24's
  * histogram_bin_edges/linspace arithmetic step for step, and counts np.histogram's (bins
  * half-open, the last closed), so bin counts are identical to numpy's. */
@@ -18,23 +19,55 @@ size_t sl_drift_nunique_sorted(const double *v, size_t n)
 	return u;
 }
 
-/* Calls fn for each distinct value of the union with its count on each side. */
-typedef int (*merge_fn)(void *ctx, double v, size_t cr, size_t cc);
+size_t sl__sample_nunique(const struct sl__sample *s)
+{
+	return sl_drift_nunique_sorted(s->v, s->n); /* counted: entries equal by == (-0.0, +0.0) count once */
+}
 
-static int merge_distinct(const double *a, size_t na, const double *b, size_t nb, merge_fn fn, void *ctx)
+const double *sl__sample_values(const struct sl__sample *s, double **own)
+{
+	*own = NULL;
+	if (!s->cnt)
+		return s->v;
+	double *v = malloc((s->total ? s->total : 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	for (size_t i = 0, k = 0; i < s->n; i++)
+		for (uint64_t j = 0; j < s->cnt[i]; j++)
+			v[k++] = s->v[i];
+	return *own = v;
+}
+
+/* Copies of the run of entries of s from *i on that equal x; moves *i past them. */
+static uint64_t take_run(const struct sl__sample *s, size_t *i, double x)
+{
+	size_t i0 = *i;
+	uint64_t m = 0;
+	for (; *i < s->n && s->v[*i] == x; (*i)++)
+		m += s->cnt ? s->cnt[*i] : 1;
+	return s->cnt ? m : *i - i0;
+}
+
+/* Calls fn for each distinct value of the union with its count on each side. */
+typedef int (*merge_fn)(void *ctx, double v, uint64_t cr, uint64_t cc);
+
+static int merge_distinct(const struct sl__sample *a, const struct sl__sample *b, merge_fn fn, void *ctx)
 {
 	size_t i = 0, j = 0;
-	while (i < na || j < nb) {
-		double v = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
-		size_t i0 = i, j0 = j;
-		while (i < na && a[i] == v)
-			i++;
-		while (j < nb && b[j] == v)
-			j++;
-		int rc = fn ? fn(ctx, v, i - i0, j - j0) : 0;
+	while (i < a->n || j < b->n) {
+		double v = j >= b->n || (i < a->n && a->v[i] <= b->v[j]) ? a->v[i] : b->v[j];
+		uint64_t cr = take_run(a, &i, v), cc = take_run(b, &j, v);
+		int rc = fn ? fn(ctx, v, cr, cc) : 0;
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+static int count_one(void *ctx, double v, uint64_t cr, uint64_t cc)
+{
+	(void)v, (void)cr, (void)cc;
+	++*(size_t *)ctx;
 	return 0;
 }
 
@@ -79,7 +112,7 @@ struct vc {
 	size_t i;
 };
 
-static int put_count(void *ctx, double v, size_t cr, size_t cc)
+static int put_count(void *ctx, double v, uint64_t cr, uint64_t cc)
 {
 	struct vc *s = ctx;
 	s->b->ref[s->i] = (double)cr;
@@ -100,7 +133,19 @@ int sl_drift_value_counts(const double *ref, size_t nr, const double *cur, size_
 	if (rc)
 		return rc;
 	struct vc s = {out, 0};
-	return merge_distinct(ref, nr, cur, nc, put_count, &s);
+	struct sl__sample a = sl__sample_of(ref, nr), b = sl__sample_of(cur, nc);
+	return merge_distinct(&a, &b, put_count, &s);
+}
+
+int sl__sample_value_counts(const struct sl__sample *a, const struct sl__sample *b, struct sl_drift_bins *out)
+{
+	size_t k = 0;
+	merge_distinct(a, b, count_one, &k);
+	int rc = bins_alloc(out, k, false);
+	if (rc)
+		return rc;
+	struct vc s = {out, 0};
+	return merge_distinct(a, b, put_count, &s);
 }
 
 /* numpy's searchsorted: first index with v[i] >= x (left) or v[i] > x (right). */
@@ -117,12 +162,24 @@ static size_t search(const double *v, size_t n, double x, bool right)
 	return lo;
 }
 
-/* np.histogram(v, edges): cumulative counts through searchsorted, the last edge inclusive. */
-static void hist_counts(const double *v, size_t n, const double *edges, size_t k, double *counts)
+/* Values of s below x (right: at most x), searchsorted's index on the expansion. */
+static uint64_t below(const struct sl__sample *s, double x, bool right)
 {
-	size_t prev = search(v, n, edges[0], false);
+	size_t i = search(s->v, s->n, x, right);
+	if (!s->cnt)
+		return i;
+	uint64_t m = 0;
+	for (size_t j = 0; j < i; j++)
+		m += s->cnt[j];
+	return m;
+}
+
+/* np.histogram(v, edges): cumulative counts through searchsorted, the last edge inclusive. */
+static void hist_counts(const struct sl__sample *s, const double *edges, size_t k, double *counts)
+{
+	uint64_t prev = below(s, edges[0], false);
 	for (size_t i = 1; i <= k; i++) {
-		size_t c = search(v, n, edges[i], i == k);
+		uint64_t c = below(s, edges[i], i == k);
 		counts[i - 1] = (double)(c - prev);
 		prev = c;
 	}
@@ -140,6 +197,13 @@ static void linspace(double first, double last, size_t k, double *edges)
 int sl_drift_hist(const double *ref, size_t nr, const double *cur, size_t nc, double lo, double hi, size_t nbins,
                   struct sl_drift_bins *out)
 {
+	struct sl__sample a = sl__sample_of(ref, nr), b = sl__sample_of(cur, nc);
+	return sl__sample_hist(&a, &b, lo, hi, nbins, out);
+}
+
+int sl__sample_hist(const struct sl__sample *a, const struct sl__sample *b, double lo, double hi, size_t nbins,
+                    struct sl_drift_bins *out)
+{
 	if (nbins == 0 || nbins > SL_DRIFT_MAX_BINS || !(lo <= hi) || !isfinite(lo) || !isfinite(hi))
 		return SL_EINVAL;
 	if (lo == hi) /* numpy widens an empty range by 0.5 each way */
@@ -148,8 +212,8 @@ int sl_drift_hist(const double *ref, size_t nr, const double *cur, size_t nc, do
 	if (rc)
 		return rc;
 	linspace(lo, hi, nbins, out->edges);
-	hist_counts(ref, nr, out->edges, nbins, out->ref);
-	hist_counts(cur, nc, out->edges, nbins, out->cur);
+	hist_counts(a, out->edges, nbins, out->ref);
+	hist_counts(b, out->edges, nbins, out->cur);
 	return 0;
 }
 

@@ -157,22 +157,52 @@ int sl_drift_test_num(const double *ref, size_t nr, const double *cur, size_t nc
 	return 0;
 }
 
-int sl__drift_test_num_known(const double *ref, size_t nr, const double *cur, size_t nc, double ref_std,
-                             const struct sl_drift_opts *o, struct sl_drift_result *out)
+/* sl_drift_test_num on samples, counted ones expanded (tests other than the offline defaults). */
+static int test_expanded(const struct sl__sample *a, const struct sl__sample *b, const struct sl_drift_opts *o,
+                         struct sl_drift_result *out)
 {
-	if (!ref || !cur || nr == 0 || nc == 0 || !o)
-		return SL_EINVAL;
+	double *ea, *eb;
+	const double *va = sl__sample_values(a, &ea), *vb = sl__sample_values(b, &eb);
+	int rc = va && vb ? sl_drift_test_num(va, (size_t)a->total, vb, (size_t)b->total, o, out) : SL_ENOMEM;
+	free(ea);
+	free(eb);
+	return rc;
+}
+
+/* The rest of sl_drift_test_num for a test on one bin per distinct value (r: test chosen). */
+static int test_per_value(const struct sl__sample *a, const struct sl__sample *b, const struct sl_drift_opts *o,
+                          struct sl_drift_result *r, struct sl_drift_result *out)
+{
+	struct sl_drift_bins bins;
+	int rc = sl__sample_value_counts(a, b, &bins);
+	if (rc)
+		return rc;
+	rc = run_counts(bins.ref, bins.cur, bins.k, o, r);
+	sl_drift_bins_release(&bins);
+	if (rc)
+		return rc;
+	finish(r, o);
+	*out = *r;
+	return 0;
+}
+
+int sl__drift_test_num_sample(const struct sl__sample *a, const struct sl__sample *b, double ref_std,
+                              const struct sl_drift_opts *o, struct sl_drift_result *out)
+{
 	if (o->test != SL_DRIFT_AUTO && o->test != SL_DRIFT_WASSERSTEIN)
-		return sl_drift_test_num(ref, nr, cur, nc, o, out);
+		return test_expanded(a, b, o, out);
 	struct sl_drift_result r = {.pvalue = NAN};
 	double w, mean;
-	sl__drift_wasserstein_merge(ref, nr, cur, nc, &w, &r.n_unique); /* the count picks the test */
-	r.test =
-	    o->test != SL_DRIFT_AUTO ? o->test : sl_drift_default_test(SL_DRIFT_NUM, nr, r.n_unique, o->size_cutoff);
+	sl__sample_wasserstein(a, b, &w, &r.n_unique); /* the count picks the test */
+	r.test = o->test != SL_DRIFT_AUTO
+	             ? o->test
+	             : sl_drift_default_test(SL_DRIFT_NUM, (size_t)a->total, r.n_unique, o->size_cutoff);
+	if (r.test == SL_DRIFT_JS && sl__sample_nunique(a) <= 20) /* sl_drift_bins_num's choice */
+		return test_per_value(a, b, o, &r, out);
 	if (r.test != SL_DRIFT_WASSERSTEIN)
-		return sl_drift_test_num(ref, nr, cur, nc, o, out);
+		return test_expanded(a, b, o, out);
 	if (isnan(ref_std))
-		sl_drift_mean_std(ref, nr, &mean, &ref_std);
+		sl__sample_mean_std(a, &mean, &ref_std);
 	r.statistic = w / fmax(ref_std, 0.001); /* sl_drift_wasserstein_norm's arithmetic */
 	finish(&r, o);
 	*out = r;

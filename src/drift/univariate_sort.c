@@ -8,35 +8,14 @@
  * sl__drift_sort_with lets a caller reuse one scratch buffer over many columns (fresh pages cost
  * a fault each).
  * Invariants: no NaN in the input; -0.0 sorts just before +0.0 (they compare equal, so every
- * consumer that compares values sees a sorted array); small inputs go to insertion sort. */
+ * consumer that compares values sees a sorted array), at every size; small inputs go to
+ * insertion sort (on the same keys). */
 #include "univariate-int.h"
 
 #define DIGIT  11
 #define NBUCK  (1u << DIGIT)
 #define PASSES 6
 #define FEW    8192 /* distinct values counted before the radix sort takes over (a power of 2) */
-
-/* Monotone map from double to unsigned: flip all bits of negatives, the sign bit of others. */
-static uint64_t key_of(double d)
-{
-	uint64_t u;
-	memcpy(&u, &d, sizeof u);
-	return (u >> 63) ? ~u : u | (1ULL << 63);
-}
-
-static double val_of(uint64_t k)
-{
-	uint64_t u = (k >> 63) ? k & ~(1ULL << 63) : ~k;
-	double d;
-	memcpy(&d, &u, sizeof d);
-	return d;
-}
-
-static int cmp_key(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return (a > b) - (a < b);
-}
 
 /* Sorts v by counting its distinct values in a hash table laid out in scratch (n keys), or
  * returns false with v untouched once there are more than can be counted (FEW, or n / 6 for a
@@ -50,7 +29,7 @@ static bool sort_few(double *v, size_t n, uint64_t *scratch)
 	uint64_t *key = scratch, *count = key + nslots, *run = count + nslots; /* run: 2 few */
 	memset(key, 0, nslots * sizeof *key);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t k = key_of(v[i]);
+		uint64_t k = sl__key_of(v[i]);
 		size_t s = (size_t)((k * 0x9E3779B97F4A7C15ULL) >> shift);
 		while (key[s] != k) {
 			if (!key[s]) {
@@ -67,21 +46,23 @@ static bool sort_few(double *v, size_t n, uint64_t *scratch)
 	for (size_t s = 0; s < nslots; s++)
 		if (key[s])
 			run[2 * m] = key[s], run[2 * m + 1] = count[s], m++;
-	qsort(run, m, 2 * sizeof *run, cmp_key); /* (key, count) pairs by key */
+	qsort(run, m, 2 * sizeof *run, sl__cmp_key); /* (key, count) pairs by key */
 	for (size_t r = 0, i = 0; r < m; r++) {
-		double d = val_of(run[2 * r]);
+		double d = sl__val_of(run[2 * r]);
 		for (uint64_t j = 0; j < run[2 * r + 1]; j++)
 			v[i++] = d;
 	}
 	return true;
 }
 
+/* By key, as the other sorts order (-0.0 before +0.0 whatever their input order). */
 static void insertion(double *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
 		double x = v[i];
+		uint64_t k = sl__key_of(x);
 		size_t j = i;
-		for (; j > 0 && v[j - 1] > x; j--)
+		for (; j > 0 && sl__key_of(v[j - 1]) > k; j--)
 			v[j] = v[j - 1];
 		v[j] = x;
 	}
@@ -93,7 +74,7 @@ static double *radix(double *v, uint64_t *b, size_t n, uint32_t (*count)[NBUCK])
 {
 	uint64_t *a = (uint64_t *)v;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t k = key_of(v[i]);
+		uint64_t k = sl__key_of(v[i]);
 		a[i] = k;
 		for (int p = 0; p < PASSES; p++)
 			count[p][(k >> (p * DIGIT)) & (NBUCK - 1)]++;
@@ -104,7 +85,7 @@ static double *radix(double *v, uint64_t *b, size_t n, uint32_t (*count)[NBUCK])
 			last = p; /* else every key has this digit: the pass would not move anything */
 	if (last < 0) { /* all keys equal */
 		for (size_t i = 0; i < n; i++)
-			v[i] = val_of(a[i]);
+			v[i] = sl__val_of(a[i]);
 		return v;
 	}
 	for (int p = 0; p <= last; p++) {
@@ -119,7 +100,7 @@ static double *radix(double *v, uint64_t *b, size_t n, uint32_t (*count)[NBUCK])
 		if (p == last) {
 			double *out = (double *)b;
 			for (size_t i = 0; i < n; i++)
-				out[c[(a[i] >> (p * DIGIT)) & (NBUCK - 1)]++] = val_of(a[i]);
+				out[c[(a[i] >> (p * DIGIT)) & (NBUCK - 1)]++] = sl__val_of(a[i]);
 			return out;
 		}
 		for (size_t i = 0; i < n; i++)

@@ -1,8 +1,9 @@
 /* json_util.c: strict JSON reading and writing shared by the modules' JSON (rollout spec, state
- * and judgments; guard configuration sections):
- * members, arrays, and tables of scalar fields. Invariants: a getter writes *out only on
- * success; every error names the field; numbers are written in the shortest form that reads
- * back to the same double; a field table is read and written the same way everywhere. */
+ * and judgments; guard configuration sections; experiment spec and event body):
+ * members, members named by their path, arrays, and tables of scalar fields. Invariants: a
+ * getter writes *out only on success; every error names the field; numbers are written in the
+ * shortest form that reads back to the same double; a field table is read and written the same
+ * way everywhere; the parser never reads past the length it is given. */
 #include <limits.h>
 #include <stdarg.h>
 #include <math.h>
@@ -131,27 +132,62 @@ int sl__json_u64(struct json_object *o, const char *field, uint64_t max, uint64_
 	return 0;
 }
 
-int sl__json_double(struct json_object *o, const char *field, double lo, double hi, double *out, char *err,
-                    size_t errlen)
+int sl__json_number(struct json_object *o, const char *field, double *out, char *err, size_t errlen)
 {
 	if (!json_object_is_type(o, json_type_int) && !json_object_is_type(o, json_type_double))
 		return sl__rerr(err, errlen, "%s: must be a number", field);
-	double v = json_object_get_double(o);
+	*out = json_object_get_double(o);
+	return 0;
+}
+
+int sl__json_double(struct json_object *o, const char *field, double lo, double hi, double *out, char *err,
+                    size_t errlen)
+{
+	double v;
+	int rc = sl__json_number(o, field, &v, err, errlen);
+	if (rc)
+		return rc;
 	if (!(v >= lo && v <= hi))
 		return sl__rerr(err, errlen, "%s: must be in [%g, %g]", field, lo, hi);
 	*out = v;
 	return 0;
 }
 
-int sl__json_string(struct json_object *o, const char *field, char *out, size_t cap, char *err, size_t errlen)
+/* The text of string o and its length (which may hold NULs). */
+static int string_ref(struct json_object *o, const char *field, const char **s, size_t *n, char *err, size_t errlen)
 {
 	if (!json_object_is_type(o, json_type_string))
 		return sl__rerr(err, errlen, "%s: must be a string", field);
-	size_t n = (size_t)json_object_get_string_len(o);
-	const char *s = json_object_get_string(o);
+	*n = (size_t)json_object_get_string_len(o);
+	*s = json_object_get_string(o);
+	return 0;
+}
+
+int sl__json_string(struct json_object *o, const char *field, char *out, size_t cap, char *err, size_t errlen)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	int rc = string_ref(o, field, &s, &n, err, errlen);
+	if (rc)
+		return rc;
 	if (n >= cap || memchr(s, '\0', n))
 		return sl__rerr(err, errlen, "%s: must be a string of at most %zu bytes without NUL", field, cap - 1);
 	memcpy(out, s, n + 1);
+	return 0;
+}
+
+int sl__json_text(struct json_object *o, const char *field, size_t max, const char **s, size_t *n, char *err,
+                  size_t errlen)
+{
+	const char *t = NULL;
+	size_t len = 0;
+	int rc = string_ref(o, field, &t, &len, err, errlen);
+	if (rc)
+		return rc;
+	if (len == 0 || len > max || memchr(t, '\0', len))
+		return sl__rerr(err, errlen, "%s: must be 1 to %zu bytes without NUL", field, max);
+	*s = t;
+	*n = len;
 	return 0;
 }
 
@@ -161,8 +197,8 @@ int sl__json_member(struct json_object *o, const char *key, const char *field, s
 	return json_object_object_get_ex(o, key, v) ? 0 : sl__rerr(err, errlen, "%s: missing", field);
 }
 
-int sl__json_array_get(struct json_object *o, const char *field, unsigned min, unsigned max, void *elems, size_t size,
-                       unsigned *n, sl__json_get_fn get, char *err, size_t errlen)
+int sl__json_array_check(struct json_object *o, const char *field, unsigned min, unsigned max, unsigned *n, char *err,
+                         size_t errlen)
 {
 	if (!json_object_is_type(o, json_type_array))
 		return sl__rerr(err, errlen, "%s: must be an array", field);
@@ -171,13 +207,20 @@ int sl__json_array_get(struct json_object *o, const char *field, unsigned min, u
 		return min ? sl__rerr(err, errlen, "%s: must have %u to %u entries", field, min, max)
 		           : sl__rerr(err, errlen, "%s: must have at most %u entries", field, max);
 	*n = (unsigned)len;
-	int rc = 0;
+	return 0;
+}
+
+int sl__json_array_get(struct json_object *o, const char *field, unsigned min, unsigned max, void *elems, size_t size,
+                       unsigned *n, sl__json_get_fn get, char *err, size_t errlen)
+{
+	int rc = sl__json_array_check(o, field, min, max, n, err, errlen);
 	for (unsigned i = 0; !rc && i < *n; i++)
 		rc = get(json_object_array_get_idx(o, i), i, (char *)elems + i * size, err, errlen);
 	return rc;
 }
 
-int sl__json_known(struct json_object *o, const char *where, const char *const *keys, char *err, size_t errlen)
+/* The first member of object o not in keys (NULL-terminated), or NULL. */
+static const char *first_unknown(struct json_object *o, const char *const *keys)
 {
 	json_object_object_foreach(o, key, val)
 	{
@@ -186,18 +229,40 @@ int sl__json_known(struct json_object *o, const char *where, const char *const *
 		while (keys[i] && strcmp(keys[i], key) != 0)
 			i++;
 		if (!keys[i])
-			return sl__rerr(err, errlen, "%s%s%s: unknown field", where, *where ? "." : "", key);
+			return key;
 	}
+	return NULL;
+}
+
+int sl__json_known(struct json_object *o, const char *where, const char *const *keys, char *err, size_t errlen)
+{
+	const char *key = first_unknown(o, keys);
+	if (key)
+		return sl__rerr(err, errlen, "%s%s%s: unknown field", where, *where ? "." : "", key);
 	return 0;
 }
 
+/* Whether the len - end bytes after the value at json + end are all JSON whitespace. */
+static bool only_space(const char *json, size_t end, size_t len)
+{
+	while (end < len && json[end] && strchr(" \t\r\n", json[end]))
+		end++;
+	return end == len;
+}
+
 int sl__json_parse(const char *json, struct json_object **out, char *err, size_t errlen)
+{
+	return sl__json_parse_n(json, json ? strlen(json) : 0, "trailing characters after the value",
+	                        "unexpected end of input", out, err, errlen);
+}
+
+int sl__json_parse_n(const char *json, size_t len, const char *trailing, const char *truncated,
+                     struct json_object **out, char *err, size_t errlen)
 {
 	if (!json) {
 		sl__rerr(err, errlen, "json: missing");
 		return SL_EPARSE;
 	}
-	size_t len = strlen(json);
 	if (len > (1u << 24)) {
 		sl__rerr(err, errlen, "json: longer than 16 MiB");
 		return SL_ETOOBIG;
@@ -210,14 +275,106 @@ int sl__json_parse(const char *json, struct json_object **out, char *err, size_t
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	if (jerr == json_tokener_success && strspn(json + end, " \t\r\n") == len - end) {
+	if (jerr == json_tokener_success && only_space(json, end, len)) {
 		*out = o;
 		return 0;
 	}
 	json_object_put(o);
 	sl__rerr(err, errlen, "json: %s",
-	         jerr == json_tokener_success    ? "trailing characters after the value"
-	         : jerr == json_tokener_continue ? "unexpected end of input"
+	         jerr == json_tokener_success    ? trailing
+	         : jerr == json_tokener_continue ? truncated
 	                                         : json_tokener_error_desc(jerr));
 	return SL_EPARSE;
+}
+
+void sl__json_path(char *out, const char *path, const char *key)
+{
+	snprintf(out, SL__JSON_PATH_CAP, "%s%s%s", path, *path ? "." : "", key);
+}
+
+void sl__json_path_at(char *out, const char *path, unsigned i)
+{
+	snprintf(out, SL__JSON_PATH_CAP, "%s[%u]", path, i);
+}
+
+int sl__json_object(struct json_object *o, const char *path, const char *const *keys, char *err, size_t errlen)
+{
+	char p[SL__JSON_PATH_CAP];
+	if (!json_object_is_type(o, json_type_object))
+		return sl__rerr(err, errlen, "%s: must be an object", *path ? path : "json");
+	const char *key = first_unknown(o, keys);
+	if (!key)
+		return 0;
+	sl__json_path(p, path, key);
+	return sl__rerr(err, errlen, "%s: unknown field", p);
+}
+
+int sl__json_member_at(struct json_object *o, const char *key, const char *path, bool required, struct json_object **v,
+                       char *name, char *err, size_t errlen)
+{
+	sl__json_path(name, path, key);
+	if (json_object_object_get_ex(o, key, v) && *v)
+		return 0;
+	return required ? sl__rerr(err, errlen, "%s: missing", name) : 1;
+}
+
+int sl__json_str_at(struct json_object *o, const char *key, const char *path, bool required, char *out, size_t cap,
+                    char *err, size_t errlen)
+{
+	char p[SL__JSON_PATH_CAP];
+	struct json_object *v;
+	const char *s = NULL;
+	size_t n = 0;
+	int rc = sl__json_member_at(o, key, path, required, &v, p, err, errlen);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if ((rc = sl__json_text(v, p, cap - 1, &s, &n, err, errlen)) == 0)
+		memcpy(out, s, n + 1);
+	return rc;
+}
+
+int sl__json_num_at(struct json_object *o, const char *key, const char *path, double lo, double hi, double *out,
+                    char *err, size_t errlen)
+{
+	char p[SL__JSON_PATH_CAP];
+	struct json_object *v;
+	double x = 0;
+	int rc = sl__json_member_at(o, key, path, false, &v, p, err, errlen);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if ((rc = sl__json_number(v, p, &x, err, errlen)))
+		return rc;
+	if (!(x >= lo))
+		return sl__rerr(err, errlen, "%s: must be >= %g", p, lo);
+	if (!(x <= hi))
+		return sl__rerr(err, errlen, "%s: must be <= %g", p, hi);
+	*out = x;
+	return 0;
+}
+
+int sl__json_bool_at(struct json_object *o, const char *key, const char *path, bool *out, char *err, size_t errlen)
+{
+	char p[SL__JSON_PATH_CAP];
+	struct json_object *v;
+	int rc = sl__json_member_at(o, key, path, false, &v, p, err, errlen);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	return sl__json_bool(v, p, out, err, errlen);
+}
+
+int sl__json_enum_at(struct json_object *o, const char *key, const char *path, const char *const *names, int *out,
+                     char *err, size_t errlen)
+{
+	char p[SL__JSON_PATH_CAP], list[256] = "";
+	struct json_object *v;
+	int rc = sl__json_member_at(o, key, path, false, &v, p, err, errlen);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	for (int i = 0; s && names[i]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return *out = i, 0;
+	for (int i = 0; names[i]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", names[i]);
+	return sl__rerr(err, errlen, "%s: must be one of %s", p, list);
 }

@@ -16,7 +16,9 @@ static int put_time(struct sl_buf *b, const char *key, double t)
 	/* rounded to the millisecond, so that writing what was read gives the same text */
 	double whole = floor(t);
 	long ms = lround((t - whole) * 1000);
-	if (ms == 1000) {
+	if (ms == 1000 && whole + 1 > 253402300799.0) /* 9999-12-31T23:59:59.999Z at most */
+		ms = 999;
+	else if (ms == 1000) {
 		whole += 1;
 		ms = 0;
 	}

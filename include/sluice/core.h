@@ -86,6 +86,9 @@ int sl_buf_json_str(struct sl_buf *b, const char *s, size_t n);
 int sl_buf_prom_label(struct sl_buf *b, const char *s, size_t n);
 /* Length of the well-formed UTF-8 sequence at s[0..n), or 0 when none starts there. */
 size_t sl_utf8_seq_len(const unsigned char *s, size_t n);
+/* Whether s[0..n) is well-formed UTF-8 (RFC 3629, as above: json-c's validation lets overlong
+ * forms such as C0 BC through). */
+bool sl_utf8_valid(const char *s, size_t n);
 /* Copies src (NULL = "") into dst[cap] as valid UTF-8, cut on a character boundary to at most
  * cap - 1 bytes, NUL-terminated; returns the length written. */
 size_t sl_utf8_sanitize(char *dst, size_t cap, const char *src);

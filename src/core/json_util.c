@@ -29,6 +29,8 @@ int sl__json_num(struct sl_buf *b, double v)
 	if (!isfinite(v))
 		return sl_buf_puts(b, "null");
 	char tmp[40];
+	if (v == 0)
+		v = 0; /* -0.0 as 0: json-c reads "-0" back as the integer 0 (found by fuzz/experiment) */
 	snprintf(tmp, sizeof(tmp), "%.15g", v);
 	if (strtod(tmp, NULL) != v)
 		snprintf(tmp, sizeof(tmp), "%.17g", v);
@@ -160,6 +162,8 @@ static int string_ref(struct json_object *o, const char *field, const char **s, 
 		return sl__rerr(err, errlen, "%s: must be a string", field);
 	*n = (size_t)json_object_get_string_len(o);
 	*s = json_object_get_string(o);
+	if (!sl_utf8_valid(*s, *n)) /* what is written back (sl_buf_json_str) must read back the same */
+		return sl__rerr(err, errlen, "%s: must be valid UTF-8", field);
 	return 0;
 }
 

@@ -145,3 +145,11 @@ int sl_buf_prom_label(struct sl_buf *b, const char *s, size_t n)
 		rewind_to(b, start);
 	return rc;
 }
+
+bool sl_utf8_valid(const char *s, size_t n)
+{
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = sl_utf8_seq_len((const unsigned char *)s + i, n - i)))
+			return false;
+	return true;
+}

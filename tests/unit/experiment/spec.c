@@ -229,3 +229,47 @@ Test(spec, times_are_stable_through_round_trips)
 		sl_experiment_set_free(t);
 	}
 }
+
+/* Found by fuzz/experiment.c: a weight of -0 was written "-0", which json-c reads back as the
+ * integer 0, so the written spec was not a fixed point. Numbers are written without the sign. */
+Test(spec, negative_zero_weight_round_trips)
+{
+	struct sl_experiment_set *s = NULL, *t = NULL;
+	char err[256], json[4096];
+	struct sl_buf a, b;
+	cr_assert_eq(parse("{\"experiments\":[{\"key\":\"k\",\"model\":\"m\",\"variants\":[{\"key\":\"a\",\"weight\":-0.0},"
+	                   "{\"key\":\"b\"}],\"metrics\":[]}]}",
+	                   &s, err),
+	             0, "%s", err);
+	sl_buf_init(&a, 0);
+	sl_buf_init(&b, 0);
+	cr_assert_eq(sl_experiment_spec_json(&s->exps[0], &a), 0);
+	cr_expect(strstr(a.data, "{\"key\":\"a\",\"weight\":0}"), "%s", a.data);
+	snprintf(json, sizeof json, "{\"experiments\":[%s]}", a.data);
+	cr_assert_eq(parse(json, &t, err), 0, "%s", err);
+	cr_assert_eq(sl_experiment_spec_json(&t->exps[0], &b), 0);
+	cr_expect_str_eq(a.data, b.data);
+	sl_buf_release(&a);
+	sl_buf_release(&b);
+	sl_experiment_set_free(s);
+	sl_experiment_set_free(t);
+}
+
+/* Found by fuzz/experiment.c: json-c's UTF-8 check lets overlong forms (C0 BC for '<') through,
+ * and the writer turns each such byte into U+FFFD, so a 256-byte name came back longer than
+ * allowed. Strings must be well-formed UTF-8. */
+Test(spec, malformed_utf8_refused)
+{
+	struct sl_experiment_set *s = NULL;
+	char err[256];
+	cr_expect_eq(parse("{\"experiments\":[{\"key\":\"x\",\"model\":\"m\xc0\xbc\",\"variants\":[{\"key\":\"a\"},"
+	                   "{\"key\":\"b\"}]}]}",
+	                   &s, err),
+	             SL_EINVAL);
+	cr_expect_str_eq(err, "experiments[0].model: must be valid UTF-8");
+	cr_expect(sl_utf8_valid("caf\xc3\xa9", 5));
+	cr_expect(!sl_utf8_valid("\xc0\xbc", 2));
+	cr_expect(!sl_utf8_valid("\xed\xa0\x80", 3), "a surrogate");
+	cr_expect(!sl_utf8_valid("\xe2\x82", 2), "cut short");
+	cr_expect(sl_utf8_valid("", 0));
+}

@@ -5,7 +5,8 @@
 # rules, classifier) and of the whole pipeline with and without the classifier (CPU time of one
 # thread, median of 5 passes), the same expressions with PCRE2 JIT on the raw text and the ratio,
 # whether Vectorscan and PCRE2 agree rule by rule, and p50/p99 for a 2 KB prompt. Pin it to a
-# core on a shared machine: taskset -c 1 bench/guard.sh
+# core on a shared machine: taskset -c 1 bench/guard.sh. SLUICE_GUARD_PORTABLE=1 measures the
+# portable code rather than the AVX-512 paths chosen at run time.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}

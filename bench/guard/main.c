@@ -8,7 +8,8 @@
  * Throughput is CPU time of this thread, the median of ROUNDS passes, so a loaded machine
  * still measures one core. Invariants: reads the corpus and the model only (never writes);
  * exits 0 with a message when the corpus is absent; runs without a model (classifier lines are
- * then skipped); prints numbers, asserts none. */
+ * then skipped); prints numbers, asserts none. SLUICE_GUARD_PORTABLE=1 in the environment
+ * measures the portable code instead of the AVX-512 paths (the first line says which ran). */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <json-c/json.h>
 #include <pcre2.h>
@@ -417,9 +418,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct sl_guard_model *m = load_model();
+	if (getenv("SLUICE_GUARD_PORTABLE")) /* measure the code other CPUs run */
+		sl__simd(false);
 	p.r = r;
 	sl_guard_opts_default(&p.o);
-	printf("corpus: %zu prompts, %.2f MB, %zu rules\n", c.n, c.bytes / 1e6, sl_guard_rules_count(r));
+	printf("corpus: %zu prompts, %.2f MB, %zu rules; code path: %s\n", c.n, c.bytes / 1e6, sl_guard_rules_count(r),
+	       sl__simd_avx512() ? "AVX-512" : "portable");
 	flagged_by_source(&c, r, p.s);
 	stages(&c, r, m);
 	double rules_only = mbs(&c, pass_pipeline, &p), with_model = 0;

@@ -5,6 +5,8 @@
 #define SLUICE_GUARD_INT_H
 
 #include <hs/hs.h>
+#include <immintrin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,9 +42,39 @@ bool sl__printable(const char *s, size_t n);
  * into 8 bits with one multiply. base may be negative; bytes outside [0, len) are in no class. */
 #define SL__NCLASS 3
 #define SL__ONES 0x0101010101010101ull
+
+/* Vector paths: AVX-512 with VBMI (byte permutes), chosen at run time when the CPU has it (set
+ * once at load time, normalize.c); the portable code gives the same results (tests compare the
+ * two with sl__simd(false)). The switch is for tests and benchmarks: not to be flipped while
+ * other threads scan. */
+extern bool sl__avx512;
+void sl__simd(bool on);
+static inline bool sl__simd_avx512(void)
+{
+	return sl__avx512;
+}
+
+#define SL__AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi")))
+
+/* sl__classify64 for 64 bytes all inside the text: tab looked up 128 entries at a time. */
+SL__AVX512 static inline void sl__classify64_avx512(const unsigned char *p, const unsigned char tab[256],
+                                                    unsigned nclass, uint64_t mask[SL__NCLASS])
+{
+	__m512i x = _mm512_loadu_si512(p);
+	__m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512(tab), x, _mm512_loadu_si512(tab + 64));
+	__m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512(tab + 128), x, _mm512_loadu_si512(tab + 192));
+	__m512i v = _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi);
+	for (unsigned b = 0; b < nclass; b++)
+		mask[b] = _mm512_test_epi8_mask(v, _mm512_set1_epi8((char)(1 << b)));
+}
+
 static inline void sl__classify64(const unsigned char *s, size_t len, ptrdiff_t base, const unsigned char tab[256],
                                   unsigned nclass, uint64_t mask[SL__NCLASS])
 {
+	if (base >= 0 && (size_t)base + 64 <= len && sl__simd_avx512()) {
+		sl__classify64_avx512(s + base, tab, nclass, mask);
+		return;
+	}
 	unsigned char tmp[64];
 	const unsigned char *p = s + base;
 	ptrdiff_t lo = base < 0 ? -base : 0, hi = (ptrdiff_t)len - base < 64 ? (ptrdiff_t)len - base : 64;

@@ -8,6 +8,7 @@
 #define SLUICE_GUARD_MODEL_INT_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -17,10 +18,24 @@
 #define GM_MAX_WINDOW (1u << 20) /* bytes; keeps a window's feature count well inside 32 bits */
 #define GM_MAX_BLOCKS 16         /* window / stride at most this */
 #define GM_CUE_SPAN   8          /* two cue words at most this many words apart form a cue pair */
+#define GM_CHUNK      256        /* bytes the scorer handles at a time (model.c) */
+#define GM_CONCEPTS   16         /* cue concept ids are below this */
+#define GM_W8_PAD     4          /* bytes after w8, so that the vector scorer may read 4 bytes at any index */
 
+#define GM_CUE_DIRECT 4096 /* slots of the direct-mapped table: 2^12 */
+#define GM_CUE_WORDS  256  /* lexicon words the direct-mapped table holds at most */
 struct gm_cues {
-	uint64_t key[GM_CUE_SLOTS]; /* word hash, 0 = empty */
+	uint64_t key[GM_CUE_SLOTS]; /* word hash | 1, 0 = empty */
 	uint8_t concept[GM_CUE_SLOTS];
+	/* The same words without collisions, for a lookup without branches: word hash | 1 times
+	 * dmul, top 12 bits, is a slot of dslot, which holds an index into dkey / dconcept (0:
+	 * none; dkey[0] = 0 matches no hash). direct is false when no multiplier tried gave
+	 * distinct slots (then the probing table answers). */
+	uint8_t dslot[GM_CUE_DIRECT];
+	uint64_t dkey[GM_CUE_WORDS];
+	uint8_t dconcept[GM_CUE_WORDS];
+	uint64_t dmul;
+	bool direct;
 };
 
 struct sl_guard_model {
@@ -35,7 +50,13 @@ struct sl_guard_model {
 	              * bit read one byte without a branch or sign arithmetic (512 KiB at 2^18);
 	              * rebuilt by sl_gm_seal after any change to w */
 	float scale; /* max |w| / 127 (1 when every weight is 0) */
+	/* w8 of the cue key of concept c and of the cue-pair key of concepts a then b, so that the
+	 * scorer reads them without hashing (rebuilt by sl_gm_seal with w8) */
+	int8_t cue_w8[GM_CONCEPTS], pair_w8[GM_CONCEPTS][GM_CONCEPTS];
 	struct gm_cues cues;
+	/* For the scorer's word hashes (model.c): kpow[r] = K1^r, kinv[r] = K1^-r (K1 is odd, so
+	 * it has an inverse mod 2^64), skinv[r] = gm_word_seed * K1^-r. */
+	uint64_t kpow[GM_CHUNK + 1], kinv[GM_CHUNK], skinv[GM_CHUNK];
 };
 
 /* Multipliers: odd 64-bit constants (splitmix64 / murmur3). */
@@ -72,7 +93,16 @@ static inline uint64_t gm_word_seed(const struct sl_guard_model *m)
 {
 	return ((uint64_t)m->p.seed << 1 | 1) * GM_K3;
 }
-int sl_gm_cue_lookup(const struct gm_cues *c, uint64_t wh); /* concept id, 0 when none */
+int sl_gm_cue_probe(const struct gm_cues *c, uint64_t wh); /* the probing table's answer */
+/* The concept id of the word whose hash is wh, 0 when it is not a cue word. */
+static inline int sl_gm_cue_lookup(const struct gm_cues *c, uint64_t wh)
+{
+	if (!c->direct)
+		return sl_gm_cue_probe(c, wh);
+	uint64_t key = wh | 1;
+	unsigned i = c->dslot[(key * c->dmul) >> (64 - 12)];
+	return c->dconcept[i] & -(int)(c->dkey[i] == key); /* a mask, not a branch: most words are no cue */
+}
 
 /* Walker state across words. */
 struct gm_words {

@@ -1,15 +1,21 @@
 /* model.c: the classifier's parameters, its cue lexicon, and scoring.
  * Invariants: scoring reads the model only and keeps its state on the stack (a ring of at most
- * GM_MAX_BLOCKS block sums), so it allocates nothing and is safe from many threads; the score
- * is the sigmoid of the largest window logit; any bytes are accepted. The scorer computes the
- * same features as gm_walk (tests/unit/guard/model.c checks it against a gm_walk reference)
- * but sums the 8-bit weights of a chunk in integers in one branch-free loop (the usual n-gram
- * ranges unrolled) and adds the words in a second pass, so that the weight loads overlap
- * instead of waiting on per-byte calls and word-boundary branches. */
+ * GM_MAX_BLOCKS block sums, one chunk of work space), so it allocates nothing and is safe from
+ * many threads; the score is the sigmoid of the largest window logit; any bytes are accepted.
+ * The scorer computes the same features as gm_walk and sums their 8-bit weights as integers,
+ * so the order of the sums does not matter (tests/unit/guard/model.c checks it bit for bit
+ * against a gm_walk reference, on both paths). Per chunk of up to 256 bytes: the bytes mapped
+ * with the word mask and the prefix sums that give each word's hash without a per-byte chain
+ * (struct chunk), the character n-grams summed, then the words (hashes from the word mask's
+ * edges, unigram and bigram weights in loops without branches, cue words from a
+ * direct-mapped table). With AVX-512 (F, BW, DQ, VL, VBMI; chosen at run time) the map, the
+ * prefix sums and the 4-grams take 64 and 16 bytes at a time. */
+#include <immintrin.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "guard-int.h"
 #include "model-int.h"
 #include "sluice/guard.h"
 
@@ -60,7 +66,7 @@ static const char *const cue_lexicon[] = {
     /* 11 compliance */ "must always obey comply answer respond stay remember",
 };
 
-int sl_gm_cue_lookup(const struct gm_cues *c, uint64_t wh)
+int sl_gm_cue_probe(const struct gm_cues *c, uint64_t wh)
 {
 	uint64_t key = wh | 1;
 	for (size_t i = (size_t)(key >> 40) & (GM_CUE_SLOTS - 1);; i = (i + 1) & (GM_CUE_SLOTS - 1)) {
@@ -81,10 +87,34 @@ static void cue_insert(struct gm_cues *c, uint64_t wh, int concept)
 	c->concept[i] = (uint8_t) concept;
 }
 
-/* Hashes each lexicon word exactly as the walker hashes a word of text. */
+/* The direct-mapped table of the words of the probing table with multiplier mul; false when
+ * two words share a slot. */
+static bool cues_direct(struct gm_cues *c, uint64_t mul)
+{
+	unsigned n = 1;
+	memset(c->dslot, 0, sizeof(c->dslot));
+	for (size_t i = 0; i < GM_CUE_SLOTS; i++) {
+		if (!c->key[i])
+			continue;
+		size_t slot = (size_t)((c->key[i] * mul) >> (64 - 12));
+		if (c->dslot[slot] || n == GM_CUE_WORDS)
+			return false;
+		c->dslot[slot] = (uint8_t)n;
+		c->dkey[n] = c->key[i];
+		c->dconcept[n++] = c->concept[i];
+	}
+	c->dkey[0] = 0;
+	c->dconcept[0] = 0;
+	c->dmul = mul;
+	return true;
+}
+
+/* Hashes each lexicon word exactly as the walker hashes a word of text, then looks for a
+ * multiplier that gives every word its own slot (about one in 14 does for 150 words). */
 static void cues_build(struct sl_guard_model *m)
 {
 	memset(&m->cues, 0, sizeof(m->cues));
+	_Static_assert(sizeof(cue_lexicon) / sizeof(cue_lexicon[0]) < GM_CONCEPTS, "concept ids index cue_w8");
 	for (size_t k = 0; k < sizeof(cue_lexicon) / sizeof(cue_lexicon[0]); k++) {
 		const unsigned char *p = (const unsigned char *)cue_lexicon[k];
 		while (*p) {
@@ -96,6 +126,9 @@ static void cues_build(struct sl_guard_model *m)
 				p++;
 		}
 	}
+	m->cues.direct = false;
+	for (uint64_t i = 0; i < 2000 && !m->cues.direct; i++)
+		m->cues.direct = cues_direct(&m->cues, (2 * i + 1) * GM_K2);
 }
 
 void sl_guard_model_params_default(struct sl_guard_model_params *p)
@@ -144,6 +177,22 @@ int sl_gm_params_check(const struct sl_guard_model_params *p, char *err, size_t 
 	return SL_EINVAL;
 }
 
+/* The scorer's tables of powers of K1 (see struct chunk). */
+static void powers(struct sl_guard_model *m)
+{
+	uint64_t inv = GM_K1; /* Newton: each step doubles the correct low bits (3 to start) */
+	for (int i = 0; i < 5; i++)
+		inv *= 2 - GM_K1 * inv;
+	m->kpow[0] = 1;
+	m->kinv[0] = 1;
+	for (size_t r = 1; r <= GM_CHUNK; r++)
+		m->kpow[r] = m->kpow[r - 1] * GM_K1;
+	for (size_t r = 1; r < GM_CHUNK; r++)
+		m->kinv[r] = m->kinv[r - 1] * inv;
+	for (size_t r = 0; r < GM_CHUNK; r++)
+		m->skinv[r] = gm_word_seed(m) * m->kinv[r];
+}
+
 struct sl_guard_model *sl_gm_new(const struct sl_guard_model_params *p)
 {
 	struct sl_guard_model *m = calloc(1, sizeof(*m));
@@ -155,7 +204,7 @@ struct sl_guard_model *sl_gm_new(const struct sl_guard_model_params *p)
 	for (unsigned k = 1; k <= SL_GUARD_MODEL_MAX_NGRAM; k++)
 		m->cmask[k] = k == 8 ? ~0ULL : (1ULL << (8 * k)) - 1;
 	m->w = calloc((size_t)m->mask + 1, sizeof(float));
-	m->w8 = calloc(((size_t)m->mask + 1) * 2, sizeof(int8_t));
+	m->w8 = calloc(((size_t)m->mask + 1) * 2 + GM_W8_PAD, sizeof(int8_t));
 	m->scale = 1.0f;
 	if (!m->w || !m->w8) {
 		free(m->w8);
@@ -164,6 +213,7 @@ struct sl_guard_model *sl_gm_new(const struct sl_guard_model_params *p)
 		return NULL;
 	}
 	cues_build(m);
+	powers(m);
 	return m;
 }
 
@@ -191,17 +241,22 @@ void sl_gm_seal(struct sl_guard_model *m)
 		m->w8[2 * i] = (int8_t)q;
 		m->w8[2 * i + 1] = (int8_t)-q;
 	}
+	for (unsigned a = 0; a < GM_CONCEPTS; a++) {
+		m->cue_w8[a] = (int8_t)gm_w8(m, gm_key(m, GM_D_CUE ^ (uint64_t)a));
+		for (unsigned b = 0; b < GM_CONCEPTS; b++)
+			m->pair_w8[a][b] = (int8_t)gm_w8(m, gm_key(m, GM_D_CUEPAIR ^ ((uint64_t)a << 8 | (uint64_t)b)));
+	}
 }
 
-/* Scanner state carried from one block to the next. */
+/* Scanner state carried from one chunk to the next. */
 struct scan {
 	uint64_t reg, cseed;
-	uint64_t wh;  /* hash of the word open at the end of the last chunk (gm_word_seed when none) */
+	uint64_t wh;  /* hash of the word open at the end of the last chunk */
 	uint32_t inw; /* 1 when a word is open */
 	struct gm_words w;
 };
 
-/* gm_is_word as a table, so that pass 1 has no branch. */
+/* gm_is_word as a table, so that the byte loop has no branch. */
 #define W4(b)  (b), (b), (b), (b)
 #define W16(b) W4(b), W4(b), W4(b), W4(b)
 static const uint8_t word_byte[256] = {
@@ -212,7 +267,128 @@ static const uint8_t word_byte[256] = {
 #undef W16
 #undef W4
 
-#define SCAN_CHUNK 256 /* bytes per pass 1; bounds the word ends recorded on the stack */
+/* One chunk of at most GM_CHUNK bytes, mapped. Word hashes without a chain from byte to byte:
+ * the walker's hash of a word c_s..c_e is seed * K^(e-s+1) + sum_j (c_j + 1) K^(e-j+1) (mod
+ * 2^64), which with t[r] = sum_{j<r} (c_j + 1) K^-j is K^(e+1) (seed K^-s - t[s] + t[e+1]);
+ * so each byte costs one independent multiply and each word two, instead of a multiply on the
+ * critical path of every byte. */
+struct chunk {
+	unsigned char pre[8]; /* pre[5..7]: the three mapped bytes before c[0] (vector n-grams) */
+	unsigned char c[GM_CHUNK];
+	uint64_t t[GM_CHUNK + 1];
+	uint64_t wmask[GM_CHUNK / 64]; /* bit r: c[r] is a word byte */
+};
+
+/* Maps s[0..len) into k: the byte classes, the prefix sums t and the word mask (one multiply
+ * per byte, none of them waiting on another). */
+static void chunk_map(const struct sl_guard_model *m, const unsigned char *s, size_t len, struct chunk *k)
+{
+	uint64_t t = 0;
+	k->t[0] = 0;
+	for (size_t q = 0; q * 64 < len; q++) {
+		uint64_t w = 0;
+		size_t end = len - q * 64 < 64 ? len : q * 64 + 64;
+		for (size_t r = q * 64; r < end; r++) {
+			unsigned char c = sl_gm_byte_map[s[r]];
+			k->c[r] = c;
+			t += (uint64_t)(c + 1) * m->kinv[r];
+			k->t[r + 1] = t;
+			w |= (uint64_t)word_byte[c] << (r & 63);
+		}
+		k->wmask[q] = w;
+	}
+}
+
+#define GM_CHUNK_WORDS (GM_CHUNK / 2 + 1) /* words whose features can fall in one chunk */
+
+/* The features of the words wh[0..n) in order, as gm_word_end emits them: the unigram and
+ * bigram weights (w8 at x * K1 >> (shift - 1), as gm_w8 reads a key) in loops without
+ * branches, so that their loads overlap; then the cue words, found without a branch per word,
+ * added as gm_cue_add adds them, with their weights read by concept (cue_w8, pair_w8). */
+static void words_feats(const struct sl_guard_model *m, const uint64_t *wh, size_t n, struct gm_words *w, int32_t *sum,
+                        uint32_t *cnt)
+{
+	const unsigned sh = m->shift - 1;
+	const int8_t *w8 = m->w8;
+	const size_t n0 = w->nwords;
+	int32_t acc = 0;
+	uint32_t nf = 0;
+	if (m->p.word_unigrams) {
+		for (size_t j = 0; j < n; j++)
+			acc += w8[((GM_D_WORD ^ wh[j]) * GM_K1) >> sh];
+		nf += (uint32_t)n;
+	}
+	if (m->p.word_bigrams && n) {
+		uint64_t prev = w->prev;
+		for (size_t j = 0; j < n; j++) {
+			acc += w8[((GM_D_BIGRAM ^ (prev * GM_K3) ^ wh[j]) * GM_K1) >> sh];
+			prev = wh[j];
+		}
+		if (n0 == 0) /* the text's first word has no bigram */
+			acc -= w8[((GM_D_BIGRAM ^ (w->prev * GM_K3) ^ wh[0]) * GM_K1) >> sh];
+		nf += (uint32_t)n - (n0 == 0);
+	}
+	uint8_t at[GM_CHUNK_WORDS], con[GM_CHUNK_WORDS]; /* the cue words: where, which concept */
+	size_t nc = 0;
+	for (size_t j = 0; m->p.cues && j < n; j++) { /* no branch per word: most are no cue */
+		int c = sl_gm_cue_lookup(&m->cues, wh[j]);
+		at[nc] = (uint8_t)j;
+		con[nc] = (uint8_t)c;
+		nc += c != 0;
+	}
+	for (size_t k = 0; k < nc; k++) { /* gm_cue_add, with the weights read by concept */
+		int c = con[k];
+		size_t nw = n0 + at[k] + 1;
+		acc += m->cue_w8[c];
+		nf++;
+		if (w->c1 && nw - w->c1w <= GM_CUE_SPAN)
+			acc += m->pair_w8[w->c1][c], nf++;
+		if (w->c2 && nw - w->c2w <= GM_CUE_SPAN)
+			acc += m->pair_w8[w->c2][c], nf++;
+		w->c2 = w->c1;
+		w->c2w = w->c1w;
+		w->c1 = c;
+		w->c1w = nw;
+	}
+	w->nwords = n0 + n;
+	if (n)
+		w->prev = wh[n - 1];
+	*sum += acc;
+	*cnt += nf;
+}
+
+/* The words of a mapped chunk of len bytes, in order: a word ending before byte r has its
+ * features at r; one open at the end of the text (last) at its last byte; one open at the
+ * end of the chunk otherwise is carried in z. The word starts and ends are the edges of the
+ * word mask, taken in order; the hashes are collected, then words_feats adds them. */
+static void chunk_words(const struct sl_guard_model *m, const struct chunk *k, size_t len, bool last, struct scan *z,
+                        int32_t *sum, uint32_t *cnt)
+{
+	uint64_t v = z->wh, prev = z->inw, w = 0, wh[GM_CHUNK_WORDS];
+	size_t nw = 0;
+	for (size_t q = 0; q * 64 < len; q++) {
+		w = k->wmask[q];
+		uint64_t edges = w ^ (w << 1 | prev); /* bit r: a word starts or ends before r */
+		if (len - q * 64 < 64)
+			edges &= ((uint64_t)1 << (len - q * 64)) - 1;
+		prev = w >> 63;
+		while (edges) {
+			size_t r = q * 64 + (size_t)__builtin_ctzll(edges);
+			edges &= edges - 1;
+			if (w >> (r & 63) & 1)
+				v = m->skinv[r] - k->t[r];
+			else
+				wh[nw++] = m->kpow[r] * (v + k->t[r]);
+		}
+	}
+	z->inw = (uint32_t)(w >> ((len - 1) & 63) & 1);
+	z->wh = z->inw ? m->kpow[len] * (v + k->t[len]) : 0;
+	if (last && z->inw) {
+		wh[nw++] = z->wh;
+		z->inw = 0;
+	}
+	words_feats(m, wh, nw, &z->w, sum, cnt);
+}
 
 /* The weight of character n-gram x (before hashing), from locals the compiler keeps in
  * registers: x * K1 as in gm_key, whose top hash_bits + 1 bits are the index and the sign bit,
@@ -222,94 +398,177 @@ static inline int32_t gram_w8(const int8_t *w8, unsigned shift, uint64_t x)
 	return w8[(x * GM_K1) >> (shift - 1)];
 }
 
-/* Pass 2 for one word whose hash pass 1 built: its features as gm_word_end emits them. */
-static inline __attribute__((always_inline)) void word_feats(const struct sl_guard_model *m, uint64_t wh,
-                                                             struct gm_words *w, int32_t *sum, uint32_t *cnt)
-{
-	w->wh = wh;
-	struct gm_batch b = {.n = 0};
-	gm_word_end(m, w, &b);
-	for (unsigned j = 0; j < b.n; j++)
-		*sum += gm_w8(m, b.key[j]);
-	*cnt += b.n;
-}
-
-/* Pass 1 over bytes [a, b) (at most SCAN_CHUNK) of s[0..n): the character n-grams summed in
- * one loop without branches, and the hash of each word that ends (hash[], as gm_walk builds
- * it, one multiply per byte); then pass 2 adds the words. lo..hi: the model's n-gram range as
- * constants (hi <= 7), all present (a >= hi - 1), so the loop over n is unrolled; 0..0 reads
- * the range from the model (any settings, any position). */
-static inline __attribute__((always_inline)) void chunk_scan(const struct sl_guard_model *m, const unsigned char *s,
-                                                             size_t a, size_t b, size_t n, struct scan *z, int32_t *sum,
-                                                             uint32_t *cnt, unsigned lo, unsigned hi)
+/* The character n-grams ending at the mapped bytes c[0..len), the first of them at text
+ * position pos: their weight sum, their number added to *cnt. lo..hi: the model's n-gram range
+ * as constants (hi <= 7), all present (pos >= hi - 1), so the loop over n is unrolled; 0..0
+ * reads the range from the model (any settings, any position). */
+static inline __attribute__((always_inline)) int32_t grams(const struct sl_guard_model *m, const unsigned char *c,
+                                                           size_t len, size_t pos, struct scan *z, uint32_t *cnt,
+                                                           unsigned lo, unsigned hi)
 {
 	const unsigned cmin = m->p.char_min, cmax = m->p.char_max, shift = m->shift;
 	const int8_t *w8 = m->w8;
-	uint64_t reg = z->reg, cs = z->cseed, wh = z->wh, seed = gm_word_seed(m);
-	uint32_t inw = z->inw, ne = 0, c_n = 0;
-	uint64_t hash[SCAN_CHUNK / 2 + 2];
+	uint64_t reg = z->reg, cs = z->cseed;
+	uint32_t c_n = 0;
 	int32_t acc = 0;
-	for (size_t i = a; i < b; i++) {
-		unsigned char c = sl_gm_byte_map[s[i]];
-		reg = reg << 8 | c;
+	for (size_t r = 0; r < len; r++) {
+		reg = reg << 8 | c[r];
 		if (hi) {
 			for (unsigned k = lo; k <= hi; k++)
 				acc += gram_w8(w8, shift, ((reg & ((1ULL << (8 * k)) - 1)) ^ cs) + ((uint64_t)k << 59));
 		} else {
-			for (unsigned k = cmin; k <= cmax && k <= i + 1; k++, c_n++)
+			for (unsigned k = cmin; k <= cmax && k <= pos + r + 1; k++, c_n++)
 				acc += gram_w8(w8, shift, ((reg & m->cmask[k]) ^ cs) + ((uint64_t)k << 59));
 		}
-		uint32_t isw = word_byte[c];
-		uint64_t in = 0 - (uint64_t)isw, stepped = gm_word_step(wh, c);
-		hash[ne] = wh; /* a word that ended before byte i has its features at i */
-		ne += inw & !isw;
-		wh = (stepped & in) | (seed & ~in);
-		inw = isw;
 	}
 	if (hi)
-		c_n = (hi - lo + 1) * (uint32_t)(b - a);
-	if (b == n && inw) { /* the text ends inside a word: its features are at the last byte */
-		hash[ne++] = wh;
-		inw = 0;
-	}
-	for (uint32_t j = 0; j < ne; j++)
-		word_feats(m, hash[j], &z->w, &acc, &c_n);
+		c_n = (hi - lo + 1) * (uint32_t)len;
 	z->reg = reg;
-	z->wh = wh;
-	z->inw = inw;
-	*sum += acc;
 	*cnt += c_n;
+	return acc;
 }
 
-/* chunk_scan over [a, b) in chunks, unrolled for the n-gram ranges listed. */
-static void chunks(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n, struct scan *z,
-                   int32_t *sum, uint32_t *cnt)
+/* The n-grams of a chunk at text position pos, unrolled for the ranges listed. */
+static int32_t chunk_grams(const struct sl_guard_model *m, const unsigned char *c, size_t len, size_t pos,
+                           struct scan *z, uint32_t *cnt)
 {
 	const unsigned lo = m->p.char_min, hi = m->p.char_max;
-	for (size_t c; a < b; a = c) {
-		c = b - a > SCAN_CHUNK ? a + SCAN_CHUNK : b;
-		if (lo == 3 && hi == 5)
-			chunk_scan(m, s, a, c, n, z, sum, cnt, 3, 5);
-		else if (lo == 4 && hi == 4)
-			chunk_scan(m, s, a, c, n, z, sum, cnt, 4, 4);
-		else
-			chunk_scan(m, s, a, c, n, z, sum, cnt, 0, 0);
+	size_t full = hi ? hi - 1 : 0; /* from here on every n-gram is present */
+	int32_t acc = 0;
+	if (pos < full) {
+		size_t head = len < full - pos ? len : full - pos;
+		acc += grams(m, c, head, pos, z, cnt, 0, 0);
+		c += head, len -= head, pos += head;
 	}
+	if (lo == 4 && hi == 4)
+		return acc + grams(m, c, len, pos, z, cnt, 4, 4);
+	if (lo == 3 && hi == 5)
+		return acc + grams(m, c, len, pos, z, cnt, 3, 5);
+	return acc + grams(m, c, len, pos, z, cnt, 0, 0);
+}
+
+/* ---- AVX-512 (F, BW, DQ, VL, VBMI) versions of chunk_map and of the 4-gram sums, chosen at
+ * run time (sl__simd_avx512); they give the same bytes, prefix sums, masks and integer sums as
+ * the portable code (tests/unit/guard/model.c compares the two). ---- */
+
+#define AVX512 SL__AVX512
+
+/* Prefix sums of 8 lanes of 64 bits. */
+AVX512 static inline __m512i prefix8(__m512i p)
+{
+	const __m512i z = _mm512_setzero_si512();
+	p = _mm512_add_epi64(p, _mm512_alignr_epi64(p, z, 7));
+	p = _mm512_add_epi64(p, _mm512_alignr_epi64(p, z, 6));
+	return _mm512_add_epi64(p, _mm512_alignr_epi64(p, z, 4));
+}
+
+/* chunk_map, 64 bytes at a time: the byte map as a 128-entry table lookup (bytes >= 0x80 map to
+ * themselves), the word mask from compares, the prefix sums 8 lanes at a time. */
+AVX512 static void chunk_map_avx512(const struct sl_guard_model *m, const unsigned char *s, size_t len, struct chunk *k)
+{
+	const __m512i t0 = _mm512_loadu_si512(sl_gm_byte_map), t1 = _mm512_loadu_si512(sl_gm_byte_map + 64);
+	const __m512i one = _mm512_set1_epi64(1);
+	__m512i carry = _mm512_setzero_si512();
+	k->t[0] = 0;
+	for (size_t q = 0; q * 64 < len; q++) {
+		size_t n = len - q * 64 < 64 ? len - q * 64 : 64;
+		__mmask64 live = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+		__m512i x = n == 64 ? _mm512_loadu_si512(s + q * 64) : _mm512_maskz_loadu_epi8(live, s + q * 64);
+		__mmask64 high = _mm512_movepi8_mask(x);
+		__m512i c = _mm512_mask_blend_epi8(high, _mm512_permutex2var_epi8(t0, x, t1), x);
+		_mm512_storeu_si512(k->c + q * 64, c);
+		__mmask64 word =
+		    high | _mm512_cmpeq_epi8_mask(c, _mm512_set1_epi8('0')) |
+		    _mm512_cmple_epu8_mask(_mm512_sub_epi8(c, _mm512_set1_epi8('a')), _mm512_set1_epi8(25));
+		k->wmask[q] = (uint64_t)(word & live);
+		for (unsigned g = 0; g < 8; g++) { /* all 8 groups: t and kinv have room, t past len is not read */
+			size_t r = q * 64 + 8 * g;
+			__m128i part = _mm512_extracti32x4_epi32(c, 0); /* bytes 8g.. of c, from the register */
+			if (g / 2 == 1)
+				part = _mm512_extracti32x4_epi32(c, 1);
+			else if (g / 2 == 2)
+				part = _mm512_extracti32x4_epi32(c, 2);
+			else if (g / 2 == 3)
+				part = _mm512_extracti32x4_epi32(c, 3);
+			if (g % 2)
+				part = _mm_srli_si128(part, 8);
+			__m512i v = _mm512_add_epi64(_mm512_cvtepu8_epi64(part), one);
+			__m512i p = prefix8(_mm512_mullo_epi64(v, _mm512_loadu_si512(m->kinv + r)));
+			_mm512_storeu_si512(k->t + r + 1, _mm512_add_epi64(p, carry));
+			carry = _mm512_add_epi64(carry,
+			                         _mm512_permutexvar_epi64(_mm512_set1_epi64(7), p)); /* off the chain */
+		}
+	}
+}
+
+/* The 4-grams ending at each byte of the mapped chunk but its first skip bytes (the start of
+ * the text; pre holds the three bytes before), 16 at a time: each gram's 32 bits put together
+ * with one byte permute; x = (gram ^ cseed) + (4 << 59) has the constant high half xh, so the
+ * top half of x * K1 is hi(xl * kl) + lo(xl * kh) + lo(xh * kl) (mod 2^32), whose top
+ * hash_bits + 1 bits index w8 as gram_w8 does; the weights are gathered 16 at a time (w8 has
+ * GM_W8_PAD bytes after its end, as a gather reads 4). */
+AVX512 static int32_t grams4_avx512(const struct sl_guard_model *m, struct chunk *k, size_t len, size_t skip,
+                                    struct scan *z, uint32_t *cnt)
+{
+	static const uint8_t perm[64] = {
+	    3,  2,  1,  0,  4,  3,  2,  1,  5,  4,  3,  2,  6,  5,  4,  3,  7,  6,  5,  4,  8,  7,
+	    6,  5,  9,  8,  7,  6,  10, 9,  8,  7,  11, 10, 9,  8,  12, 11, 10, 9,  13, 12, 11, 10,
+	    14, 13, 12, 11, 15, 14, 13, 12, 16, 15, 14, 13, 17, 16, 15, 14, 18, 17, 16, 15,
+	};
+	const uint64_t cs = z->cseed;
+	const uint32_t kl = (uint32_t)GM_K1, kh = (uint32_t)(GM_K1 >> 32);
+	const uint32_t xh = (uint32_t)(cs >> 32) + (4u << 27);
+	const __m512i idx = _mm512_loadu_si512(perm), vcs = _mm512_set1_epi32((int)(uint32_t)cs);
+	const __m512i vkl = _mm512_set1_epi32((int)kl), vkh = _mm512_set1_epi32((int)kh);
+	const __m512i va = _mm512_set1_epi32((int)(xh * kl));
+	const __m128i sh = _mm_cvtsi32_si128((int)(m->shift - 33));
+	__m512i acc = _mm512_setzero_si512();
+	for (size_t i = 0; i < 3; i++) /* pre[5..7] = the last three bytes, oldest first */
+		k->pre[5 + i] = (unsigned char)(z->reg >> (8 * (2 - i)));
+	for (size_t r = 0; r < len; r += 16) {
+		__m512i g = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(k->c + r - 3));
+		__m512i xl = _mm512_xor_si512(g, vcs);
+		__m512i ev = _mm512_srli_epi64(_mm512_mul_epu32(xl, vkl), 32);
+		__m512i od = _mm512_mul_epu32(_mm512_srli_epi64(xl, 32), vkl);
+		__m512i hi = _mm512_mask_blend_epi32(0xaaaa, ev, od);
+		__m512i h = _mm512_add_epi32(_mm512_add_epi32(hi, _mm512_mullo_epi32(xl, vkh)), va);
+		__m512i ix = _mm512_srl_epi32(h, sh);
+		__mmask16 live = len - r >= 16 ? 0xffff : (__mmask16)((1u << (len - r)) - 1);
+		if (r == 0) /* the text's first bytes end no 4-gram */
+			live &= (__mmask16)(0xffffu << skip);
+		__m512i w = _mm512_i32gather_epi32(ix, m->w8, 1); /* any index is inside w8 and its pad */
+		acc = _mm512_mask_add_epi32(acc, live, acc, _mm512_srai_epi32(_mm512_slli_epi32(w, 24), 24));
+	}
+	if (len >= 8) { /* the register as the byte loop leaves it: the last eight bytes */
+		uint64_t last8;
+		memcpy(&last8, k->c + len - 8, 8);
+		z->reg = __builtin_bswap64(last8);
+	} else {
+		for (size_t i = 0; i < len; i++)
+			z->reg = z->reg << 8 | k->c[i];
+	}
+	*cnt += (uint32_t)(len > skip ? len - skip : 0);
+	return _mm512_reduce_add_epi32(acc);
 }
 
 /* The features ending at bytes [a, b) of s[0..n): their integer weight sum and their number. */
 static void block_features(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n,
                            struct scan *z, int32_t *sum, uint32_t *cnt)
 {
+	struct chunk k;
 	*sum = 0;
 	*cnt = 0;
-	size_t full = m->p.char_max ? m->p.char_max - 1 : 0; /* from here on every n-gram is present */
-	if (a < full) {
-		size_t head = b < full ? b : full;
-		chunk_scan(m, s, a, head, n, z, sum, cnt, 0, 0);
-		a = head;
+	for (size_t e; a < b; a = e) {
+		e = b - a > GM_CHUNK ? a + GM_CHUNK : b;
+		if (sl__simd_avx512() && m->p.char_min == 4 && m->p.char_max == 4) {
+			chunk_map_avx512(m, s + a, e - a, &k);
+			*sum += grams4_avx512(m, &k, e - a, a < 3 ? 3 - a : 0, z, cnt);
+		} else {
+			chunk_map(m, s + a, e - a, &k);
+			*sum += chunk_grams(m, k.c, e - a, a, z, cnt);
+		}
+		chunk_words(m, &k, e - a, e == n, z, sum, cnt);
 	}
-	chunks(m, s, a, b, n, z, sum, cnt);
 }
 
 /* The logit of the window made of blocks [0, nb) of the ring. */

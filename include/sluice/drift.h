@@ -165,7 +165,7 @@ struct sl_drift_cat_item {
 struct sl_drift_cats {
 	size_t cap, max_key, n;
 	struct sl_drift_cat_item *items;
-	uint32_t *slots; /* open addressing: index + 1, 0 empty */
+	uint32_t *slots; /* open addressing: index + 1 in the low bits, a hash tag above; 0 empty */
 	size_t nslots;
 	char *pool;
 	size_t pool_len, pool_cap;

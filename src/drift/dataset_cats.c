@@ -75,15 +75,37 @@ static bool same_key(const char *a, const char *b, size_t n)
 	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
+/* A slot holds its item's index + 1 in its low idx_bits bits (enough for cap) and the top bits
+ * of the item's hash above them: a probe past another key mostly ends on this tag, without
+ * loading that key's item. 0 is an empty slot. */
+static unsigned idx_bits(const struct sl_drift_cats *c)
+{
+	return 64u - (unsigned)__builtin_clzll((unsigned long long)c->cap | 1); /* cap <= 2^30: <= 31 */
+}
+
+static uint32_t slot_value(const struct sl_drift_cats *c, uint64_t h, size_t i)
+{
+	return (uint32_t)(h >> 32) << idx_bits(c) | (uint32_t)(i + 1);
+}
+
+static size_t slot_item(const struct sl_drift_cats *c, uint32_t v)
+{
+	return (v & ((1u << idx_bits(c)) - 1)) - 1;
+}
+
 /* Slot holding key, or the empty slot where it would go. */
 static uint32_t *find(const struct sl_drift_cats *c, uint64_t h, const char *k, size_t len)
 {
 	size_t mask = c->nslots - 1;
+	unsigned ib = idx_bits(c);
+	uint32_t imask = (1u << ib) - 1, tag = (uint32_t)(h >> 32) << ib;
 	for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
 		uint32_t *slot = &c->slots[s];
 		if (!*slot)
 			return slot;
-		const struct sl_drift_cat_item *it = &c->items[*slot - 1];
+		if ((*slot & ~imask) != tag)
+			continue;
+		const struct sl_drift_cat_item *it = &c->items[(*slot & imask) - 1];
 		if (it->hash == h && it->len == len && same_key(key_of(c, it), k, len))
 			return slot;
 	}
@@ -102,7 +124,7 @@ static int grow(struct sl_drift_cats *c)
 	free(c->slots);
 	c->items = it, c->slots = s, c->nslots = nslots;
 	for (size_t i = 0; i < c->n; i++)
-		*find(c, it[i].hash, key_of(c, &it[i]), it[i].len) = (uint32_t)(i + 1);
+		*find(c, it[i].hash, key_of(c, &it[i]), it[i].len) = slot_value(c, it[i].hash, i);
 	return 0;
 }
 
@@ -118,7 +140,7 @@ static int insert(struct sl_drift_cats *c, uint64_t h, const char *k, size_t len
 	c->items[c->n] = (struct sl_drift_cat_item){h, count, (uint32_t)c->pool_len, (uint32_t)len};
 	c->pool_len += len;
 	c->n++;
-	*find(c, h, k, len) = (uint32_t)c->n;
+	*find(c, h, k, len) = slot_value(c, h, c->n - 1);
 	return 0;
 }
 
@@ -151,11 +173,15 @@ static int fold(struct sl_drift_cats *c, uint64_t count)
 int sl_drift_cats_add(struct sl_drift_cats *c, const char *key, size_t len, uint64_t count)
 {
 	len = sl__utf8_cut(key, len, c->max_key);
-	uint64_t h = sl_drift_hash(key, len, c->seed);
+	return sl__cats_add_hashed(c, key, len, sl_drift_hash(key, len, c->seed), count);
+}
+
+int sl__cats_add_hashed(struct sl_drift_cats *c, const char *key, size_t len, uint64_t h, uint64_t count)
+{
 	uint32_t *slot = c->nslots ? find(c, h, key, len) : NULL;
 	int rc = 0;
 	if (slot && *slot)
-		c->items[*slot - 1].count += count;
+		c->items[slot_item(c, *slot)].count += count;
 	else if (c->n >= c->cap || (rc = insert(c, h, key, len, count)) == SL_ETOOBIG)
 		rc = fold(c, count);
 	if (rc)
@@ -219,7 +245,7 @@ static int pair_exact(const struct sl_drift_cats *ref, const struct sl_drift_cat
 		const struct sl_drift_cat_item *it = &cur->items[i];
 		uint32_t *slot = ref->nslots ? find(ref, it->hash, key_of(cur, it), it->len) : NULL;
 		if (slot && *slot)
-			e[*slot - 1].c = (double)it->count;
+			e[slot_item(ref, *slot)].c = (double)it->count;
 		else
 			e[k++] = (struct entry){key_of(cur, it), it->len, 0, (double)it->count};
 	}

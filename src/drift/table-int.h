@@ -13,6 +13,16 @@
 /* How a value came: CSV text (number, NA marker or text), or a JSON literal. */
 enum sl__vkind { SL__V_TEXT, SL__V_STR, SL__V_NUM, SL__V_BOOL, SL__V_NULL };
 
+/* A text cell whose count waits for the end of the next record (sl__load_cell): its category
+ * slot was asked for from memory when the cell was read, and is in cache by then. */
+struct sl__pending {
+	size_t ci;
+	const char *p; /* in the input, which stays mapped */
+	size_t n;
+	uint64_t h, line;
+};
+#define SL__PENDING 64
+
 struct sl__load {
 	const struct sl_drift_input *in;
 	struct sl_drift_table *t;
@@ -31,6 +41,8 @@ struct sl__load {
 	struct sl_buf scratch; /* unescaped strings */
 	struct sl__few *few;   /* per column (pass 1 with count_few, else NULL): table_few.c */
 	size_t nfew;
+	struct sl__pending pend[SL__PENDING]; /* text counts not yet made, in input order */
+	size_t first, mark, npend;            /* pend[first..npend) waits; [first..mark): earlier records' */
 };
 
 /* A numeric column counted per distinct value (table_few.c): open addressing over (key, count)
@@ -38,10 +50,22 @@ struct sl__load {
  * count, or is not numeric. */
 struct sl__few {
 	uint64_t *slot;
-	size_t nslots, n;
-	unsigned shift; /* log2 nslots */
+	size_t nslots, n; /* n: distinct values counted, in slot and in dense */
+	unsigned shift;   /* log2 nslots */
 	bool off;
+	uint32_t *dense; /* counts of the integers 0 .. SL__DENSE - 1 (+0.0, never -0.0), or NULL; a
+	                  * file under 2 GiB has fewer than 2^32 rows */
 };
+#define SL__DENSE 4096 /* 16 KiB: the small counts and token numbers of most columns stay in L1 */
+
+/* v's slot in a dense count array: v is +0.0 or a positive integer below SL__DENSE. */
+static inline bool sl__dense_of(double v, uint32_t *i)
+{
+	if (!(v >= 0 && v < SL__DENSE) || signbit(v))
+		return false;
+	*i = (uint32_t)v;
+	return (double)*i == v;
+}
 
 /* Formats the error as "FILE:LINE: ..." (line 0 leaves the line out); returns rc. */
 int sl__load_fail(struct sl__load *L, int rc, uint64_t line, const char *fmt, ...)
@@ -140,6 +164,9 @@ static inline bool sl__plain_wide(const char *p, size_t n, double *out)
 /* One count more for a value already in column ci's count table (table_few.c's layout). */
 static inline bool sl__few_hit(struct sl__few *f, double v)
 {
+	uint32_t i;
+	if (sl__dense_of(v, &i))
+		return f->dense && f->dense[i] && ++f->dense[i];
 	uint64_t k = sl__key_of(v);
 	size_t mask = f->nslots - 1, s = (size_t)((k * 0x9E3779B97F4A7C15ULL) >> (64 - f->shift));
 	for (; f->slot[2 * s] != k; s = (s + 1) & mask)
@@ -166,6 +193,55 @@ static inline bool sl__load_fast(struct sl__load *L, size_t ci, const char *p, s
 		return false;
 	c->present++;
 	return true;
+}
+
+/* The first bytes of pandas' NA markers (table_value.c's list): most text leaves on its first
+ * byte. */
+static const bool sl__na_first[256] = {['#'] = 1, ['-'] = 1, ['1'] = 1, ['<'] = 1, ['N'] = 1, ['n'] = 1};
+
+/* One count of the text p[n) in column c (L->line names the record when memory runs out). */
+static inline int sl__load_text(struct sl__load *L, struct sl_drift_col *c, const char *p, size_t n)
+{
+	return sl_drift_cats_add(&c->cats, p, n, 1) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
+}
+
+/* Makes the pending counts pend[first..upto), in order (first <= upto <= npend). */
+int sl__load_settle(struct sl__load *L, size_t upto);
+
+/* A pass-1 text cell of column ci counted later (sl__pending), its slot asked for now. */
+static inline int sl__load_defer(struct sl__load *L, size_t ci, const char *p, size_t n)
+{
+	if (L->npend == SL__PENDING) {
+		if (L->first == 0) { /* one record fills the queue: count it all now */
+			int rc = sl__load_settle(L, L->npend);
+			if (rc)
+				return rc;
+		} else {
+			memmove(L->pend, L->pend + L->first, (L->npend - L->first) * sizeof *L->pend);
+			L->npend -= L->first, L->mark -= L->first, L->first = 0;
+		}
+	}
+	struct sl_drift_cats *cats = &L->t->cols[ci].cats;
+	n = sl__utf8_cut(p, n, cats->max_key);
+	uint64_t h = sl_drift_hash(p, n, cats->seed);
+	sl__cats_prefetch(cats, h);
+	L->pend[L->npend++] = (struct sl__pending){ci, p, n, h, L->line};
+	return 0;
+}
+
+/* sl__load_value(L, ci, p, n, SL__V_TEXT) for a CSV cell, with the two common cases inline: in
+ * pass 1, text of a categorical column that starts no NA marker is counted (a cell inside the
+ * input one record later, sl__load_defer), and the common number goes through sl__load_fast.
+ * end: the input's end. */
+static inline int sl__load_cell(struct sl__load *L, size_t ci, const char *p, size_t n, const char *end)
+{
+	struct sl_drift_col *c = &L->t->cols[ci];
+	if (L->pass == 1 && (c->declared == SL_DRIFT_CAT || !c->numeric_ok) && n > 0 &&
+	    !sl__na_first[(unsigned char)p[0]]) {
+		c->present++;
+		return p >= L->in->data && p <= end ? sl__load_defer(L, ci, p, n) : sl__load_text(L, c, p, n);
+	}
+	return sl__load_fast(L, ci, p, n, end) ? 0 : sl__load_value(L, ci, p, n, SL__V_TEXT);
 }
 
 /* Pass 1 (every column, or the listed ones), pass 2 (text of want_text columns), cleanup. */

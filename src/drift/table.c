@@ -7,7 +7,9 @@
  * (those before a column's first text value, or all of a file whose values were numbers), only
  * in the files and for the columns that need it.
  * With count_few, numeric columns are counted per distinct value while that stays small
- * (table_few.c). The common CSV number is parsed and stored inline (table-int.h, sl__load_fast).
+ * (table_few.c). The common CSV number is parsed and stored inline (table-int.h, sl__load_fast),
+ * and a CSV text cell of a categorical column is counted at the end of the next record, its
+ * category slot fetched meanwhile (sl__load_defer; the order of the counts is unchanged).
  * Invariants: missing values (pandas' NA markers, JSON null or an absent key) are counted, never
  * stored; inf and -inf in a numeric column are counted as non-finite and dropped (Evidently
  * replaces them by NaN and drops them); the current table ends up with the reference's
@@ -221,17 +223,24 @@ static int not_a_number(struct sl__load *L, size_t ci, struct sl_drift_col *c, c
 	return 0;
 }
 
-static int add_text(struct sl__load *L, struct sl_drift_col *c, const char *p, size_t n)
-{
-	return sl_drift_cats_add(&c->cats, p, n, 1) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
-}
-
 /* Where the bytes readable from p end: the input's end when the cell lies in it (a CSV field or
  * a JSON number), else the cell's own end (an unescaped copy). */
 static const char *inside(const struct sl_drift_input *in, const char *p, size_t n)
 {
 	const char *end = in->data + in->len;
 	return p >= in->data && p <= end && n <= (size_t)(end - p) ? end : p + n;
+}
+
+int sl__load_settle(struct sl__load *L, size_t upto)
+{
+	for (; L->first < upto; L->first++) {
+		const struct sl__pending *e = &L->pend[L->first];
+		if (sl__cats_add_hashed(&L->t->cols[e->ci].cats, e->p, e->n, e->h, 1))
+			return sl__load_fail(L, SL_ENOMEM, e->line, "out of memory");
+	}
+	if (L->first == L->npend)
+		L->first = L->mark = L->npend = 0;
+	return 0;
 }
 
 /* Numbers are tried first: no NA marker parses as one, and most cells of most files are. */
@@ -244,7 +253,7 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 		if (!c->want_text || L->row >= c->text_from)
 			return 0;
 		missing = k == SL__V_NULL || (k == SL__V_TEXT && sl_drift_is_missing(p, n));
-		return missing ? 0 : add_text(L, c, p, n);
+		return missing ? 0 : sl__load_text(L, c, p, n);
 	}
 	c->present++;
 	if (c->numeric_ok && c->declared != SL_DRIFT_CAT && (k == SL__V_TEXT || k == SL__V_NUM) &&
@@ -258,9 +267,9 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 		return 0;
 	}
 	if (c->declared == SL_DRIFT_CAT || !c->numeric_ok)
-		return add_text(L, c, p, n);
+		return sl__load_text(L, c, p, n);
 	int rc = not_a_number(L, ci, c, p, n);
-	return rc ? rc : add_text(L, c, p, n);
+	return rc ? rc : sl__load_text(L, c, p, n);
 }
 
 /* ---- tables ---- */

@@ -1,6 +1,8 @@
 /* table_csv.c: RFC 4180 CSV: a header row, then records of as many fields; fields separated by
  * commas, records by LF, CRLF or CR; a field in double quotes may hold commas, line breaks and
  * doubled quotes. Blank lines are skipped (as pandas does); a UTF-8 byte order mark is skipped.
+ * Unquoted fields end at the next set bit of a 64-byte window's separator mask (one SIMD scan
+ * finds the ends of several fields).
  * Invariants: one forward scan; a field is a slice of the input unless it holds doubled quotes
  * (then it is unescaped into L->scratch); line numbers count the line breaks inside quoted
  * fields, and an error names the line where its record starts; a record longer than max_line,
@@ -16,6 +18,8 @@
 struct csv {
 	struct sl__load *L;
 	const char *p, *end, *rec;
+	const char *blk; /* a window of 64 bytes of the input whose separators are in bits */
+	uint64_t bits;   /* bit i: blk[i] is a comma or a line break */
 	uint64_t line;
 	long *map; /* header position -> column, -1 when not kept */
 	size_t width;
@@ -48,6 +52,43 @@ static const char *scan_unquoted(const char *q, const char *e)
 	while (q < e && !stop[(unsigned char)*q])
 		q++;
 	return q;
+}
+
+/* Bit i set when q[i] (i < 16) is one of the three bytes of stop. */
+#ifdef __SSE2__
+static inline uint64_t stops16(const char *q)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+	__m128i hit =
+	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))),
+	                 _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+	return (uint64_t)(unsigned)_mm_movemask_epi8(hit);
+}
+#else
+static inline uint64_t stops16(const char *q)
+{
+	uint64_t m = 0;
+	for (unsigned i = 0; i < 16; i++)
+		m |= (uint64_t)stop[(unsigned char)q[i]] << i;
+	return m;
+}
+#endif
+
+/* The first comma or line break in [q, c->end), or c->end: found in the bits of the 64-byte
+ * window at c->blk while q is inside it, else the window moves to q (one scan finds the ends
+ * of the next several fields). The window's bits describe the input, which never changes, so
+ * they stay right whatever else moves c->p. */
+static inline const char *next_stop(struct csv *c, const char *q)
+{
+	size_t off = (size_t)(q - c->blk);
+	uint64_t m = off < 64 ? c->bits >> off : 0;
+	if (m)
+		return q + __builtin_ctzll(m);
+	if (c->end - q < 64)
+		return scan_unquoted(q, c->end);
+	c->blk = q;
+	c->bits = stops16(q) | stops16(q + 16) << 16 | stops16(q + 32) << 32 | stops16(q + 48) << 48;
+	return c->bits ? q + __builtin_ctzll(c->bits) : scan_unquoted(q + 64, c->end);
 }
 
 static enum term ending(struct csv *c)
@@ -98,8 +139,8 @@ static int quoted(struct csv *c, const char **v, size_t *n)
 	return 0;
 }
 
-/* The next field: its text, and what ends it. */
-static int field(struct csv *c, const char **v, size_t *n, enum term *t)
+/* The next field: its text, and what ends it (inline: the record loop keeps them in registers). */
+static inline __attribute__((always_inline)) int field(struct csv *c, const char **v, size_t *n, enum term *t)
 {
 	if (c->p < c->end && *c->p == '"') {
 		c->p++;
@@ -108,7 +149,7 @@ static int field(struct csv *c, const char **v, size_t *n, enum term *t)
 			return rc;
 	} else {
 		const char *s = c->p;
-		c->p = scan_unquoted(c->p, c->end);
+		c->p = next_stop(c, c->p);
 		*v = s, *n = (size_t)(c->p - s);
 	}
 	if (c->p < c->end && *c->p == ',') /* the common ending, without the call */
@@ -188,20 +229,23 @@ static int record(struct csv *c)
 		const char *v;
 		size_t n;
 		int rc = field(c, &v, &n, &t);
-		if (rc == 0 && k < c->width && c->map[k] >= 0 && !sl__load_fast(L, (size_t)c->map[k], v, n, c->end))
-			rc = sl__load_value(L, (size_t)c->map[k], v, n, SL__V_TEXT);
+		if (rc == 0 && k < c->width && c->map[k] >= 0)
+			rc = sl__load_cell(L, (size_t)c->map[k], v, n, c->end);
 		if (rc)
 			return rc;
 	}
 	if (k != c->width)
 		return sl__load_fail(L, SL_EPARSE, L->line, "%zu fields, the header has %zu", k, c->width);
 	L->row++;
-	return 0;
+	int rc = sl__load_settle(L, L->mark); /* the previous record's text, its slots in cache now */
+	L->mark = L->npend;
+	return rc;
 }
 
 int sl__csv_pass(struct sl__load *L)
 {
 	struct csv c = {.L = L, .p = L->in->data, .end = L->in->data + L->in->len, .line = 1};
+	c.blk = c.p; /* bits 0: the first field fills the window */
 	if (L->in->len >= 3 && memcmp(c.p, "\xEF\xBB\xBF", 3) == 0)
 		c.p += 3;
 	while (blank_line(&c))
@@ -214,6 +258,9 @@ int sl__csv_pass(struct sl__load *L)
 	while (rc == 0 && c.p < c.end)
 		if (!blank_line(&c))
 			rc = record(&c);
+	if (rc == 0)
+		rc = sl__load_settle(L, L->npend);
+	L->first = L->mark = L->npend = 0;
 	free(c.map);
 	return rc;
 }

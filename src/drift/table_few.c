@@ -3,10 +3,12 @@
  * counts, ratings, flags and token counts never fill an array of doubles (fresh memory costs a
  * page fault and the kernel's zeroing per page) and need no sort. A column that gives up moves
  * what it counted to its array and stores its values from then on, as without the option.
+ * Small non-negative integers (+0.0 and 1 .. SL__DENSE - 1) are counted in a dense array
+ * instead, indexed by value (no probe, and in L1 for the token counts of an LLM log).
  * Invariants: a counted column's num is NULL until the end of the pass; its table holds only
- * finite values' keys (sl__key_of, never 0); at the end of the pass a column still counted gets
- * num = its distinct values ascending by key (-0.0 before +0.0, as the sort orders them) and
- * counts; a column that turns text drops its table. */
+ * finite values' keys (sl__key_of, never 0) other than the dense ones; n counts both; at the
+ * end of the pass a column still counted gets num = its distinct values ascending by key (-0.0
+ * before +0.0, as the sort orders them) and counts; a column that turns text drops its table. */
 #include "table-int.h"
 
 #define FEW 8192 /* distinct values counted before a column goes back to its array (a power of 2) */
@@ -37,7 +39,7 @@ static size_t slot_of(const struct sl__few *f, uint64_t k)
 static int rehash(struct sl__few *f)
 {
 	size_t n = f->nslots ? 2 * f->nslots : 64;
-	struct sl__few g = {.slot = calloc(2 * n, sizeof *g.slot), .nslots = n, .n = f->n};
+	struct sl__few g = {.slot = calloc(2 * n, sizeof *g.slot), .nslots = n, .n = f->n, .dense = f->dense};
 	g.shift = (unsigned)__builtin_ctzll(n);
 	if (!g.slot)
 		return SL_ENOMEM;
@@ -55,6 +57,7 @@ void sl__few_drop(struct sl__load *L, size_t ci)
 {
 	if (ci < L->nfew) {
 		free(L->few[ci].slot);
+		free(L->few[ci].dense);
 		L->few[ci] = (struct sl__few){.off = true};
 	}
 }
@@ -68,6 +71,8 @@ static int give_up(struct sl__load *L, size_t ci)
 	uint64_t total = 0;
 	for (size_t s = 0; s < f->nslots; s++)
 		total += f->slot[2 * s + 1];
+	for (size_t i = 0; f->dense && i < SL__DENSE; i++)
+		total += f->dense[i];
 	sl__load_reserve(L, c, total);
 	if (c->cap_num < total) {
 		free(c->num);
@@ -79,6 +84,9 @@ static int give_up(struct sl__load *L, size_t ci)
 	for (size_t s = 0; s < f->nslots; s++)
 		for (uint64_t j = 0; j < f->slot[2 * s + 1]; j++)
 			c->num[c->n_num++] = sl__val_of(f->slot[2 * s]);
+	for (size_t i = 0; f->dense && i < SL__DENSE; i++)
+		for (uint32_t j = 0; j < f->dense[i]; j++)
+			c->num[c->n_num++] = (double)i;
 	sl__few_drop(L, ci);
 	return 1;
 }
@@ -91,6 +99,18 @@ int sl__few_add(struct sl__load *L, size_t ci, double v)
 	uint64_t k = sl__key_of(v);
 	if (!f->slot && rehash(f))
 		return SL_ENOMEM;
+	uint32_t i;
+	if (sl__dense_of(v, &i)) {
+		if (!f->dense && !(f->dense = calloc(SL__DENSE, sizeof *f->dense)))
+			return SL_ENOMEM;
+		if (f->dense[i] == 0) {
+			if (f->n == FEW)
+				return give_up(L, ci);
+			f->n++;
+		}
+		f->dense[i]++;
+		return 0;
+	}
 	size_t s = slot_of(f, k);
 	if (f->slot[2 * s] == 0) {
 		if (f->n == FEW)
@@ -111,22 +131,31 @@ static int settle_counts(struct sl__load *L, size_t ci)
 {
 	struct sl__few *f = &L->few[ci];
 	struct sl_drift_col *c = &L->t->cols[ci];
+	uint64_t *run = malloc((f->n + 1) * 2 * sizeof *run); /* (key, count) pairs */
 	size_t m = 0;
+	if (!run)
+		return SL_ENOMEM;
 	for (size_t s = 0; s < f->nslots; s++)
 		if (f->slot[2 * s])
-			f->slot[2 * m] = f->slot[2 * s], f->slot[2 * m + 1] = f->slot[2 * s + 1], m++;
-	qsort(f->slot, m, 2 * sizeof *f->slot, sl__cmp_key);
-	c->num = malloc(m * sizeof *c->num);
-	c->counts = malloc(m * sizeof *c->counts);
-	if (!c->num || !c->counts)
+			run[2 * m] = f->slot[2 * s], run[2 * m + 1] = f->slot[2 * s + 1], m++;
+	for (size_t i = 0; f->dense && i < SL__DENSE; i++)
+		if (f->dense[i])
+			run[2 * m] = sl__key_of((double)i), run[2 * m + 1] = f->dense[i], m++;
+	qsort(run, m, 2 * sizeof *run, sl__cmp_key);
+	c->num = malloc((m ? m : 1) * sizeof *c->num);
+	c->counts = malloc((m ? m : 1) * sizeof *c->counts);
+	if (!c->num || !c->counts) {
+		free(run);
 		return SL_ENOMEM;
+	}
 	c->n_num = 0;
 	for (size_t i = 0; i < m; i++) {
-		c->num[i] = sl__val_of(f->slot[2 * i]);
-		c->counts[i] = f->slot[2 * i + 1];
+		c->num[i] = sl__val_of(run[2 * i]);
+		c->counts[i] = run[2 * i + 1];
 		c->n_num += (size_t)c->counts[i];
 	}
 	c->n_distinct = c->cap_num = m;
+	free(run);
 	return 0;
 }
 
@@ -145,8 +174,10 @@ int sl__few_finish(struct sl__load *L)
 
 void sl__few_release(struct sl__load *L)
 {
-	for (size_t i = 0; i < L->nfew; i++)
+	for (size_t i = 0; i < L->nfew; i++) {
 		free(L->few[i].slot);
+		free(L->few[i].dense);
+	}
 	free(L->few);
 	L->few = NULL, L->nfew = 0;
 }

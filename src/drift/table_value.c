@@ -23,14 +23,11 @@ static const struct {
                  NA("-nan"), NA("1.#IND"),   NA("1.#QNAN"), NA("<NA>"),    NA("N/A"),      NA("NA"),
                  NA("NULL"), NA("NaN"),      NA("None"),    NA("n/a"),     NA("nan"),      NA("null")};
 
-/* The first bytes of the markers: most text leaves on its first byte. */
-static const bool na_first[256] = {['#'] = 1, ['-'] = 1, ['1'] = 1, ['<'] = 1, ['N'] = 1, ['n'] = 1};
-
 bool sl_drift_is_missing(const char *p, size_t n)
 {
 	if (n == 0)
 		return true;
-	if (!na_first[(unsigned char)p[0]])
+	if (!sl__na_first[(unsigned char)p[0]]) /* most text leaves here */
 		return false;
 	/* every marker but "-nan"/"-NaN"/"-1.#..." and "1.#..." starts with a non-digit: numbers leave early */
 	if (n > 8 || (p[0] >= '0' && p[0] <= '9' && (n < 5 || p[1] != '.')) ||

@@ -130,6 +130,15 @@ static inline char *sl__strndup(const char *p, size_t n)
 	return s;
 }
 
+/* sl_drift_cats_add of a key already cut to c->max_key whose sl_drift_hash (c->seed) is h. */
+int sl__cats_add_hashed(struct sl_drift_cats *c, const char *key, size_t len, uint64_t h, uint64_t count);
+/* Asks for the slot where a key of hash h is looked for first (its cache line). */
+static inline void sl__cats_prefetch(const struct sl_drift_cats *c, uint64_t h)
+{
+	if (c->nslots)
+		__builtin_prefetch(&c->slots[h & (c->nslots - 1)]);
+}
+
 /* Longest prefix of p[0..n) of at most max bytes that does not split a UTF-8 sequence. */
 static inline size_t sl__utf8_cut(const char *p, size_t n, size_t max)
 {

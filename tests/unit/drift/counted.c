@@ -318,3 +318,46 @@ Test(counted, edges)
 	cr_expect_eq(x->counts[1], 2);
 	release(&z);
 }
+
+/* Small non-negative integers are counted in a dense array, the rest in the hash table: values
+ * on both sides of its end (4095, 4096), +0.0 and -0.0 spelled several ways, non-integers and
+ * exponent forms among them; one column stays counted, one passes 8,192 distinct values with
+ * both parts full and moves to its array. Same tables and reports as without counting. */
+Test(counted, dense_and_hashed_counts)
+{
+	static const char *const edge[] = {"0",   "-0",      "0.0", "-0.0",  "4095", "4096", "4095.5",
+	                                   "1e3", "4.095e3", "1",   "00012", "-1",   "2.0"};
+	for (int big = 0; big < 2; big++) {
+		struct sl_buf f[2];
+		rng_state = 0xA0761D6478BD642FULL + (uint64_t)big;
+		for (int side = 0; side < 2; side++) {
+			sl_buf_init(&f[side], 0);
+			put(&f[side], "x,y\n");
+			for (int r = 0; r < 30000; r++) {
+				uint64_t k = rnd();
+				if (k % 3 == 0)
+					put(&f[side], "%s,", edge[(k >> 8) % (sizeof edge / sizeof edge[0])]);
+				else
+					put(&f[side], "%d,", (int)((k >> 16) % (big ? 12000 : 5000)));
+				put(&f[side], "%d\n", (int)((k >> 40) % 300));
+			}
+		}
+		struct loaded plain, counted;
+		load(f[0].data, f[1].data, CSV, false, &plain);
+		load(f[0].data, f[1].data, CSV, true, &counted);
+		cr_assert(col(&counted.r, "y")->counts, "y is counted");
+		cr_assert(big ? !col(&counted.r, "x")->counts : col(&counted.r, "x")->counts != NULL);
+		same_tables(&plain.r, &counted.r);
+		same_tables(&plain.c, &counted.c);
+		for (size_t t = 0; t < sizeof tests / sizeof tests[0]; t++) {
+			char *a = render(&plain, tests[t]), *b = render(&counted, tests[t]);
+			cr_expect_str_eq(a, b, "test %s differs", sl_drift_test_name(tests[t]));
+			free(a);
+			free(b);
+		}
+		release(&plain);
+		release(&counted);
+		sl_buf_release(&f[0]);
+		sl_buf_release(&f[1]);
+	}
+}

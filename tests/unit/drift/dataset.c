@@ -286,3 +286,53 @@ Test(dataset, hash_is_the_bytewise_one)
 		cr_assert_eq(sl_drift_hash(buf + off, n, seed), hash_bytewise(buf + off, n, seed), "length %zu", n);
 	}
 }
+
+/* The table's slots carry a tag of each key's hash beside its index (as many tag bits as the
+ * cap leaves: 21 at 1,024, 15 at 65,536, one at 2^30): every count is still exact, checked
+ * against plain counting, with keys added in random order and repeated, through the union. */
+Test(dataset, category_counts_with_hash_tags)
+{
+	static const size_t caps[] = {1024, 65536, (size_t)1 << 30};
+	enum { KEYS = 1000, ADDS = 20000 };
+	for (size_t ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+		struct sl_drift_cats a, b;
+		cr_assert_eq(sl_drift_cats_init(&a, caps[ci], 64, 0.01, 0.01, 7), 0);
+		cr_assert_eq(sl_drift_cats_init(&b, caps[ci], 64, 0.01, 0.01, 7), 0);
+		static uint64_t want_a[KEYS], want_b[KEYS];
+		memset(want_a, 0, sizeof want_a);
+		memset(want_b, 0, sizeof want_b);
+		uint64_t x = 88172645463325252ULL + ci;
+		for (int i = 0; i < ADDS; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned k = (unsigned)(x % KEYS) * (unsigned)(x % 3 ? 1 : 0); /* key 0 a third of the time */
+			char key[32];
+			int n = snprintf(key, sizeof key, "key-%u", k);
+			bool to_b = (x >> 40) % 2;
+			cr_assert_eq(sl_drift_cats_add(to_b ? &b : &a, key, (size_t)n, 1 + k % 3), 0);
+			(to_b ? want_b : want_a)[k] += 1 + k % 3;
+		}
+		struct sl_drift_cat_pair p;
+		cr_assert_eq(sl_drift_cats_pair(&a, &b, true, &p), 0);
+		cr_assert(!p.hashed);
+		size_t seen = 0;
+		for (size_t i = 0; i < p.k; i++) {
+			unsigned k;
+			char name[32];
+			cr_assert(p.lens[i] < sizeof name);
+			memcpy(name, p.names[i], p.lens[i]);
+			name[p.lens[i]] = '\0'; /* names point into the pool, unterminated */
+			cr_assert_eq(sscanf(name, "key-%u", &k), 1);
+			cr_assert(k < KEYS);
+			cr_expect(p.ref[i] == (double)want_a[k] && p.cur[i] == (double)want_b[k], "cap %zu key %u",
+			          caps[ci], k);
+			seen++;
+		}
+		size_t distinct = 0;
+		for (size_t k = 0; k < KEYS; k++)
+			distinct += want_a[k] || want_b[k];
+		cr_expect_eq(seen, distinct, "cap %zu: every key once in the union", caps[ci]);
+		sl_drift_cat_pair_release(&p);
+		sl_drift_cats_release(&a);
+		sl_drift_cats_release(&b);
+	}
+}

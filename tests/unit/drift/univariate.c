@@ -462,3 +462,63 @@ Test(univariate, sort_few_values)
 	check_few(64, 9, 63, 6);
 	check_few(1000, 160, 10, 7);
 }
+
+/* A double from random bits (never NaN: a NaN's bits become an infinity of the same sign). */
+static double any_double(struct sl_rng *rng)
+{
+	uint64_t b = sl_rng_next(rng);
+	double d;
+	memcpy(&d, &b, sizeof d);
+	return isnan(d) ? copysign(INFINITY, d) : d;
+}
+
+/* The MSD radix sort (columns of more than 8,192 distinct values) against qsort, bit for bit:
+ * sizes around its thresholds (64 values, buckets of 32), random bits, values that differ only
+ * in their last bits (every level of the recursion), runs of equal values beside unique ones,
+ * signed zeros among them, one value apart from a constant column, and lognormal latencies. */
+Test(univariate, sort_radix_matches_qsort)
+{
+	static const size_t sizes[] = {64, 65, 97, 1000, 4097, 20000, 300000};
+	struct sl_rng rng;
+	sl_rng_seed(&rng, 11);
+	for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+		size_t n = sizes[si];
+		double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+		cr_assert(v && w);
+		for (int kind = 0; kind < 6; kind++) {
+			double base = 1234.5678 + (double)kind;
+			for (size_t i = 0; i < n; i++) {
+				uint64_t r = sl_rng_next(&rng);
+				switch (kind) {
+				case 0: /* any bits */
+					v[i] = any_double(&rng);
+					break;
+				case 1: /* the same value but its last 1-20 bits */
+					v[i] = nextafter(base, INFINITY) + (double)(r % (1u << (1 + r % 20))) * 0x1p-42;
+					break;
+				case 2: /* runs: 9,000 unique values (past the counted sort) and a few repeated ones */
+					v[i] = i % 3 ? (double)(r % 9000) * 0.25 - 100 : (double)(r % 4);
+					break;
+				case 3: /* signed zeros among small numbers of both signs */
+					v[i] = r % 5 == 0   ? -0.0
+					       : r % 5 == 1 ? 0.0
+					                    : ((double)(int64_t)(r >> 20) * 0x1p-60);
+					break;
+				case 4: /* constant but one */
+					v[i] = i == n / 2 ? -base : base;
+					break;
+				default: /* lognormal, as latencies */
+					v[i] = exp(sl_rng_normal(&rng) * 0.5 + 6.5);
+					break;
+				}
+			}
+			memcpy(w, v, n * sizeof *v);
+			qsort(w, n, sizeof *w, cmp_total);
+			cr_assert_eq(sl_drift_sort(v, n), 0);
+			cr_expect(memcmp(v, w, n * sizeof *v) == 0, "n %zu kind %d: not the same bits as qsort", n,
+			          kind);
+		}
+		free(v);
+		free(w);
+	}
+}

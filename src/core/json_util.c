@@ -145,7 +145,7 @@ int sl__json_number(struct json_object *o, const char *field, double *out, char 
 int sl__json_double(struct json_object *o, const char *field, double lo, double hi, double *out, char *err,
                     size_t errlen)
 {
-	double v;
+	double v = 0;
 	int rc = sl__json_number(o, field, &v, err, errlen);
 	if (rc)
 		return rc;

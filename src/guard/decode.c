@@ -177,14 +177,21 @@ static const unsigned char runtab[256] = {
  * run, or len. Per block of 64 bytes: bit k of m says whether byte k may be in a run; and-ing
  * m with itself shifted by 1, 2, 4 and 8 leaves bit k set when bytes k..k+15 all may, which is
  * known for k <= 48 (the next block starts there). Text holds such rows rarely (long
- * identifiers, paths, encoded data). */
-static size_t next_candidate(const unsigned char *s, size_t len, size_t i)
+ * identifiers, paths, encoded data). One body for both paths: with avx set, in a function
+ * compiled for AVX-512, the classification is inlined, the text's last block included. */
+static inline __attribute__((always_inline)) size_t candidate_body(const unsigned char *s, size_t len, size_t i,
+                                                                   bool avx)
 {
 	_Static_assert(SL_GUARD_DECODE_MIN == 16, "the shifts below find rows of 16");
 	while (len - i >= SL_GUARD_DECODE_MIN) {
 		size_t n = len - i < 64 ? len - i : 64, valid = n - SL_GUARD_DECODE_MIN + 1;
 		uint64_t cls[SL__NCLASS];
-		sl__classify64(s, len, (ptrdiff_t)i, runtab, 1, cls);
+		if (avx && n == 64)
+			sl__classify64_avx512(s + i, runtab, 1, cls);
+		else if (avx) /* the last block of the text: a masked load */
+			sl__classify64_edge_avx512(s, len, (ptrdiff_t)i, runtab, 1, cls);
+		else
+			sl__classify64(s, len, (ptrdiff_t)i, runtab, 1, cls);
 		uint64_t m = cls[0];
 		m &= m >> 1;
 		m &= m >> 2;
@@ -196,6 +203,16 @@ static size_t next_candidate(const unsigned char *s, size_t len, size_t i)
 		i += valid;
 	}
 	return len;
+}
+
+SL__AVX512 static size_t candidate_avx512(const unsigned char *s, size_t len, size_t i)
+{
+	return candidate_body(s, len, i, true);
+}
+
+static size_t next_candidate(const unsigned char *s, size_t len, size_t i)
+{
+	return sl__simd_avx512() ? candidate_avx512(s, len, i) : candidate_body(s, len, i, false);
 }
 
 /* Runs of the base64 alphabet (at most two '=' closing them): hex when all hex digits. */

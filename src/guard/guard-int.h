@@ -56,16 +56,37 @@ static inline bool sl__simd_avx512(void)
 
 #define SL__AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi")))
 
-/* sl__classify64 for 64 bytes all inside the text: tab looked up 128 entries at a time. */
-SL__AVX512 static inline void sl__classify64_avx512(const unsigned char *p, const unsigned char tab[256],
-                                                    unsigned nclass, uint64_t mask[SL__NCLASS])
+/* The class masks of the 64 bytes in x: tab looked up 128 entries at a time. */
+SL__AVX512 static inline void sl__classify_vec_avx512(__m512i x, const unsigned char tab[256], unsigned nclass,
+                                                      uint64_t mask[SL__NCLASS])
 {
-	__m512i x = _mm512_loadu_si512(p);
 	__m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512(tab), x, _mm512_loadu_si512(tab + 64));
 	__m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512(tab + 128), x, _mm512_loadu_si512(tab + 192));
 	__m512i v = _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi);
 	for (unsigned b = 0; b < nclass; b++)
 		mask[b] = _mm512_test_epi8_mask(v, _mm512_set1_epi8((char)(1 << b)));
+}
+
+/* sl__classify64 for 64 bytes all inside the text. */
+SL__AVX512 static inline void sl__classify64_avx512(const unsigned char *p, const unsigned char tab[256],
+                                                    unsigned nclass, uint64_t mask[SL__NCLASS])
+{
+	sl__classify_vec_avx512(_mm512_loadu_si512(p), tab, nclass, mask);
+}
+
+/* sl__classify64 for a block at base >= -63 that holds at least one byte of the text, at an
+ * edge of the text or not: the bytes inside read with a masked load (no byte outside the text
+ * is touched), those outside given no class, as the portable code does. */
+SL__AVX512 static inline void sl__classify64_edge_avx512(const unsigned char *s, size_t len, ptrdiff_t base,
+                                                         const unsigned char tab[256], unsigned nclass,
+                                                         uint64_t mask[SL__NCLASS])
+{
+	unsigned lo = base < 0 ? (unsigned)-base : 0;
+	size_t start = base < 0 ? 0 : (size_t)base, n = len - start < 64 - lo ? len - start : 64 - lo;
+	__mmask64 live = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+	sl__classify_vec_avx512(_mm512_maskz_loadu_epi8(live, s + start), tab, nclass, mask);
+	for (unsigned b = 0; b < nclass; b++)
+		mask[b] = (mask[b] & live) << lo;
 }
 
 static inline void sl__classify64(const unsigned char *s, size_t len, ptrdiff_t base, const unsigned char tab[256],

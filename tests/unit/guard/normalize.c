@@ -294,7 +294,8 @@ Test(normalize, vector_and_portable_paths_agree)
 }
 
 /* sl__classify64: the vector lookup gives the table's class bits for any bytes, inside the text
- * and at its edges. */
+ * and at its edges; so does the masked-load lookup (sl__classify64_edge_avx512) for every block
+ * that holds a byte of the text. */
 Test(normalize, classify64_paths_agree)
 {
 	static unsigned char tab[256], s[300];
@@ -315,5 +316,10 @@ Test(normalize, classify64_paths_agree)
 		sl__classify64(s, len, base, tab, 3, b);
 		for (unsigned k = 0; k < 3; k++)
 			cr_assert_eq(a[k], b[k], "len %zu base %td class %u", len, base, k);
+		if (!sl__simd_avx512() || base >= (ptrdiff_t)len || base + 64 <= 0)
+			continue;
+		sl__classify64_edge_avx512(s, len, base, tab, 3, b); /* blocks holding some of the text */
+		for (unsigned k = 0; k < 3; k++)
+			cr_assert_eq(a[k], b[k], "edge: len %zu base %td class %u", len, base, k);
 	}
 }

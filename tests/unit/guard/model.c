@@ -289,15 +289,40 @@ static void random_text(struct sl_rng *r, char *t, size_t len)
 		                          : other[sl_rng_next(r) % (sizeof(other) - 1)];
 }
 
+/* Scorer settings of the exactness tests. */
+struct model_cfg {
+	unsigned cmin, cmax, bits, window, stride;
+	bool uni, bi, cues;
+};
+
+/* A sealed model of these settings with random weights. */
+static struct sl_guard_model *random_model(const struct model_cfg *c, struct sl_rng *r, float bias)
+{
+	struct sl_guard_model_params p;
+	sl_guard_model_params_default(&p);
+	p.char_min = c->cmin;
+	p.char_max = c->cmax;
+	p.hash_bits = c->bits;
+	p.window = c->window;
+	p.stride = c->stride;
+	p.word_unigrams = c->uni;
+	p.word_bigrams = c->bi;
+	p.cues = c->cues;
+	struct sl_guard_model *m = sl_gm_new(&p);
+	cr_assert_not_null(m);
+	for (size_t i = 0; i <= m->mask; i++)
+		m->w[i] = (float)sl_rng_normal(r);
+	sl_gm_seal(m);
+	m->bias = bias;
+	return m;
+}
+
 /* The scorer's block sums (8-bit weights, unrolled n-grams, words found in a second pass) give
  * the same score as gm_walk's features summed window by window, for the default n-grams and
  * others, with and without word features, windows smaller and larger than a scan chunk. */
 Test(model, windows_match_reference)
 {
-	static const struct {
-		unsigned cmin, cmax, bits, window, stride;
-		bool uni, bi, cues;
-	} cfg[] = {
+	static const struct model_cfg cfg[] = {
 	    {3, 5, 12, 256, 64, true, true, true},   {4, 4, 12, 256, 64, true, true, true},
 	    {2, 6, 10, 256, 64, true, false, true},  {3, 5, 18, 512, 128, true, true, true},
 	    {0, 0, 12, 256, 64, true, true, true},   {1, 8, 11, 512, 512, false, false, false},
@@ -307,22 +332,7 @@ Test(model, windows_match_reference)
 	struct sl_rng r;
 	sl_rng_seed(&r, 5);
 	for (size_t c = 0; c < sizeof(cfg) / sizeof(cfg[0]); c++) {
-		struct sl_guard_model_params p;
-		sl_guard_model_params_default(&p);
-		p.char_min = cfg[c].cmin;
-		p.char_max = cfg[c].cmax;
-		p.hash_bits = cfg[c].bits;
-		p.window = cfg[c].window;
-		p.stride = cfg[c].stride;
-		p.word_unigrams = cfg[c].uni;
-		p.word_bigrams = cfg[c].bi;
-		p.cues = cfg[c].cues;
-		struct sl_guard_model *m = sl_gm_new(&p);
-		cr_assert_not_null(m);
-		for (size_t i = 0; i <= m->mask; i++)
-			m->w[i] = (float)sl_rng_normal(&r);
-		sl_gm_seal(m);
-		m->bias = -0.5f;
+		struct sl_guard_model *m = random_model(&cfg[c], &r, -0.5f);
 		for (size_t len = 0; len < sizeof(text); len = len * 3 / 2 + 1) {
 			random_text(&r, text, len);
 			if (len > 20)
@@ -365,10 +375,7 @@ static double ref_score_exact(const struct sl_guard_model *m, const char *t, siz
  * around the chunk and block edges, with words open across them. */
 Test(model, vector_and_portable_paths_match_reference_exactly)
 {
-	static const struct {
-		unsigned cmin, cmax, bits, window, stride;
-		bool uni, bi, cues;
-	} cfg[] = {
+	static const struct model_cfg cfg[] = {
 	    {4, 4, 18, 512, 128, true, true, true},  {4, 4, 12, 256, 64, true, true, true},
 	    {4, 4, 24, 1024, 512, true, true, true}, {4, 4, 13, 3000, 1000, false, true, false},
 	    {4, 4, 10, 4, 2, true, false, true},     {3, 5, 12, 512, 128, true, true, true},
@@ -377,22 +384,7 @@ Test(model, vector_and_portable_paths_match_reference_exactly)
 	struct sl_rng r;
 	sl_rng_seed(&r, 11);
 	for (size_t c = 0; c < sizeof(cfg) / sizeof(cfg[0]); c++) {
-		struct sl_guard_model_params p;
-		sl_guard_model_params_default(&p);
-		p.char_min = cfg[c].cmin;
-		p.char_max = cfg[c].cmax;
-		p.hash_bits = cfg[c].bits;
-		p.window = cfg[c].window;
-		p.stride = cfg[c].stride;
-		p.word_unigrams = cfg[c].uni;
-		p.word_bigrams = cfg[c].bi;
-		p.cues = cfg[c].cues;
-		struct sl_guard_model *m = sl_gm_new(&p);
-		cr_assert_not_null(m);
-		for (size_t i = 0; i <= m->mask; i++)
-			m->w[i] = (float)sl_rng_normal(&r);
-		sl_gm_seal(m);
-		m->bias = 0.25f;
+		struct sl_guard_model *m = random_model(&cfg[c], &r, 0.25f);
 		for (size_t len = 0; len < sizeof(text); len += len < 300 ? 1 : 97) {
 			random_text(&r, text, len);
 			if (len > 40 && len % 3 == 0) /* a word across the chunk edge at 256 */

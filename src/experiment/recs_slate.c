@@ -200,9 +200,20 @@ static double count_items(struct sl_recs_monitor *m, struct recs_version *v, con
 	return novelty / (double)in->n;
 }
 
+/* An observation of version with every measure not applicable (NaN) yet. */
+static struct sl_recs_obs obs_of(const char *version)
+{
+	return (struct sl_recs_obs){.version = version,
+	                            .diversity = NAN,
+	                            .novelty = NAN,
+	                            .repetition = NAN,
+	                            .reshown_ignored = NAN,
+	                            .watch_s = NAN};
+}
+
 int sl_recs_slate_observe(struct sl_recs_monitor *m, const struct sl_recs_slate_in *in, struct sl_recs_obs *obs)
 {
-	struct sl_recs_obs o = {.diversity = NAN, .repetition = NAN, .reshown_ignored = NAN, .watch_s = NAN};
+	struct sl_recs_obs o;
 	uint64_t hash[SL_RECS_MAX_SLATE];
 	uint8_t src[SL_RECS_MAX_SLATE];
 	if (!m || !in)
@@ -223,7 +234,7 @@ int sl_recs_slate_observe(struct sl_recs_monitor *m, const struct sl_recs_slate_
 		src[i] = (uint8_t)sl__recs_source(m, in->sources ? in->sources[i] : NULL);
 	m->now = in->now > m->now ? in->now : m->now;
 	sl__recs_win_enter(m, v, m->now);
-	o.version = v->name;
+	o = obs_of(v->name);
 	o.novelty = count_items(m, v, in, hash, src);
 	o.diversity = slate_ild(in);
 	if (!isnan(o.diversity))
@@ -332,16 +343,13 @@ int sl_recs_interaction_observe(struct sl_recs_monitor *m, const char *request_i
 		count_click(m, &v->cur, (size_t)slot, pos);
 	else if (kind == SL_RECS_WATCH)
 		count_watch(m, &v->cur, (size_t)slot, pos, value);
-	if (obs)
-		*obs = (struct sl_recs_obs){.version = v->name,
-		                            .diversity = NAN,
-		                            .novelty = NAN,
-		                            .repetition = NAN,
-		                            .reshown_ignored = NAN,
-		                            .interaction = true,
-		                            .kind = kind,
-		                            .sentiment = sentiment(m, kind, value),
-		                            .watch_s = kind == SL_RECS_WATCH ? value : NAN};
+	if (obs) {
+		*obs = obs_of(v->name);
+		obs->interaction = true;
+		obs->kind = kind;
+		obs->sentiment = sentiment(m, kind, value);
+		obs->watch_s = kind == SL_RECS_WATCH ? value : NAN;
+	}
 	return 0;
 }
 

@@ -339,6 +339,12 @@ static void add_rate(struct rt *t, int side, int metric, uint64_t events, uint64
 		sl_window_add_rate(&t->win, (enum sl_side)side, (unsigned)t->idx[metric], events, trials);
 }
 
+/* Whether t's window takes observations now (not paused, not waiting to start). */
+static bool measuring(const struct rt *t)
+{
+	return t->r.state != SL_ROLLOUT_PAUSED && t->r.state != SL_ROLLOUT_PENDING;
+}
+
 static int side_of(const struct rt *t, const char *version)
 {
 	if (!version)
@@ -350,7 +356,7 @@ void sl_rollouts_observe(const struct sl_event *ev, bool shadow)
 {
 	struct rt *t = ev->model ? find_active(ev->model) : NULL;
 	int side = t ? (shadow ? SL_CANDIDATE : side_of(t, ev->version)) : -1;
-	if (side < 0 || t->r.state == SL_ROLLOUT_PAUSED || t->r.state == SL_ROLLOUT_PENDING)
+	if (side < 0 || !measuring(t))
 		return;
 	sl_window_add_request(&t->win, (enum sl_side)side);
 	if (side == SL_CANDIDATE)
@@ -397,8 +403,7 @@ void sl_rollouts_feedback(const char *model, const char *version, int label, dou
 static struct rt *find_by_version(const char *model, const char *version, int *side)
 {
 	for (struct rt *t = R.active; version && t; t = t->next)
-		if ((!model || strcmp(model, t->model) == 0) && (*side = side_of(t, version)) >= 0 &&
-		    t->r.state != SL_ROLLOUT_PAUSED && t->r.state != SL_ROLLOUT_PENDING && !sl_rollout_terminal(t->r.state))
+		if ((!model || strcmp(model, t->model) == 0) && (*side = side_of(t, version)) >= 0 && measuring(t))
 			return t;
 	return NULL;
 }

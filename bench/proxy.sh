@@ -27,8 +27,9 @@
 #   BENCH_NGINX_LOG (1: nginx writes a buffered access log like sluice's; 0: off), BENCH_PERF
 #   (0; 1 records `perf` on sluice during its last wrk run), BENCH_RESULTS (bench/results; the
 #   results go to proxy-DATE.txt there; "-" prints only), BENCH_KEEP_TMP (0; 1 keeps configs,
-#   logs and perf data), BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_GUARD (0; 1 turns the guard on
-#   in sluice: input scan and answer checks, action flag).
+#   logs and perf data), BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_GUARD (0; 1 adds a fourth path
+#   to part 1, "guard": a second sluice, the same but with the guard on (input scan and answer
+#   checks, action flag), measured in the same rounds, and prints guard/sluice per round).
 # Exit status: 0 when every component started and every request succeeded, 1 otherwise.
 set -euo pipefail
 
@@ -238,6 +239,8 @@ free_port; P_UP=$PORT
 free_port; P_NGINX=$PORT
 free_port; P_SLUICE=$PORT
 free_port; P_ADMIN=$PORT
+free_port; P_GUARD=$PORT
+free_port; P_GUARD_ADMIN=$PORT
 free_port; P_SIM=$PORT
 free_port; P_SSE_SLUICE=$PORT
 free_port; P_SSE_ADMIN=$PORT
@@ -296,20 +299,20 @@ EOF
 EOF
 } >"$TMP/nginx.conf"
 
-# With BENCH_GUARD=1 every request is scanned for injection and every answer checked (flag only,
-# so the traffic is the same): the guard's cost in the gateway, against BENCH_GUARD=0.
+# The "guard" path (BENCH_GUARD=1) scans every request for injection and checks every answer
+# (flag only, so the traffic is the same): the guard's cost in the gateway, against "sluice".
 guard_conf() {
-	[ "$GUARD" = 1 ] || return 0
+	[ "$1" = 1 ] || return 0
 	printf 'guard:\n  input: {action: flag}\n  output: {action: flag, canaries: [CANARY-7f3a9c2e]}\n'
 }
 
-# sluice_conf LISTEN ADMIN UPSTREAM LOG
+# sluice_conf LISTEN ADMIN UPSTREAM LOG [GUARD]
 sluice_conf() {
 	cat <<EOF
 listen: 127.0.0.1:$1
 admin_listen: 127.0.0.1:$2
 access_log: $4
-$(guard_conf)
+$(guard_conf "${5:-0}")
 models:
   - name: chat
     versions:
@@ -324,6 +327,9 @@ models:
 EOF
 }
 sluice_conf "$P_SLUICE" "$P_ADMIN" "$P_UP" "$TMP/sluice-access.log" >"$TMP/sluice.yaml"
+sluice_conf "$P_GUARD" "$P_GUARD_ADMIN" "$P_UP" "$TMP/guard-access.log" 1 >"$TMP/guard.yaml"
+MODES="direct nginx sluice"
+[ "$GUARD" = 1 ] && MODES="$MODES guard"
 sluice_conf "$P_SSE_SLUICE" "$P_SSE_ADMIN" "$P_SIM" "$TMP/sluice-sse-access.log" >"$TMP/sluice-sse.yaml"
 
 cat >"$TMP/haproxy.cfg" <<EOF
@@ -361,9 +367,11 @@ say ""
 start upstream "$SERVER_CPU" nginx -e "$TMP/upstream/error.log" -p "$TMP/upstream/" -c "$TMP/upstream.conf"
 start nginx "$SERVER_CPU" nginx -e "$TMP/nginx/error.log" -p "$TMP/nginx/" -c "$TMP/nginx.conf"
 start sluice "$SERVER_CPU" "$SLUICE_BIN" serve -c "$TMP/sluice.yaml"
+[ "$GUARD" = 1 ] && start guard "$SERVER_CPU" "$SLUICE_BIN" serve -c "$TMP/guard.yaml"
 wait_ready upstream "http://127.0.0.1:$P_UP/v1/chat/completions" "$CHAT_BODY"
 wait_ready nginx "http://127.0.0.1:$P_NGINX/v1/chat/completions" "$CHAT_BODY"
 wait_ready sluice "http://127.0.0.1:$P_SLUICE/v1/chat/completions" "$CHAT_BODY"
+[ "$GUARD" = 1 ] && wait_ready guard "http://127.0.0.1:$P_GUARD/v1/chat/completions" "$CHAT_BODY"
 curl -s -D "$TMP/sluice-check.h" -o "$TMP/sluice-check.b" -H 'content-type: application/json' \
 	-d "$CHAT_BODY" "http://127.0.0.1:$P_SLUICE/v1/chat/completions"
 grep -qi '^x-sluice-version:' "$TMP/sluice-check.h" || failed_to_start sluice "no x-sluice-version header on a routed answer"
@@ -379,6 +387,7 @@ url_of() {
 	direct) echo "http://127.0.0.1:$P_UP/v1/chat/completions" ;;
 	nginx) echo "http://127.0.0.1:$P_NGINX/v1/chat/completions" ;;
 	sluice) echo "http://127.0.0.1:$P_SLUICE/v1/chat/completions" ;;
+	guard) echo "http://127.0.0.1:$P_GUARD/v1/chat/completions" ;;
 	esac
 }
 # the process whose CPU time is charged to a mode: the proxy (the upstream when direct)
@@ -387,6 +396,7 @@ cpu_pid_of() {
 	direct) echo "$UP_WORKER" ;;
 	nginx) echo "$NGINX_WORKER" ;;
 	sluice) echo "${PID[sluice]}" ;;
+	guard) echo "${PID[guard]}" ;;
 	esac
 }
 
@@ -404,17 +414,17 @@ measure() {
 	local out=$TMP/wrk-$1-$3-$2.txt cpid t0 t1
 	cpid=$(cpu_pid_of "$3")
 	t0=$(cpu_ticks "$cpid")
-	noise_begin "$UP_WORKER" "$NGINX_WORKER" "${PID[sluice]}"
+	noise_begin "$UP_WORKER" "$NGINX_WORKER" "${PID[sluice]}" "${PID[guard]:-}"
 	run_wrk "$3" "$4" "$5" "$out"
-	noise_end "$UP_WORKER" "$NGINX_WORKER" "${PID[sluice]}"
+	noise_end "$UP_WORKER" "$NGINX_WORKER" "${PID[sluice]}" "${PID[guard]:-}"
 	t1=$(cpu_ticks "$cpid")
 	ROWS+=("kind=$1 round=$2 mode=$3 cpu_ticks=$((t1 - t0)) other_server=$OTHER_SERVER other_client=$OTHER_CLIENT $(sed -n 's/^WRK_RESULT //p' "$out")")
 }
 
-say "part 1: wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/chat.lua, POST /v1/chat/completions; rounds: $ROUNDS; guard: $([ "$GUARD" = 1 ] && echo on || echo off)"
-for mode in direct nginx sluice; do run_wrk "$mode" "$CONNS" 2 "$TMP/warmup-$mode.txt"; done
+say "part 1: wrk -t1 -c$CONNS -d${DURATION}s --latency -s bench/chat.lua, POST /v1/chat/completions; rounds: $ROUNDS; paths: $MODES"
+for mode in $MODES; do run_wrk "$mode" "$CONNS" 2 "$TMP/warmup-$mode.txt"; done
 for round in $(seq "$ROUNDS"); do
-	for mode in direct nginx sluice; do
+	for mode in $MODES; do
 		if [ "$DO_PERF" = 1 ] && [ "$mode" = sluice ] && [ "$round" = "$ROUNDS" ]; then
 			perf record -g -o "$TMP/perf.data" -p "${PID[sluice]}" -- sleep $((DURATION - 2)) >/dev/null 2>&1 &
 			PERF_PID=$!
@@ -424,13 +434,13 @@ for round in $(seq "$ROUNDS"); do
 done
 if [ "$DO_PERF" = 1 ]; then wait "$PERF_PID" 2>/dev/null || true; fi
 if [ "$PROBE" -gt 0 ]; then
-	for mode in direct nginx sluice; do measure probe 1 "$mode" 1 "$PROBE"; done
+	for mode in $MODES; do measure probe 1 "$mode" 1 "$PROBE"; done
 fi
 SLUICE_RSS_WRK=$(rss_kb "${PID[sluice]}")
 NGINX_RSS_WRK=$(rss_kb "$NGINX_WORKER")
 SLUICE_LOG_LINES=$(wc -l <"$TMP/sluice-access.log" || echo 0)
 
-PART1=$(printf '%s\n' "${ROWS[@]}" | awk -v tick="$TICK" -v conns="$CONNS" '
+PART1=$(printf '%s\n' "${ROWS[@]}" | awk -v tick="$TICK" -v conns="$CONNS" -v modes="$MODES" '
 	function kv(s, k,   a, i, n) { n = split(s, a, " "); for (i = 1; i <= n; i++) if (index(a[i], k "=") == 1) return substr(a[i], length(k) + 2); return "" }
 	function ratios(label, R, P50, P99, C) {
 		printf "  sluice/nginx (%s): throughput %.3f, p99 %.3f, CPU per request %.3f\n", label, R["sluice"] / R["nginx"], P99["sluice"] / P99["nginx"], C["sluice"] / C["nginx"]
@@ -444,7 +454,7 @@ PART1=$(printf '%s\n' "${ROWS[@]}" | awk -v tick="$TICK" -v conns="$CONNS" '
 	}
 	{
 		k = kv($0, "kind"); m = kv($0, "mode"); r = kv($0, "round")
-		rps = kv($0, "rps"); p50 = kv($0, "p50_us") / 1000; p99 = kv($0, "p99_us") / 1000
+		rps = kv($0, "rps") + 0; p50 = kv($0, "p50_us") / 1000; p99 = kv($0, "p99_us") / 1000
 		errs = kv($0, "err_connect") + kv($0, "err_read") + kv($0, "err_write") + kv($0, "err_status") + kv($0, "err_timeout")
 		cpu = kv($0, "cpu_ticks") / tick * 1e6 / kv($0, "requests")
 		os = kv($0, "other_server") + 0; oc = kv($0, "other_client") + 0
@@ -456,6 +466,8 @@ PART1=$(printf '%s\n' "${ROWS[@]}" | awk -v tick="$TICK" -v conns="$CONNS" '
 			next
 		}
 		row(m, "round " r, rps, p50, p99, cpu, errs, os, oc)
+		RR[m, r] = rps; RC[m, r] = cpu
+		if (r > nr) nr = r
 		if (!(m in n)) { B_R[m] = rps; B_P50[m] = p50; B_P99[m] = p99; B_C[m] = cpu }
 		n[m]++; M_R[m] += rps; M_P50[m] += p50; M_P99[m] += p99; M_C[m] += cpu
 		if (rps > B_R[m]) B_R[m] = rps
@@ -464,22 +476,35 @@ PART1=$(printf '%s\n' "${ROWS[@]}" | awk -v tick="$TICK" -v conns="$CONNS" '
 		if (cpu < B_C[m]) B_C[m] = cpu
 	}
 	END {
-		split("direct nginx sluice", ms, " ")
-		for (i = 1; i <= 3; i++) { m = ms[i]; M_R[m] /= n[m]; M_P50[m] /= n[m]; M_P99[m] /= n[m]; M_C[m] /= n[m] }
+		nm = split(modes, ms, " ")
+		for (i = 1; i <= nm; i++) { m = ms[i]; M_R[m] /= n[m]; M_P50[m] /= n[m]; M_P99[m] /= n[m]; M_C[m] /= n[m] }
 		print "  (other load: the share of the server / client CPU that processes outside the benchmark took)"
 		print ""
 		printf "  c%-6s %10s %10s %10s %11s   %10s %10s %10s %11s\n", conns, "mean req/s", "p50 ms", "p99 ms", "CPU us/req", "best req/s", "p50 ms", "p99 ms", "CPU us/req"
-		for (i = 1; i <= 3; i++) {
+		for (i = 1; i <= nm; i++) {
 			m = ms[i]
 			printf "  %-7s %10.0f %10.3f %10.3f %11.1f   %10.0f %10.3f %10.3f %11.1f\n", m, M_R[m], M_P50[m], M_P99[m], M_C[m], B_R[m], B_P50[m], B_P99[m], B_C[m]
 		}
 		print ""
 		ratios("mean", M_R, M_P50, M_P99, M_C)
 		ratios("best", B_R, B_P50, B_P99, B_C)
+		if ("guard" in n) {
+			# guard against sluice in the same round (each pair ran back to back): the spread
+			# of these ratios is what "no measurable change" has to be read against
+			lo = 1e9; hi = 0; s = 0; cs = 0
+			for (r = 1; r <= nr; r++) {
+				x = RR["guard", r] / RR["sluice", r]; s += x; cs += RC["guard", r] / RC["sluice", r]
+				if (x < lo) lo = x
+				if (x > hi) hi = x
+				list = list sprintf("%s%.3f", r > 1 ? " " : "", x)
+			}
+			printf "  guard/sluice, same round: throughput %s (mean %.3f, range %.3f-%.3f), CPU per request mean %.3f\n", list, s / nr, lo, hi, cs / nr
+			printf "RESULT part1_guard ratio_rps_mean=%.3f ratio_rps_min=%.3f ratio_rps_max=%.3f ratio_cpu_mean=%.3f guard_cpu_us_per_req=%.1f sluice_cpu_us_per_req=%.1f\n", s / nr, lo, hi, cs / nr, M_C["guard"], M_C["sluice"]
+		}
 		if ("sluice" in probe) {
 			print ""
 			print "  one connection (wrk -c1), the latency of a proxy that is not busy:"
-			for (i = 1; i <= 3; i++) { m = ms[i]; split(Q_line[m], q, " "); row(m, "c1", Q_R[m], Q_P50[m], Q_P99[m], Q_C[m], q[1], q[2], q[3]) }
+			for (i = 1; i <= nm; i++) { m = ms[i]; split(Q_line[m], q, " "); row(m, "c1", Q_R[m], Q_P50[m], Q_P99[m], Q_C[m], q[1], q[2], q[3]) }
 			printf "  added vs direct (c1): nginx p50 %+.3f ms, p99 %+.3f ms; sluice p50 %+.3f ms, p99 %+.3f ms\n", Q_P50["nginx"] - Q_P50["direct"], Q_P99["nginx"] - Q_P99["direct"], Q_P50["sluice"] - Q_P50["direct"], Q_P99["sluice"] - Q_P99["direct"]
 			printf "RESULT part1_c1 direct_p50_ms=%.3f direct_p99_ms=%.3f nginx_p50_ms=%.3f nginx_p99_ms=%.3f sluice_p50_ms=%.3f sluice_p99_ms=%.3f nginx_added_p50_ms=%.3f nginx_added_p99_ms=%.3f sluice_added_p50_ms=%.3f sluice_added_p99_ms=%.3f\n", Q_P50["direct"], Q_P99["direct"], Q_P50["nginx"], Q_P99["nginx"], Q_P50["sluice"], Q_P99["sluice"], Q_P50["nginx"] - Q_P50["direct"], Q_P99["nginx"] - Q_P99["direct"], Q_P50["sluice"] - Q_P50["direct"], Q_P99["sluice"] - Q_P99["direct"]
 		}
@@ -505,7 +530,7 @@ if [ "$DO_PERF" = 1 ]; then
 fi
 
 # part 1's servers stop here, so that part 2 has the server CPU to itself
-for name in sluice nginx upstream; do stop "$name"; done
+for name in guard sluice nginx upstream; do stop "$name"; done
 
 # ---- part 2: SSE streams, direct vs sluice (vs haproxy) ----
 

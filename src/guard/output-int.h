@@ -75,6 +75,8 @@ struct sl_guard_output {
 	struct gout_pending pend[GOUT_MAX_PENDING];
 	size_t nfind;
 	uint64_t total;
+	/* From here on nothing is zeroed at creation (a checker is made per request): find[i] is
+	 * written before i < nfind, win and mask up to wlen. */
 	struct sl_gout_finding find[SL_GOUT_MAX_FINDINGS];
 	char win[GOUT_WIN];
 	unsigned char mask[GOUT_WIN];

@@ -18,6 +18,7 @@
  *
  * Invariants: see output-int.h; a stopped checker releases nothing more. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,10 @@ int sl_guard_output_new(const struct sl_guard_output_spec *spec, const char *sys
 {
 	if (!spec || !out || (!system_prompt && len))
 		return SL_EINVAL;
-	struct sl_guard_output *g = calloc(1, sizeof(*g));
+	struct sl_guard_output *g = malloc(sizeof(*g));
 	if (!g)
 		return SL_ENOMEM;
+	memset(g, 0, offsetof(struct sl_guard_output, find)); /* the rest is written before it is read */
 	g->spec = spec;
 	g->prev = '\n';
 	g->stop_at = UINT64_MAX;

@@ -39,17 +39,34 @@ static void str(struct sl_mw *w, const char *k, const char *s)
 	str_n(w, k, s, s ? strlen(s) : 0);
 }
 
+/* v (finite, >= 0) with d (1-6) decimals, rounded; integer arithmetic, as every request writes
+ * a few of these (printf's "%.*f" only past 2^63 units). */
+static void fixed(struct sl_mw *w, double v, unsigned d)
+{
+	static const uint64_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+	double x = round(v * (double)p10[d]);
+	if (!(x < 0x1p63)) {
+		char tmp[400];
+		int n = snprintf(tmp, sizeof(tmp), "%.*f", (int)d, v);
+		sl_mw_put(w, tmp, n > 0 && (size_t)n < sizeof(tmp) ? (size_t)n : 0);
+		return;
+	}
+	uint64_t u = (uint64_t)x;
+	char frac[8] = {'.'};
+	sl_mw_u64(w, u / p10[d]);
+	for (unsigned i = d; i > 0; i--, u /= 10)
+		frac[i] = (char)('0' + u % 10);
+	sl_mw_put(w, frac, d + 1);
+}
+
 /* Seconds as milliseconds with microsecond precision; null when not measured. */
 static void millis(struct sl_mw *w, const char *k, double s)
 {
-	char tmp[40];
 	key(w, k);
-	if (!(s >= 0) || !isfinite(s)) {
+	if (!(s >= 0) || !isfinite(s))
 		sl_mw_puts(w, "null");
-		return;
-	}
-	int n = snprintf(tmp, sizeof(tmp), "%.3f", s * 1000);
-	sl_mw_put(w, tmp, n > 0 && (size_t)n < sizeof(tmp) ? (size_t)n : 0);
+	else
+		fixed(w, s * 1000, 3);
 }
 
 static void count(struct sl_mw *w, const char *k, long v)
@@ -123,8 +140,8 @@ int sl_event_to_json(const struct sl_event *ev, struct sl_buf *out)
 		str(&w, "guard_input", ev->guard_input);
 		str(&w, "guard_output", ev->guard_output);
 		key(&w, "guard_score");
-		if (ev->guard_score >= 0)
-			sl_mw_double(&w, ev->guard_score);
+		if (ev->guard_score >= 0 && isfinite(ev->guard_score))
+			fixed(&w, ev->guard_score, 4);
 		else
 			sl_mw_puts(&w, "null");
 	}

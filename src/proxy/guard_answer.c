@@ -232,9 +232,8 @@ static int replace_with_error(struct sl_buf *body, const char *code, const char 
 	return sl_oai_error(body, "guard_error", code, "%s", msg) ? SL_ENOMEM : 1;
 }
 
-int sl_guard_answer_body(struct sl_guard_answer *a, struct sl_buf *body)
+int sl_guard_answer_body(struct sl_guard_answer *a, struct json_object *obj, struct sl_buf *body)
 {
-	struct json_object *obj = json_tokener_parse(body->data ? body->data : "");
 	struct json_object *choice = obj ? choice0(obj) : NULL, *t = choice ? text_of(choice) : NULL;
 	int rc = 0;
 	if (choice)
@@ -250,7 +249,6 @@ int sl_guard_answer_body(struct sl_guard_answer *a, struct sl_buf *body)
 		sl_buf_reset(body);
 		rc = put_json(body, obj) ? SL_ENOMEM : 0;
 	}
-	json_object_put(obj);
 	return rc;
 }
 

@@ -53,9 +53,11 @@ int sl_guard_answer_new(const struct sl_guard_mrt *g, const struct sl_guard_req 
 void sl_guard_answer_free(struct sl_guard_answer *a);
 /* SSE hook (sl_sse_tap's hook): one stream chunk, or NULL at the end of the stream. */
 int sl_guard_answer_event(void *a, struct json_object *obj, struct sl_buf *out);
-/* A whole (non-stream) JSON answer in body: checked, rewritten in place when something is
- * redacted. Returns 1 when the answer must be replaced by an error (body then holds it). */
-int sl_guard_answer_body(struct sl_guard_answer *a, struct sl_buf *body);
+/* A whole (non-stream) JSON answer: obj, parsed from body by the caller (NULL when it is not
+ * JSON: nothing to check), is checked, and body rewritten from obj when something is redacted
+ * (obj's text is changed too). Returns 1 when the answer must be replaced by an error (body then
+ * holds it). */
+int sl_guard_answer_body(struct sl_guard_answer *a, struct json_object *obj, struct sl_buf *body);
 /* After the answer: "redact", "block" or "flag" when something was found, else NULL; detail
  * gets the first finding. */
 const char *sl_guard_answer_outcome(const struct sl_guard_answer *a, char *detail, size_t len);

@@ -39,6 +39,7 @@ struct exchange {
 	struct sl_event ev;
 	struct sl_features feat; /* prompt features, for drift monitoring */
 	struct sl_guard_answer *answer; /* the guard's checks on the answer, or NULL */
+	struct json_object *held;       /* the held body, parsed once for usage and the guard */
 	struct sl_exp_pick pick;        /* the experiment and variant routing chose, if any */
 	uint64_t t_start, t_upstream;
 	char upstream[300];
@@ -92,6 +93,7 @@ static void on_dispose(void *p)
 	sl_buf_release(&ex->pending);
 	sl_buf_release(&ex->inflight);
 	sl_buf_release(&ex->copy);
+	json_object_put(ex->held);
 	if (ex->ref)
 		sl_routes_release(ex->ref);
 	sl_server.inflight--;
@@ -219,24 +221,29 @@ static int take_body(struct exchange *ex, h2o_buffer_t **input)
 	return rc;
 }
 
-/* Reads usage and finish reason from the kept copy of a non-stream body (one parse), and says
- * whether a JSON body is whole. */
+/* Reads usage and finish reason from a non-stream body kept whole (one parse: the body the
+ * guard holds, kept parsed in ex->held for its checks, or else the copy), and says whether a
+ * JSON body is whole. */
 static bool read_copy(struct exchange *ex)
 {
-	if (!ex->keep_copy || ex->copy.len == 0)
+	const struct sl_buf *b = ex->hold_body ? &ex->pending : ex->keep_copy ? &ex->copy : NULL;
+	if (!b || b->len == 0)
 		return true;
 	struct sl_oai_usage u;
-	struct json_object *obj = json_tokener_parse_ex(sl_server.tok, ex->copy.data, (int)ex->copy.len);
-	bool whole = obj != NULL && json_tokener_get_parse_end(sl_server.tok) == ex->copy.len;
+	struct json_object *obj = json_tokener_parse_ex(sl_server.tok, b->data, (int)b->len);
+	bool whole = obj != NULL && json_tokener_get_parse_end(sl_server.tok) == b->len;
 	json_tokener_reset(sl_server.tok);
 	if (obj) {
 		sl_oai_usage_init(&u);
 		sl_oai_usage_scan(&u, obj);
-		json_object_put(obj);
 		ex->ev.prompt_tokens = u.prompt_tokens;
 		ex->ev.completion_tokens = u.completion_tokens;
 		if (u.finish_reason[0])
 			ex->ev.finish_reason = h2o_strdup(&ex->req->pool, u.finish_reason, SIZE_MAX).base;
+		if (ex->hold_body)
+			ex->held = obj;
+		else
+			json_object_put(obj);
 	}
 	return whole || !ex->is_json;
 }
@@ -261,13 +268,15 @@ static void release_held(struct exchange *ex)
 		return;
 	ex->hold_body = 0;
 	if (!ex->upstream_failed) {
-		if (sl_guard_answer_body(ex->answer, &ex->pending) == 1) {
+		if (sl_guard_answer_body(ex->answer, ex->held, &ex->pending) == 1) {
 			ex->req->res.status = 400;
 			ex->req->res.reason = "Bad Request";
 			ex->ev.error_class = "guard_blocked";
 		}
 		ex->req->res.content_length = ex->pending.len;
 	}
+	json_object_put(ex->held);
+	ex->held = NULL;
 	h2o_start_response(ex->req, &ex->super);
 }
 
@@ -362,9 +371,9 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
 			ex->tap.hook_ctx = ex->answer;
 		}
 	} else {
-		ex->keep_copy = 1;
-		sl_buf_init(&ex->copy, MAX_COPY);
 		ex->hold_body = checked && ex->is_json; /* checked whole, then sent */
+		ex->keep_copy = !ex->hold_body;        /* a held body is its own copy */
+		sl_buf_init(&ex->copy, MAX_COPY);
 	}
 	if (!ex->hold_body)
 		h2o_start_response(ex->req, &ex->super);

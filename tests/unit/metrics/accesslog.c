@@ -178,6 +178,38 @@ Test(accesslog, guard_fields_only_when_guarded)
 	json_object_put(o);
 }
 
+/* The record's text for ev (the caller frees it). */
+static char *record_text(const struct sl_event *ev)
+{
+	struct sl_buf b;
+	sl_buf_init(&b, 0);
+	cr_assert_eq(sl_event_to_json(ev, &b), 0);
+	char *t = strndup(b.data, b.len);
+	sl_buf_release(&b);
+	return t;
+}
+
+/* Times and the guard's score are written by integer arithmetic: rounded, fixed decimals. */
+Test(accesslog, fixed_decimals)
+{
+	struct sl_event ev;
+	sl_event_init(&ev);
+	ev.total_s = 0.0123456789;
+	ev.ttft_s = 0.0000004;
+	ev.upstream_s = 1e17; /* past 2^63 microseconds: printf's digits */
+	ev.guard_score = 0.123456;
+	char *t = record_text(&ev);
+	cr_expect(strstr(t, "\"total_ms\":12.346,") != NULL, "%s", t);
+	cr_expect(strstr(t, "\"ttft_ms\":0.000,") != NULL, "%s", t);
+	cr_expect(strstr(t, "\"upstream_ms\":100000000000000000000.000,") != NULL, "%s", t);
+	cr_expect(strstr(t, "\"guard_score\":0.1235") != NULL, "%s", t);
+	free(t);
+	ev.guard_score = 1;
+	t = record_text(&ev);
+	cr_expect(strstr(t, "\"guard_score\":1.0000") != NULL, "%s", t);
+	free(t);
+}
+
 Test(accesslog, odd_times)
 {
 	struct sl_event ev;

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# guard_gateway.sh: what the guard costs the gateway per request, counted in instructions.
+#
+# On a shared two-CPU machine the proxy benchmark's rounds differ by more than the guard costs
+# (bench/proxy.sh with BENCH_GUARD=1 measures it in time, in the same rounds); instruction
+# counts do not move with the neighbours. `sluice serve` runs under valgrind's callgrind in
+# front of `sluice sim` (non-stream answers of 8 tokens), once without a guard and once with
+# the one bench/proxy.sh uses (input scan with rules and classifier, answer checks: canary,
+# secrets, links, system-prompt leak; action flag), and serves N1 then, in another run, N2
+# requests of bench/chat.lua's shape on one keep-alive connection. Per request is
+# (count(N2) - count(N1)) / (N2 - N1): start-up (the rules' compilation) and shutdown cancel.
+# Prints both, their difference and ratio. Servers bind 127.0.0.1; about 2-4 minutes.
+#
+# Usage: bench/guard_gateway.sh
+# Environment: SLUICE_BIN (default build/sluice), BENCH_N1 (500), BENCH_N2 (2500),
+#   PYTHON (default /usr/bin/python3).
+# Exit status: 0 when every run served every request, 1 otherwise.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
+case $SLUICE_BIN in /*) ;; *) SLUICE_BIN=$ROOT/$SLUICE_BIN ;; esac
+N1=${BENCH_N1:-500}
+N2=${BENCH_N2:-2500}
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+die() { printf 'guard_gateway: %s\n' "$*" >&2; exit 1; }
+command -v valgrind >/dev/null || die "valgrind is missing (Debian package: valgrind)"
+[ -x "$PYTHON" ] || die "$PYTHON is missing (Debian package: python3)"
+[ -x "$SLUICE_BIN" ] || die "sluice binary '$SLUICE_BIN' not found: run 'make build' or set SLUICE_BIN"
+case $N1$N2 in *[!0-9]*) die "BENCH_N1 and BENCH_N2 must be whole numbers" ;; esac
+[ "$N2" -gt "$N1" ] || die "BENCH_N2 must be larger than BENCH_N1"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-gguard.XXXXXX")
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# free ports, held by nothing once printed (the kernel picks them)
+read -r P_SIM P_GW P_ADMIN < <("$PYTHON" -c '
+import socket
+s = [socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+
+"$SLUICE_BIN" sim --listen "127.0.0.1:$P_SIM" --latency-ms 0 --latency-sigma 0 --max-tokens 8 --quiet \
+	>"$TMP/sim.out" 2>"$TMP/sim.err" &
+PIDS+=($!)
+
+conf() {
+	printf 'listen: 127.0.0.1:%s\nadmin_listen: 127.0.0.1:%s\naccess_log: %s\n' "$P_GW" "$P_ADMIN" "$TMP/access.log"
+	[ "$1" = 1 ] && printf 'guard:\n  input: {action: flag}\n  output: {action: flag, canaries: [CANARY-7f3a9c2e]}\n'
+	printf 'models:\n  - name: chat\n    versions:\n'
+	printf '      - {name: v1, upstreams: ["http://127.0.0.1:%s"], weight: 90}\n' "$P_SIM"
+	printf '      - {name: v2, upstreams: ["http://127.0.0.1:%s"], weight: 10}\n' "$P_SIM"
+}
+
+# count GUARD N: instructions of one `sluice serve` that served N requests
+count() {
+	local out=$TMP/cg.$1.$2 pid
+	conf "$1" >"$TMP/sluice.yaml"
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$SLUICE_BIN" serve -c "$TMP/sluice.yaml" \
+		>"$TMP/sluice.out" 2>"$TMP/sluice.err" &
+	pid=$!
+	PIDS+=("$pid")
+	"$PYTHON" - "$P_GW" "$P_ADMIN" "$2" <<'PY' || { kill -TERM "$pid" 2>/dev/null; tail -5 "$TMP/sluice.err" >&2; die "a request failed (guard $1)"; }
+import http.client, sys, time
+gw, admin, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+deadline = time.time() + 120  # valgrind compiles the guard's rules slowly
+while True:
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", admin, timeout=5)
+        c.request("GET", "/healthz")
+        if c.getresponse().status == 200:
+            break
+    except OSError:
+        pass
+    if time.time() > deadline:
+        sys.exit("sluice did not start within 120 s")
+    time.sleep(0.5)
+c = http.client.HTTPConnection("127.0.0.1", gw, timeout=60)
+for i in range(n):
+    body = ('{"model":"chat","messages":[{"role":"system","content":"You are terse."},'
+            '{"role":"user","content":"Name one colour."}],"max_tokens":8,"user":"u-%d"}' % (i % 10000))
+    c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit("status %d" % r.status)
+PY
+	kill -TERM "$pid"
+	wait "$pid" || die "sluice serve (guard $1) exited with an error: $(tail -3 "$TMP/sluice.err")"
+	awk '/^(summary|totals):/ {print $2; exit}' "$out"
+}
+
+echo "# what the guard costs the gateway per request, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "- sluice: $SLUICE_BIN; requests: $N1 and $N2 per configuration, one connection; upstream: sluice sim"
+for g in 0 1; do
+	a=$(count "$g" "$N1")
+	b=$(count "$g" "$N2")
+	PER[$g]=$(((b - a) / (N2 - N1)))
+	echo "- guard $([ "$g" = 1 ] && echo on || echo off): $a instructions for $N1 requests, $b for $N2: ${PER[$g]} per request"
+done
+awk -v off="${PER[0]}" -v on="${PER[1]}" 'BEGIN {
+	printf "guard on - off: %d instructions per request (%+.1f%%); on / off %.3f\n", on - off, (on - off) * 100 / off, on / off }'

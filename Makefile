@@ -77,3 +77,9 @@ bench-experiments:
 .PHONY: bench-guard
 bench-guard:
 	@bench/guard.sh
+
+# The guard's cost per gateway request, in instructions (callgrind): sluice with and without the
+# guard in front of `sluice sim` (docs/BENCHMARKS.md, "The guard's cost per request, counted").
+.PHONY: bench-guard-gateway
+bench-guard-gateway: build
+	@bench/guard_gateway.sh

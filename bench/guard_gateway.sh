@@ -9,7 +9,8 @@
 # secrets, links, system-prompt leak; action flag), and serves N1 then, in another run, N2
 # requests of bench/chat.lua's shape on one keep-alive connection. Per request is
 # (count(N2) - count(N1)) / (N2 - N1): start-up (the rules' compilation) and shutdown cancel.
-# Prints both, their difference and ratio. Servers bind 127.0.0.1; about 2-4 minutes.
+# Prints both, their difference and ratio. Valgrind has no AVX-512: the guard runs its portable
+# code here (as with SLUICE_GUARD_PORTABLE=1). Servers bind 127.0.0.1; about 2-4 minutes.
 #
 # Usage: bench/guard_gateway.sh
 # Environment: SLUICE_BIN (default build/sluice), BENCH_N1 (500), BENCH_N2 (2500),

@@ -176,12 +176,13 @@ static const char *str_of(struct json_object *o, const char *key)
 		       : NULL;
 }
 
-static enum sl_guard_trust trust_of(struct json_object *msg)
+/* A message's trust, from its role (non-NULL) and name. */
+static enum sl_guard_trust trust_of(struct json_object *msg, const char *role)
 {
-	const char *role = str_of(msg, "role"), *name = str_of(msg, "name");
+	const char *name = str_of(msg, "name");
 	if (name && strcmp(name, "document") == 0)
 		return SL_GUARD_INDIRECT;
-	if (!role || strcmp(role, "tool") == 0 || strcmp(role, "function") == 0)
+	if (strcmp(role, "tool") == 0 || strcmp(role, "function") == 0)
 		return SL_GUARD_INDIRECT;
 	if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)
 		return SL_GUARD_TRUSTED;
@@ -232,7 +233,7 @@ static void collect(struct json_object *root, struct segs *sg)
 		const char *role = json_object_is_type(m, json_type_object) ? str_of(m, "role") : NULL;
 		if (!role || strcmp(role, "assistant") == 0 || !json_object_object_get_ex(m, "content", &content))
 			continue;
-		add_content(sg, trust_of(m), content, (int)i);
+		add_content(sg, trust_of(m, role), content, (int)i);
 	}
 }
 

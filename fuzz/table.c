@@ -1,10 +1,63 @@
 /* table.c: libFuzzer target for the drift loaders (CSV and JSONL files of `sluice drift`) and the
- * report built from them: the input is split in two files at the first 0xFF byte. */
+ * report built from them: the input is split in two files at the first 0xFF byte. A CSV pair is
+ * also loaded in pieces (sl_drift_table_scan_read, short reads, a small max_line so records
+ * cross the buffer's ends), which must give the whole input's result or error: abort() if not. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sluice/drift.h"
+
+struct mem {
+	const char *p;
+	size_t n, step; /* reads return at most step bytes */
+};
+
+static int64_t mem_read(void *arg, uint64_t off, char *buf, size_t n)
+{
+	const struct mem *m = arg;
+	if (off > m->n)
+		abort();
+	size_t k = n < m->step ? n : m->step;
+	k = k < m->n - off ? k : (size_t)(m->n - off);
+	memcpy(buf, m->p + off, k);
+	return (int64_t)k;
+}
+
+/* Both files in pieces, in the steps `sluice drift` runs. */
+static int load_pieces(const struct sl_drift_input *ref, const struct sl_drift_input *cur,
+                       const struct sl_drift_load_opts *o, size_t step, struct sl_drift_table *a,
+                       struct sl_drift_table *b, struct sl_drift_error *err)
+{
+	struct mem mr = {ref->data, ref->len, step}, mc = {cur->data, cur->len, step};
+	struct sl_drift_input r = {ref->name, NULL, ref->len}, c = {cur->name, NULL, cur->len};
+	struct sl_drift_reader rr = {mem_read, &mr}, rc = {mem_read, &mc};
+	*a = *b = (struct sl_drift_table){0};
+	int e = sl_drift_table_scan_read(&r, &rr, o, a, err);
+	if (e == 0)
+		e = sl_drift_table_scan_read(&c, &rc, o, b, err);
+	if (e == 0)
+		e = sl_drift_tables_settle(&r, &c, o, a, b, err);
+	if (e == 0)
+		e = sl_drift_table_finish_read(&r, &rr, o, a, err);
+	if (e == 0)
+		e = sl_drift_table_finish_read(&c, &rc, o, b, err);
+	return e;
+}
+
+static void same_result(int e1, const struct sl_drift_error *x, const struct sl_drift_table *a,
+                        int e2, const struct sl_drift_error *y, const struct sl_drift_table *b)
+{
+	if (e1 != e2 || (e1 && strcmp(x->msg, y->msg) != 0))
+		abort();
+	if (e1 == 0 && (a->rows != b->rows || a->ncols != b->ncols))
+		abort();
+	for (size_t i = 0; e1 == 0 && i < a->ncols; i++)
+		if (a->cols[i].kind != b->cols[i].kind || a->cols[i].n_num != b->cols[i].n_num ||
+		    a->cols[i].cats.total != b->cols[i].cats.total || a->cols[i].missing != b->cols[i].missing)
+			abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -13,10 +66,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *name = size && (data[0] & 1) ? "x.jsonl" : "x.csv";
 	struct sl_drift_input ref = {name, (const char *)data, n1};
 	struct sl_drift_input cur = {name, (const char *)data + n1 + (cut ? 1 : 0), size - n1 - (cut ? 1 : 0)};
-	struct sl_drift_load_opts o = {.count_few = size && (data[0] & 2)};
+	static const size_t lines[] = {0, 8, 24, 100};
+	struct sl_drift_load_opts o = {.count_few = size && (data[0] & 2), .max_line = size ? lines[data[0] >> 6] : 0};
 	struct sl_drift_table a, b;
 	struct sl_drift_error err;
-	if (sl_drift_tables_load(&ref, &cur, &o, &a, &b, &err) != 0)
+	int e = sl_drift_tables_load(&ref, &cur, &o, &a, &b, &err);
+	if (!(size && (data[0] & 1))) {
+		struct sl_drift_table pa, pb;
+		struct sl_drift_error perr;
+		int pe = load_pieces(&ref, &cur, &o, size ? 1 + data[0] % 13 : 1, &pa, &pb, &perr);
+		same_result(e, &err, &a, pe, &perr, &pa);
+		same_result(e, &err, &b, pe, &perr, &pb);
+		sl_drift_table_release(&pa);
+		sl_drift_table_release(&pb);
+	}
+	if (e != 0)
 		return 0;
 	struct sl_drift_config cfg;
 	struct sl_drift_report rep;

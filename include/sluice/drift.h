@@ -299,6 +299,22 @@ void sl_drift_table_release(struct sl_drift_table *t);
  * failure after scan. */
 int sl_drift_table_scan(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
                         struct sl_drift_error *err);
+/* scan and finish for a CSV input read in pieces instead of held whole (in->data is not used,
+ * in->len is the input's size, at most 2 GiB): rd->read(arg, off, buf, n) copies up to n
+ * bytes of the input from offset off into buf and returns how many (0: it ended early) or a
+ * negative SL_E* code; each pass reads from the start, on the thread that runs the step. The
+ * result is the same as from the whole input. One reused buffer of 256 KiB (larger while
+ * quoted fields need it, at most 2 max_line + 4): on guests where a mapped page's first
+ * touch is slow, copying the input costs less than mapping it. o->format JSONL is refused. */
+struct sl_drift_reader {
+	int64_t (*read)(void *arg, uint64_t off, char *buf, size_t n);
+	void *arg;
+};
+int sl_drift_table_scan_read(const struct sl_drift_input *in, const struct sl_drift_reader *rd,
+                             const struct sl_drift_load_opts *o, struct sl_drift_table *t, struct sl_drift_error *err);
+int sl_drift_table_finish_read(const struct sl_drift_input *in, const struct sl_drift_reader *rd,
+                               const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                               struct sl_drift_error *err);
 int sl_drift_tables_settle(const struct sl_drift_input *ref, const struct sl_drift_input *cur,
                            const struct sl_drift_load_opts *o, struct sl_drift_table *tref, struct sl_drift_table *tcur,
                            struct sl_drift_error *err);

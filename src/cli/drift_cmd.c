@@ -3,7 +3,9 @@
  * writing a self-contained HTML report (--html FILE).
  * Invariants: exit status 0 done, 1 an output could not be written (or memory ran out), 2 bad
  * usage or bad input (the message names FILE:LINE), 3 dataset drift with --fail-on-drift;
- * inputs are mapped read-only and never modified; files over 2 GiB are refused before reading.
+ * inputs are never modified: a CSV file is read in pieces through one reused buffer (cheaper
+ * than a mapping's first touches on a VM guest), JSON Lines are mapped read-only, a pipe is read
+ * whole; files over 2 GiB are refused before reading.
  * `sluice drift reference upload MODEL VERSION FILE` / `... delete MODEL VERSION` send a live
  * monitor's reference to the admin API (PUT/DELETE /api/v1/drift/{model}/{version}/reference). */
 #include <errno.h>
@@ -80,6 +82,8 @@ struct input {
 	void *map;
 	size_t maplen;
 	char *heap;
+	int fd;                    /* open while read in pieces, else -1 */
+	struct sl_drift_reader rd; /* rd.read set: in.data is not used */
 };
 
 /* Prints "sluice drift: ..." and returns 2 (bad usage or input). */
@@ -268,9 +272,42 @@ static int read_stream(int fd, struct input *f, const char *path)
 	return 0;
 }
 
-static int open_input(const char *path, struct input *f)
+/* sl_drift_reader.read over the file (pread: the two files' threads share nothing). */
+static int64_t read_piece(void *arg, uint64_t off, char *buf, size_t n)
 {
-	*f = (struct input){0};
+	const struct input *f = arg;
+	for (;;) {
+		ssize_t r = pread(f->fd, buf, n, (off_t)off);
+		if (r >= 0 || errno != EINTR)
+			return r < 0 ? SL_EIO : r;
+	}
+}
+
+/* Whether the file at fd is CSV for the loader, from its first bytes (what sl_drift_sniff
+ * decides, when these bytes decide it). */
+static bool surely_csv(const struct args *a, const char *path, int fd, size_t size)
+{
+	if (a->load.format)
+		return a->load.format == SL_DRIFT_FMT_CSV;
+	char head[4096];
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	if (n < 0)
+		return false;
+	struct sl_drift_input in = {path, head, (size_t)n};
+	if (sl_drift_sniff(&in) != SL_DRIFT_FMT_CSV)
+		return false;
+	if ((size_t)n == size)
+		return true;
+	for (ssize_t i = 0; i < n; i++) /* past a byte order mark and spaces, a byte that is not '{' */
+		if (!strchr(" \t\r\n", head[i]) && (i >= 3 || !(head[i] & 0x80)))
+			return true;
+	return false;
+}
+
+/* Opens path: in pieces when pieces is set and it is a CSV file, else whole. */
+static int open_input(const char *path, const struct args *a, bool pieces, struct input *f)
+{
+	*f = (struct input){.fd = -1};
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0)
@@ -284,7 +321,11 @@ static int open_input(const char *path, struct input *f)
 		rc = read_stream(fd, f, path);
 	else if ((size_t)st.st_size > MAX_INPUT)
 		rc = fail("%s: larger than 2 GiB", path);
-	else if (st.st_size > 0) {
+	else if (pieces && surely_csv(a, path, fd, (size_t)st.st_size)) {
+		f->fd = fd, fd = -1;
+		f->rd = (struct sl_drift_reader){read_piece, f};
+		f->in = (struct sl_drift_input){path, NULL, (size_t)st.st_size};
+	} else if (st.st_size > 0) {
 		f->maplen = (size_t)st.st_size;
 		f->map = mmap(NULL, f->maplen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (f->map == MAP_FAILED)
@@ -292,9 +333,10 @@ static int open_input(const char *path, struct input *f)
 		else
 			madvise(f->map, f->maplen, MADV_SEQUENTIAL);
 	}
-	if (rc == 0 && !f->heap)
+	if (rc == 0 && !f->heap && !f->rd.read)
 		f->in = (struct sl_drift_input){path, f->map ? f->map : "", f->maplen};
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -302,6 +344,8 @@ static void close_input(struct input *f)
 {
 	if (f->map)
 		munmap(f->map, f->maplen);
+	if (f->fd >= 0)
+		close(f->fd);
 	free(f->heap);
 }
 
@@ -317,6 +361,7 @@ static int cores(void)
 
 struct job {
 	const struct sl_drift_input *in;
+	const struct sl_drift_reader *rd; /* NULL: in->data */
 	const struct sl_drift_load_opts *o;
 	struct sl_drift_table *t;
 	struct sl_drift_error err;
@@ -327,8 +372,8 @@ struct job {
 static void *job_run(void *arg)
 {
 	struct job *j = arg;
-	j->rc = j->finish ? sl_drift_table_finish(j->in, j->o, j->t, &j->err)
-	                  : sl_drift_table_scan(j->in, j->o, j->t, &j->err);
+	j->rc = j->finish ? sl_drift_table_finish_read(j->in, j->rd, j->o, j->t, &j->err)
+	                  : sl_drift_table_scan_read(j->in, j->rd, j->o, j->t, &j->err);
 	return NULL;
 }
 
@@ -350,7 +395,8 @@ static int both(struct job *r, struct job *c, struct sl_drift_error *err)
 static int load(const struct args *a, struct input *r, struct input *c, struct sl_drift_table *tr,
                 struct sl_drift_table *tc, struct sl_drift_error *err)
 {
-	struct job jr = {.in = &r->in, .o = &a->load, .t = tr}, jc = {.in = &c->in, .o = &a->load, .t = tc};
+	struct job jr = {.in = &r->in, .rd = r->rd.read ? &r->rd : NULL, .o = &a->load, .t = tr};
+	struct job jc = {.in = &c->in, .rd = c->rd.read ? &c->rd : NULL, .o = &a->load, .t = tc};
 	int rc = both(&jr, &jc, err);
 	if (rc == 0)
 		rc = sl_drift_tables_settle(&r->in, &c->in, &a->load, tr, tc, err);
@@ -453,10 +499,10 @@ static int run(struct args *a)
 	struct sl_drift_table tr, tc;
 	struct sl_drift_error err;
 	struct sl_drift_report rep;
-	int rc = open_input(a->ref, &r);
+	int rc = open_input(a->ref, a, true, &r);
 	if (rc)
 		return rc;
-	if ((rc = open_input(a->cur, &c))) {
+	if ((rc = open_input(a->cur, a, true, &c))) {
 		close_input(&r);
 		return rc;
 	}
@@ -491,7 +537,7 @@ static int run(struct args *a)
 static int read_upload(struct sl_admin *a, const char *path, char **buf, size_t *len)
 {
 	struct input f;
-	if (open_input(path, &f))
+	if (open_input(path, NULL, false, &f))
 		return -1;
 	if (f.in.len > SL_DRIFT_LIVE_REF_MAX) {
 		sl_admin_err(a, "%s: larger than the upload limit (%u MiB)", path, SL_DRIFT_LIVE_REF_MAX >> 20);

@@ -6,10 +6,11 @@
  * only merges categories, which can hide drift but never invents it (the Jensen-Shannon
  * distance of merged bins is at most the true one).
  * Invariants: n <= cap; keys are stored once in pool, cut to max_key bytes on a UTF-8 boundary;
- * total = sum of counts + folded. */
+ * total = sum of counts + folded; items' hashes are sl__cat_hash (c->seed) of their keys (the
+ * sketch hashes keys itself). */
 #include <math.h>
 
-#include "univariate-int.h"
+#include "table-int.h" /* sl__cat_hash, shared with the loader */
 
 int sl_drift_cats_init(struct sl_drift_cats *c, size_t cap, size_t max_key, double eps, double delta, uint64_t seed)
 {
@@ -49,66 +50,22 @@ static const char *key_of(const struct sl_drift_cats *c, const struct sl_drift_c
 	return c->pool + it->off;
 }
 
-static uint64_t ld8(const char *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static uint32_t ld4(const char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-/* a[0..n) == b[0..n), the short keys of most columns by two overlapping loads per side, never
- * reading outside either key (a memcmp call costs more than the compare). */
-static bool same_key(const char *a, const char *b, size_t n)
-{
-	if (n >= 8)
-		return ld8(a) == ld8(b) && ld8(a + n - 8) == ld8(b + n - 8) &&
-		       (n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0);
-	if (n >= 4)
-		return ld4(a) == ld4(b) && ld4(a + n - 4) == ld4(b + n - 4);
-	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
-/* A slot holds its item's index + 1 in its low idx_bits bits (enough for cap) and the top bits
- * of the item's hash above them: a probe past another key mostly ends on this tag, without
- * loading that key's item. 0 is an empty slot. */
-static unsigned idx_bits(const struct sl_drift_cats *c)
-{
-	return 64u - (unsigned)__builtin_clzll((unsigned long long)c->cap | 1); /* cap <= 2^30: <= 31 */
-}
-
+/* The slot layout and the probe are table-int.h's (sl__cats_find), shared with the loader's
+ * inline count of a key already in the table. */
 static uint32_t slot_value(const struct sl_drift_cats *c, uint64_t h, size_t i)
 {
-	return (uint32_t)(h >> 32) << idx_bits(c) | (uint32_t)(i + 1);
+	return (uint32_t)(h >> 32) << sl__cats_idx_bits(c) | (uint32_t)(i + 1);
 }
 
 static size_t slot_item(const struct sl_drift_cats *c, uint32_t v)
 {
-	return (v & ((1u << idx_bits(c)) - 1)) - 1;
+	return sl__cats_slot_item(c, v);
 }
 
 /* Slot holding key, or the empty slot where it would go. */
 static uint32_t *find(const struct sl_drift_cats *c, uint64_t h, const char *k, size_t len)
 {
-	size_t mask = c->nslots - 1;
-	unsigned ib = idx_bits(c);
-	uint32_t imask = (1u << ib) - 1, tag = (uint32_t)(h >> 32) << ib;
-	for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
-		uint32_t *slot = &c->slots[s];
-		if (!*slot)
-			return slot;
-		if ((*slot & ~imask) != tag)
-			continue;
-		const struct sl_drift_cat_item *it = &c->items[(*slot & imask) - 1];
-		if (it->hash == h && it->len == len && same_key(key_of(c, it), k, len))
-			return slot;
-	}
+	return sl__cats_find(c, h, k, len);
 }
 
 /* Doubles the slots (load factor <= 1/2) and the item array with them. */
@@ -173,7 +130,7 @@ static int fold(struct sl_drift_cats *c, uint64_t count)
 int sl_drift_cats_add(struct sl_drift_cats *c, const char *key, size_t len, uint64_t count)
 {
 	len = sl__utf8_cut(key, len, c->max_key);
-	return sl__cats_add_hashed(c, key, len, sl_drift_hash(key, len, c->seed), count);
+	return sl__cats_add_hashed(c, key, len, sl__cat_hash(key, len, c->seed), count);
 }
 
 int sl__cats_add_hashed(struct sl_drift_cats *c, const char *key, size_t len, uint64_t h, uint64_t count)

@@ -52,8 +52,7 @@ static void side_num(struct sl_drift_side *s, const struct sl_drift_col *c)
 {
 	struct sl__sample a = sample(c);
 	*s = (struct sl_drift_side){.count = c->n_num, .missing = c->missing + c->nonfinite};
-	s->unique = sl__sample_nunique(&a);
-	sl__sample_mean_std(&a, &s->mean, &s->std);
+	sl__sample_summary(&a, &s->unique, &s->mean, &s->std);
 	s->min = a.n ? a.v[0] : NAN;
 	s->max = a.n ? a.v[a.n - 1] : NAN;
 }

@@ -17,7 +17,7 @@ enum sl__vkind { SL__V_TEXT, SL__V_STR, SL__V_NUM, SL__V_BOOL, SL__V_NULL };
  * slot was asked for from memory when the cell was read, and is in cache by then. */
 struct sl__pending {
 	size_t ci;
-	const char *p; /* in the input, which stays mapped */
+	const char *p; /* in the input's bytes in memory, counted before a piece is replaced */
 	size_t n;
 	uint64_t h, line;
 };
@@ -25,6 +25,8 @@ struct sl__pending {
 
 struct sl__load {
 	const struct sl_drift_input *in;
+	const struct sl_drift_reader *rd; /* the input in pieces (table_csv.c), or NULL: in->data */
+	const char *base, *lim;           /* the input's bytes in memory: all of them, or a piece */
 	struct sl_drift_table *t;
 	const struct sl_drift_load_opts *o; /* limits filled in */
 	struct sl_drift_error *err;
@@ -178,13 +180,13 @@ static inline bool sl__few_hit(struct sl__few *f, double v)
 
 /* sl__load_value for a pass-1 cell of a numeric column that reads as the common number, in an
  * array with room or already in the column's count table: true when done; false sends the cell
- * to sl__load_value (nothing changed). end: the input's end (a cell elsewhere, an unescaped
- * copy, goes to sl__load_value). */
+ * to sl__load_value (nothing changed). end: the end of the input's bytes in memory (a cell
+ * elsewhere, an unescaped copy, goes to sl__load_value). */
 static inline bool sl__load_fast(struct sl__load *L, size_t ci, const char *p, size_t n, const char *end)
 {
 	struct sl_drift_col *c = &L->t->cols[ci];
 	double v;
-	if (L->pass != 1 || !c->numeric_ok || c->declared == SL_DRIFT_CAT || n == 0 || p < L->in->data || p > end ||
+	if (L->pass != 1 || !c->numeric_ok || c->declared == SL_DRIFT_CAT || n == 0 || p < L->base || p > end ||
 	    end - p < 18 || !sl__plain_wide(p, n, &v))
 		return false;
 	if (c->num && c->n_num < c->cap_num)
@@ -205,6 +207,105 @@ static inline int sl__load_text(struct sl__load *L, struct sl_drift_col *c, cons
 	return sl_drift_cats_add(&c->cats, p, n, 1) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
 }
 
+/* a * b folded in half: wyhash's mixing step. */
+static inline uint64_t sl__mum(uint64_t a, uint64_t b)
+{
+	__uint128_t m = (__uint128_t)a * b;
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
+/* The category tables' hash (dataset_cats.c: slots, tags and sl_drift_cat_item.hash; the
+ * count-min sketch hashes with sl_drift_hash): a key of up to 32 bytes in two or four
+ * overlapping loads and two or three multiplications, a longer one by sl_drift_hash. Only
+ * tables compare these hashes, and every table takes them from here, so the choice changes
+ * speed, never a count. */
+static inline uint64_t sl__cat_hash(const char *p, size_t n, uint64_t seed)
+{
+	uint64_t a, b;
+	if (n > 32)
+		return sl_drift_hash(p, n, seed);
+	if (n > 16) {
+		a = sl__mum(sl__load8(p) ^ 0x1d8e4e27c47d124fULL, sl__load8(p + 8) ^ seed);
+		b = sl__mum(sl__load8(p + n - 16) ^ 0x2d358dccaa6c78a5ULL,
+		            sl__load8(p + n - 8) ^ 0x4b33a62ed433d4a3ULL);
+	} else if (n >= 8) {
+		a = sl__load8(p), b = sl__load8(p + n - 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, p, 4), memcpy(&y, p + n - 4, 4);
+		a = x, b = y;
+	} else {
+		a = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+		            (uint64_t)(unsigned char)p[n - 1] << 16
+		      : 0;
+		b = 0;
+	}
+	uint64_t h = sl__mum(a ^ seed ^ 0xa0761d6478bd642fULL, b ^ 0xe7037ed1a0b428dbULL);
+	return sl__mum(h ^ n ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
+}
+
+/* a[0..n) == b[0..n), short keys by two overlapping loads per side, never reading outside
+ * either key (a memcmp call costs more than the compare). */
+static inline bool sl__same_key(const char *a, const char *b, size_t n)
+{
+	if (n > 16) {
+		for (size_t i = 0; i < n - 8; i += 8)
+			if (sl__load8(a + i) != sl__load8(b + i))
+				return false;
+		return sl__load8(a + n - 8) == sl__load8(b + n - 8);
+	}
+	if (n >= 8)
+		return sl__load8(a) == sl__load8(b) && sl__load8(a + n - 8) == sl__load8(b + n - 8);
+	if (n >= 4) {
+		uint32_t w[4];
+		memcpy(&w[0], a, 4), memcpy(&w[1], b, 4), memcpy(&w[2], a + n - 4, 4), memcpy(&w[3], b + n - 4, 4);
+		return w[0] == w[1] && w[2] == w[3];
+	}
+	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+/* A category slot (dataset_cats.c) holds its item's index + 1 in its low sl__cats_idx_bits
+ * bits (enough for cap) and the top bits of the item's hash above them: a probe past another
+ * key mostly ends on this tag, without loading that key's item. 0 is an empty slot. */
+static inline unsigned sl__cats_idx_bits(const struct sl_drift_cats *c)
+{
+	return 64u - (unsigned)__builtin_clzll((unsigned long long)c->cap | 1); /* cap <= 2^30: <= 31 */
+}
+
+static inline size_t sl__cats_slot_item(const struct sl_drift_cats *c, uint32_t v)
+{
+	return (v & ((1u << sl__cats_idx_bits(c)) - 1)) - 1;
+}
+
+/* The slot holding the key of hash h, or the empty slot where it would go (c->nslots > 0). */
+static inline uint32_t *sl__cats_find(const struct sl_drift_cats *c, uint64_t h, const char *k, size_t len)
+{
+	size_t mask = c->nslots - 1;
+	unsigned ib = sl__cats_idx_bits(c);
+	uint32_t imask = (1u << ib) - 1, tag = (uint32_t)(h >> 32) << ib;
+	for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
+		uint32_t *slot = &c->slots[s];
+		if (!*slot)
+			return slot;
+		if ((*slot & ~imask) != tag)
+			continue;
+		const struct sl_drift_cat_item *it = &c->items[(*slot & imask) - 1];
+		if (it->hash == h && it->len == len && sl__same_key(c->pool + it->off, k, len))
+			return slot;
+	}
+}
+
+/* sl__cats_add_hashed(c, key, len, h, 1), a key already in the table counted inline. */
+static inline int sl__cats_one(struct sl_drift_cats *c, const char *key, size_t len, uint64_t h)
+{
+	uint32_t *slot = c->nslots && !c->cms ? sl__cats_find(c, h, key, len) : NULL;
+	if (!slot || !*slot)
+		return sl__cats_add_hashed(c, key, len, h, 1);
+	c->items[sl__cats_slot_item(c, *slot)].count++;
+	c->total++;
+	return 0;
+}
+
 /* Makes the pending counts pend[first..upto), in order (first <= upto <= npend). */
 int sl__load_settle(struct sl__load *L, size_t upto);
 
@@ -223,7 +324,7 @@ static inline int sl__load_defer(struct sl__load *L, size_t ci, const char *p, s
 	}
 	struct sl_drift_cats *cats = &L->t->cols[ci].cats;
 	n = sl__utf8_cut(p, n, cats->max_key);
-	uint64_t h = sl_drift_hash(p, n, cats->seed);
+	uint64_t h = sl__cat_hash(p, n, cats->seed);
 	sl__cats_prefetch(cats, h);
 	L->pend[L->npend++] = (struct sl__pending){ci, p, n, h, L->line};
 	return 0;
@@ -232,14 +333,14 @@ static inline int sl__load_defer(struct sl__load *L, size_t ci, const char *p, s
 /* sl__load_value(L, ci, p, n, SL__V_TEXT) for a CSV cell, with the two common cases inline: in
  * pass 1, text of a categorical column that starts no NA marker is counted (a cell inside the
  * input one record later, sl__load_defer), and the common number goes through sl__load_fast.
- * end: the input's end. */
+ * end: the end of the input's bytes in memory. */
 static inline int sl__load_cell(struct sl__load *L, size_t ci, const char *p, size_t n, const char *end)
 {
 	struct sl_drift_col *c = &L->t->cols[ci];
 	if (L->pass == 1 && (c->declared == SL_DRIFT_CAT || !c->numeric_ok) && n > 0 &&
 	    !sl__na_first[(unsigned char)p[0]]) {
 		c->present++;
-		return p >= L->in->data && p <= end ? sl__load_defer(L, ci, p, n) : sl__load_text(L, c, p, n);
+		return p >= L->base && p <= end ? sl__load_defer(L, ci, p, n) : sl__load_text(L, c, p, n);
 	}
 	return sl__load_fast(L, ci, p, n, end) ? 0 : sl__load_value(L, ci, p, n, SL__V_TEXT);
 }

@@ -9,7 +9,9 @@
  * With count_few, numeric columns are counted per distinct value while that stays small
  * (table_few.c). The common CSV number is parsed and stored inline (table-int.h, sl__load_fast),
  * and a CSV text cell of a categorical column is counted at the end of the next record, its
- * category slot fetched meanwhile (sl__load_defer; the order of the counts is unchanged).
+ * category slot fetched meanwhile (sl__load_defer; the order of the counts is unchanged; a key
+ * already in the table is counted inline, sl__cats_one). A CSV input may come in pieces
+ * through a caller's reader (sl_drift_table_scan_read; table_csv.c keeps records contiguous).
  * Invariants: missing values (pandas' NA markers, JSON null or an absent key) are counted, never
  * stored; inf and -inf in a numeric column are counted as non-finite and dropped (Evidently
  * replaces them by NaN and drops them); the current table ends up with the reference's
@@ -223,19 +225,18 @@ static int not_a_number(struct sl__load *L, size_t ci, struct sl_drift_col *c, c
 	return 0;
 }
 
-/* Where the bytes readable from p end: the input's end when the cell lies in it (a CSV field or
- * a JSON number), else the cell's own end (an unescaped copy). */
-static const char *inside(const struct sl_drift_input *in, const char *p, size_t n)
+/* Where the bytes readable from p end: the end of the input's bytes in memory when the cell
+ * lies in them (a CSV field or a JSON number), else the cell's own end (an unescaped copy). */
+static const char *inside(const struct sl__load *L, const char *p, size_t n)
 {
-	const char *end = in->data + in->len;
-	return p >= in->data && p <= end && n <= (size_t)(end - p) ? end : p + n;
+	return p >= L->base && p <= L->lim && n <= (size_t)(L->lim - p) ? L->lim : p + n;
 }
 
 int sl__load_settle(struct sl__load *L, size_t upto)
 {
 	for (; L->first < upto; L->first++) {
 		const struct sl__pending *e = &L->pend[L->first];
-		if (sl__cats_add_hashed(&L->t->cols[e->ci].cats, e->p, e->n, e->h, 1))
+		if (sl__cats_one(&L->t->cols[e->ci].cats, e->p, e->n, e->h))
 			return sl__load_fail(L, SL_ENOMEM, e->line, "out of memory");
 	}
 	if (L->first == L->npend)
@@ -257,7 +258,7 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	}
 	c->present++;
 	if (c->numeric_ok && c->declared != SL_DRIFT_CAT && (k == SL__V_TEXT || k == SL__V_NUM) &&
-	    sl__drift_parse_number_in(p, n, inside(L->in, p, n), &v) == 0) {
+	    sl__drift_parse_number_in(p, n, inside(L, p, n), &v) == 0) {
 		if (!isfinite(v))
 			return c->nonfinite++, 0;
 		return push_num(L, ci, c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
@@ -307,6 +308,8 @@ enum sl_drift_format sl_drift_sniff(const struct sl_drift_input *in)
 static int run_pass(struct sl__load *L, int pass)
 {
 	L->pass = pass;
+	L->base = L->rd ? NULL : L->in->data; /* a pass in pieces moves them */
+	L->lim = L->rd ? NULL : L->in->data + L->in->len;
 	L->row = 0;
 	L->line = 0;
 	if (L->nstamp < L->t->ncols) {
@@ -344,9 +347,11 @@ void sl__load_release(struct sl__load *L)
 int sl__load_first(struct sl__load *L)
 {
 	const struct sl_drift_load_opts *o = L->o;
-	L->t->format = o->format ? o->format : sl_drift_sniff(L->in);
+	L->t->format = o->format ? o->format : L->rd ? SL_DRIFT_FMT_CSV : sl_drift_sniff(L->in);
 	if (L->in->len > MAX_FILE)
 		return sl__load_fail(L, SL_ETOOBIG, 0, "larger than 2 GiB");
+	if (L->rd && L->t->format != SL_DRIFT_FMT_CSV)
+		return sl__load_fail(L, SL_EINVAL, 0, "only CSV is read in pieces");
 	L->discover = o->columns == NULL;
 	L->nidx = 0;
 	if (index_build(L, o->ncolumns))

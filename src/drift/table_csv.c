@@ -2,12 +2,17 @@
  * commas, records by LF, CRLF or CR; a field in double quotes may hold commas, line breaks and
  * doubled quotes. Blank lines are skipped (as pandas does); a UTF-8 byte order mark is skipped.
  * Unquoted fields end at the next set bit of a 64-byte window's separator mask (one SIMD scan
- * finds the ends of several fields).
+ * finds the ends of several fields). An input given by a reader comes in pieces through one
+ * reused buffer (a piece is replaced only between records, so a record is contiguous).
  * Invariants: one forward scan; a field is a slice of the input unless it holds doubled quotes
  * (then it is unescaped into L->scratch); line numbers count the line breaks inside quoted
  * fields, and an error names the line where its record starts; a record longer than max_line,
  * a header wider than max_columns, a field count different from the header's, an unterminated
- * quote or text after a closing quote is an error. */
+ * quote or text after a closing quote is an error. In pieces, a record starts only before
+ * c->safe: before the last line break ahead of any quote (its end is in the buffer), or with at
+ * least max_line + 2 bytes after it in the buffer (a longer record is an error, and a quoted
+ * field that runs past the buffer is decided by reading on: the same error as from the whole
+ * input); pending counts are made before the buffer changes. */
 #include <stdio.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -18,6 +23,13 @@
 struct csv {
 	struct sl__load *L;
 	const char *p, *end, *rec;
+	const char *safe;  /* a record starting before it is whole in [rec, end), or an error */
+	size_t max_line;   /* L->o->max_line */
+	const char *start; /* the input's bytes in memory: from offset off to end */
+	char *buf;         /* pieces: the buffer (cap bytes) that start points at, else NULL */
+	size_t cap;
+	uint64_t off;
+	bool eof; /* end is the input's end */
 	const char *blk; /* a window of 64 bytes of the input whose separators are in bits */
 	uint64_t bits;   /* bit i: blk[i] is a comma or a line break */
 	uint64_t line;
@@ -78,7 +90,7 @@ static inline uint64_t stops16(const char *q)
  * window at c->blk while q is inside it, else the window moves to q (one scan finds the ends
  * of the next several fields). The window's bits describe the input, which never changes, so
  * they stay right whatever else moves c->p. */
-static inline const char *next_stop(struct csv *c, const char *q)
+static inline __attribute__((always_inline)) const char *next_stop(struct csv *c, const char *q)
 {
 	size_t off = (size_t)(q - c->blk);
 	uint64_t m = off < 64 ? c->bits >> off : 0;
@@ -104,6 +116,125 @@ static enum term ending(struct csv *c)
 	return T_RECORD;
 }
 
+/* ---- the input in pieces ---- */
+
+#define PIECE ((size_t)256 << 10) /* the buffer's first size: the copy stays in L2 */
+
+/* Bytes after a record's start that hold all of it, or show it too long: max_line, and the
+ * byte after a line break (a CR's LF). Saturated: a buffer never needs more than the input. */
+static size_t reach(const struct csv *c)
+{
+	return c->max_line < SIZE_MAX / 4 ? c->max_line + 2 : SIZE_MAX / 4;
+}
+
+/* Reads on into [end, buf + cap) until the buffer is full or the input ends. */
+static int fill(struct csv *c)
+{
+	const struct sl_drift_reader *rd = c->L->rd;
+	uint64_t len = c->L->in->len;
+	while (!c->eof && c->end < c->buf + c->cap) {
+		uint64_t at = c->off + (uint64_t)(c->end - c->start);
+		size_t want = (size_t)(c->buf + c->cap - c->end);
+		if (at < len && len - at < want)
+			want = (size_t)(len - at);
+		int64_t r = at < len ? rd->read(rd->arg, at, c->buf + (c->end - c->start), want) : 0;
+		if (r > (int64_t)want) /* a reader that wrote past n: refused, not trusted */
+			r = SL_EIO;
+		if (r < 0)
+			return sl__load_fail(c->L, (int)r, 0, "cannot read: %s", sl_strerror((int)r));
+		c->eof = r == 0;
+		c->end += r;
+	}
+	return 0;
+}
+
+/* Where records stop starting in the buffer: just past the last line break before the first
+ * quote (with its next byte in the buffer: a CR's LF), since every record before it ends there;
+ * or reach bytes before the end, if later; the end at the input's end. */
+static const char *safe_end(const struct csv *c)
+{
+	if (c->eof)
+		return c->end;
+	const char *q = memchr(c->p, '"', (size_t)(c->end - c->p)), *s = q ? q : c->end;
+	while (s > c->p && s[-1] != '\n' && (s[-1] != '\r' || s == c->end))
+		s--;
+	size_t r = reach(c);
+	return (size_t)(c->end - c->p) >= r && c->end - r + 1 > s ? c->end - r + 1 : s;
+}
+
+/* The buffer twice as large: no record could start in a full one (from cap >= reach one can). */
+static int widen(struct csv *c)
+{
+	size_t used = (size_t)(c->end - c->start), cap = c->cap * 2;
+	char *b = realloc(c->buf, cap);
+	if (!b)
+		return sl__load_fail(c->L, SL_ENOMEM, 0, "out of memory");
+	c->buf = b, c->cap = cap;
+	c->start = c->p = b, c->end = b + used;
+	return 0;
+}
+
+/* The next piece: the bytes from c->p moved to the buffer's start, then as many more as fit.
+ * Between records only; the pending counts point into the buffer, so they are made first. */
+static int refill(struct csv *c)
+{
+	struct sl__load *L = c->L;
+	int rc = sl__load_settle(L, L->npend);
+	size_t keep = (size_t)(c->end - c->p);
+	c->off += (uint64_t)(c->p - c->start);
+	memmove(c->buf, c->p, keep);
+	c->start = c->p = c->buf, c->end = c->buf + keep;
+	while (rc == 0 && (rc = fill(c)) == 0 && (c->safe = safe_end(c)) == c->p && !c->eof)
+		rc = widen(c);
+	c->blk = c->p, c->bits = 0; /* the window's bits described the bytes that were here */
+	L->base = c->start, L->lim = c->end;
+	return rc;
+}
+
+/* 1 when the input goes on at c->p (and a record starting there is in the buffer), 0 at its
+ * end, or an error. */
+static inline int more(struct csv *c)
+{
+	if (c->p < c->safe)
+		return 1;
+	int rc = c->eof ? 0 : refill(c);
+	return rc ? rc : c->p < c->end;
+}
+
+/* A quoted field from s that runs past the buffer, so past max_line: the error that the whole
+ * input gives, decided by reading on (into the buffer: the pass ends here). */
+static int past_piece(struct csv *c, const char *s)
+{
+	struct sl__load *L = c->L;
+	uint64_t at = c->off + (uint64_t)(s - c->start), len = 0; /* len: the unescaped bytes */
+	bool quote = false, doubled = false;                       /* quote: the last byte was one */
+	int next = -1, rc = 0;                                     /* the byte after the closing quote */
+	while (next < 0 && rc == 0) {
+		c->off = at, c->start = c->end = c->buf;
+		if ((rc = fill(c)) != 0 || c->end == c->buf)
+			break;
+		for (const char *b = c->buf; b < c->end && next < 0; b++)
+			if (quote && *b != '"')
+				next = (unsigned char)*b;
+			else if (quote || *b != '"')
+				len++, doubled |= quote, quote = false;
+			else
+				quote = true;
+		at += (uint64_t)(c->end - c->buf);
+	}
+	if (rc)
+		return rc;
+	if (next < 0 && !quote)
+		return sl__load_fail(L, SL_EPARSE, L->line, "unterminated quoted field");
+	if (next >= 0 && next != ',' && next != '\n' && next != '\r')
+		return sl__load_fail(L, SL_EPARSE, L->line, "text after a closing quote");
+	if (doubled && len > L->scratch.limit)
+		return sl__load_fail(L, SL_ETOOBIG, L->line, "field too long");
+	return sl__load_fail(L, SL_ETOOBIG, L->line, "record longer than %zu bytes", L->o->max_line);
+}
+
+/* ---- fields and records ---- */
+
 /* A quoted field from just after its opening quote: *v, *n point at its unescaped text. */
 static int quoted(struct csv *c, const char **v, size_t *n)
 {
@@ -114,6 +245,8 @@ static int quoted(struct csv *c, const char **v, size_t *n)
 		for (const char *t = memchr(c->p, '\n', (size_t)((q ? q : c->end) - c->p)); t;
 		     t = memchr(t + 1, '\n', (size_t)((q ? q : c->end) - t - 1)))
 			c->line++;
+		if (!c->eof && (!q || q + 1 == c->end)) /* the quote, or the byte that tells its kind, is ahead */
+			return past_piece(c, s);
 		if (!q)
 			return sl__load_fail(c->L, SL_EPARSE, c->L->line, "unterminated quoted field");
 		c->p = q + 1;
@@ -156,8 +289,8 @@ static inline __attribute__((always_inline)) int field(struct csv *c, const char
 		c->p++, *t = T_FIELD;
 	else
 		*t = ending(c);
-	if ((size_t)(c->p - c->rec) > c->L->o->max_line)
-		return sl__load_fail(c->L, SL_ETOOBIG, c->L->line, "record longer than %zu bytes", c->L->o->max_line);
+	if ((size_t)(c->p - c->rec) > c->max_line)
+		return sl__load_fail(c->L, SL_ETOOBIG, c->L->line, "record longer than %zu bytes", c->max_line);
 	return 0;
 }
 
@@ -242,25 +375,47 @@ static int record(struct csv *c)
 	return rc;
 }
 
+/* The input's bytes in memory: all of them, or the first piece. */
+static int csv_open(struct csv *c, struct sl__load *L)
+{
+	*c = (struct csv){.L = L, .line = 1, .eof = !L->rd, .max_line = L->o->max_line};
+	if (!L->rd) {
+		c->start = c->p = L->in->data, c->end = c->safe = L->in->data + L->in->len;
+	} else {
+		c->cap = reach(c) < PIECE ? reach(c) : PIECE;
+		c->start = c->p = c->end = c->buf = malloc(c->cap);
+		if (!c->buf)
+			return sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
+		int rc = refill(c);
+		if (rc)
+			return rc;
+	}
+	c->blk = c->p; /* bits 0: the first field fills the window */
+	return 0;
+}
+
 int sl__csv_pass(struct sl__load *L)
 {
-	struct csv c = {.L = L, .p = L->in->data, .end = L->in->data + L->in->len, .line = 1};
-	c.blk = c.p; /* bits 0: the first field fills the window */
-	if (L->in->len >= 3 && memcmp(c.p, "\xEF\xBB\xBF", 3) == 0)
+	struct csv c;
+	int rc = csv_open(&c, L), left = 0;
+	if (rc == 0 && c.end - c.p >= 3 && memcmp(c.p, "\xEF\xBB\xBF", 3) == 0)
 		c.p += 3;
-	while (blank_line(&c))
+	while (rc == 0 && (left = more(&c)) > 0 && blank_line(&c))
 		;
-	if (c.p >= c.end)
-		return sl__load_fail(L, SL_EPARSE, 0, "empty file (a header row is required)");
-	int rc = header(&c);
+	if (rc == 0 && left <= 0)
+		rc = left ? left : sl__load_fail(L, SL_EPARSE, 0, "empty file (a header row is required)");
+	if (rc == 0)
+		rc = header(&c);
 	/* a record holds width - 1 commas and a line break (or ends the file) */
-	L->lines = (uint64_t)(c.end - c.p) / (c.width ? c.width : 1) + 1;
-	while (rc == 0 && c.p < c.end)
+	if (rc == 0)
+		L->lines = (L->in->len - (c.off + (uint64_t)(c.p - c.start))) / (c.width ? c.width : 1) + 1;
+	while (rc == 0 && (left = more(&c)) > 0)
 		if (!blank_line(&c))
 			rc = record(&c);
 	if (rc == 0)
-		rc = sl__load_settle(L, L->npend);
+		rc = left < 0 ? left : sl__load_settle(L, L->npend);
 	L->first = L->mark = L->npend = 0;
 	free(c.map);
+	free(c.buf);
 	return rc;
 }

@@ -129,32 +129,32 @@ static int check_decls(struct sl__load *L)
 	return 0;
 }
 
-static void load_init(struct sl__load *L, const struct sl_drift_input *in, struct sl_drift_table *t,
-                      const struct sl_drift_load_opts *lim, struct sl_drift_error *err)
+static void load_init(struct sl__load *L, const struct sl_drift_input *in, const struct sl_drift_reader *rd,
+                      struct sl_drift_table *t, const struct sl_drift_load_opts *lim, struct sl_drift_error *err)
 {
-	*L = (struct sl__load){.in = in, .t = t, .o = lim, .err = err};
+	*L = (struct sl__load){.in = in, .rd = rd, .t = t, .o = lim, .err = err};
 	sl_buf_init(&L->scratch, lim->max_line + 16);
 	err->msg[0] = '\0';
 }
 
-static int bad_input(const struct sl_drift_input *in, struct sl_drift_error *err)
+static int bad_input(const struct sl_drift_input *in, const struct sl_drift_reader *rd, struct sl_drift_error *err)
 {
-	if (in && in->name && (in->data || !in->len))
+	if (in && in->name && (rd ? rd->read != NULL : in->data || !in->len))
 		return 0;
 	snprintf(err->msg, sizeof err->msg, "no input");
 	return SL_EINVAL;
 }
 
-int sl_drift_table_scan(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
-                        struct sl_drift_error *err)
+int sl_drift_table_scan_read(const struct sl_drift_input *in, const struct sl_drift_reader *rd,
+                             const struct sl_drift_load_opts *o, struct sl_drift_table *t, struct sl_drift_error *err)
 {
 	struct sl_drift_load_opts lim;
 	struct sl__load L;
 	*t = (struct sl_drift_table){0};
-	if (bad_input(in, err))
+	if (bad_input(in, rd, err))
 		return SL_EINVAL;
 	limits(&lim, o);
-	load_init(&L, in, t, &lim, err);
+	load_init(&L, in, rd, t, &lim, err);
 	int rc = sl__load_first(&L);
 	sl__load_release(&L);
 	if (rc)
@@ -169,8 +169,8 @@ int sl_drift_tables_settle(const struct sl_drift_input *ref, const struct sl_dri
 	struct sl_drift_load_opts lim;
 	struct sl__load Lr, Lc;
 	limits(&lim, o);
-	load_init(&Lr, ref, tref, &lim, err);
-	load_init(&Lc, cur, tcur, &lim, err);
+	load_init(&Lr, ref, NULL, tref, &lim, err);
+	load_init(&Lc, cur, NULL, tcur, &lim, err);
 	int rc = check_decls(&Lr);
 	if (rc == 0)
 		rc = align(&Lc, tref, tcur);
@@ -181,18 +181,31 @@ int sl_drift_tables_settle(const struct sl_drift_input *ref, const struct sl_dri
 	return rc;
 }
 
-int sl_drift_table_finish(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
-                          struct sl_drift_error *err)
+int sl_drift_table_finish_read(const struct sl_drift_input *in, const struct sl_drift_reader *rd,
+                               const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                               struct sl_drift_error *err)
 {
 	struct sl_drift_load_opts lim;
 	struct sl__load L;
-	if (bad_input(in, err))
+	if (bad_input(in, rd, err))
 		return SL_EINVAL;
 	limits(&lim, o);
-	load_init(&L, in, t, &lim, err);
+	load_init(&L, in, rd, t, &lim, err);
 	int rc = finish(&L);
 	sl__load_release(&L);
 	return rc;
+}
+
+int sl_drift_table_scan(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                        struct sl_drift_error *err)
+{
+	return sl_drift_table_scan_read(in, NULL, o, t, err);
+}
+
+int sl_drift_table_finish(const struct sl_drift_input *in, const struct sl_drift_load_opts *o, struct sl_drift_table *t,
+                          struct sl_drift_error *err)
+{
+	return sl_drift_table_finish_read(in, NULL, o, t, err);
 }
 
 int sl_drift_tables_load(const struct sl_drift_input *ref, const struct sl_drift_input *cur,

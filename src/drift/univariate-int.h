@@ -31,6 +31,9 @@ static inline double sl__ksum_get(const struct sl__ksum *k)
 	return k->s + k->c;
 }
 
+/* sl__ksum_add of x, m times: the same bits, in a few steps per binade the sum crosses. */
+void sl__ksum_add_n(struct sl__ksum *k, double x, uint64_t m);
+
 /* Grows *p (elements of size sz) to hold at least need elements; doubles the capacity. */
 static inline int sl__grow(void **p, size_t *cap, size_t need, size_t sz)
 {
@@ -73,6 +76,8 @@ void sl__sample_mean_std(const struct sl__sample *s, double *mean, double *std);
 int sl__sample_hist(const struct sl__sample *a, const struct sl__sample *b, double lo, double hi, size_t nbins,
                     struct sl_drift_bins *out);
 int sl__sample_value_counts(const struct sl__sample *a, const struct sl__sample *b, struct sl_drift_bins *out);
+/* sl__sample_nunique and sl__sample_mean_std at once (for arrays, one pass fewer). */
+void sl__sample_summary(const struct sl__sample *s, size_t *unique, double *mean, double *std);
 /* The values of s one per entry: s->v itself when not counted (*own NULL), else a copy in *own
  * that the caller frees; NULL when out of memory. */
 const double *sl__sample_values(const struct sl__sample *s, double **own);
@@ -130,7 +135,7 @@ static inline char *sl__strndup(const char *p, size_t n)
 	return s;
 }
 
-/* sl_drift_cats_add of a key already cut to c->max_key whose sl_drift_hash (c->seed) is h. */
+/* sl_drift_cats_add of a key already cut to c->max_key whose sl__cat_hash (c->seed, table-int.h) is h. */
 int sl__cats_add_hashed(struct sl_drift_cats *c, const char *key, size_t len, uint64_t h, uint64_t count);
 /* Asks for the slot where a key of hash h is looked for first (its cache line). */
 static inline void sl__cats_prefetch(const struct sl_drift_cats *c, uint64_t h)

@@ -40,6 +40,24 @@ static bool is_tok(unsigned char c)
 	return toktab[c];
 }
 
+bool sl__collapse_lone_filter = true;
+
+/* Whether the joint at bit j (one bit, at most bit 59) of a search block, the first joint of its
+ * chain, provably makes a chain of two tokens only, which never collapses (82% of the joints of
+ * the corpus: "it's", "e.g", "12:30"): the token after it (starting at the first token bit s
+ * above j, at most j + 3) ends at e, the first non-token bit above s (t + s carries through
+ * the token), and no joint starts at e (all: the joints of the block). A chain goes on after
+ * a token exactly where a joint starts, as chain_end's test and the joint mask agree; the
+ * joint bits are exact up to bit 59, so an e above that (or a token running off the block)
+ * answers false and the chain is walked. The search then goes on with the block's next joint,
+ * which is past e, where the walk of the chain would have restarted it. */
+static inline bool lone_joint(uint64_t t, uint64_t all, uint64_t j)
+{
+	uint64_t after = t & ~((j << 1) - 1);
+	uint64_t e = (t + (after & -after)) & ~t;
+	return after && e && e <= (uint64_t)1 << 59 && !(all & e);
+}
+
 /* The start of the first token at or after i that may begin a chain of two or more tokens,
  * that is the token before the chain's first joint: one punctuation byte between two tokens,
  * or one to three separators (punctuation, spaces, tabs) between two one-byte tokens. Every
@@ -65,9 +83,11 @@ static inline __attribute__((always_inline)) size_t chain_start_body(const unsig
 			sl__classify64(s, len, base, cls, 3, m);
 		uint64_t t = m[0], nt = ~t, x = m[1] | m[2];
 		uint64_t one = t >> 1 & nt >> 2, two = x >> 1 & t >> 2 & nt >> 3, three = x >> 1 & x >> 2 & t >> 3 & nt >> 4;
-		uint64_t cand = t << 1 & ((m[1] & t >> 1) | (x & nt << 2 & (one | two | three)));
+		uint64_t all = t << 1 & ((m[1] & t >> 1) | (x & nt << 2 & (one | two | three)));
 		size_t kmax = (size_t)((ptrdiff_t)len - 2 - base); /* p + 1 < len */
-		cand &= (kmax >= 59 ? ((uint64_t)1 << 60) - 1 : ((uint64_t)2 << kmax) - 1) & ~(uint64_t)3;
+		uint64_t cand = all & (kmax >= 59 ? ((uint64_t)1 << 60) - 1 : ((uint64_t)2 << kmax) - 1) & ~(uint64_t)3;
+		while (cand && sl__collapse_lone_filter && lone_joint(t, all, cand & -cand))
+			cand &= cand - 1;
 		if (cand) {
 			size_t q = (size_t)(base + __builtin_ctzll(cand)) - 1;
 			while (q > i && is_tok(s[q - 1]))

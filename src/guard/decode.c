@@ -120,6 +120,9 @@ int sl_guard_decode_url(const char *in, size_t n, struct sl_buf *out)
 	return 0;
 }
 
+/* Stops at the first byte that makes the share of bad bytes (i - good) exceed a tenth, since
+ * good can then no longer reach nine tenths: most decoded runs that are not text (long words
+ * and identifiers read as base64) are told in a few bytes. */
 bool sl__printable(const char *p, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)p;
@@ -133,6 +136,8 @@ bool sl__printable(const char *p, size_t n)
 		else if (k > 1 || (s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')
 			good += k;
 		i += k;
+		if ((i - good) * 10 > n)
+			return false;
 	}
 	return good * 10 >= n * 9;
 }

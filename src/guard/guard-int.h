@@ -27,6 +27,10 @@ int sl__norm_text(struct sl_guard_norm *n, struct sl_buf *out, const char *text,
  * collapsed chains, '\n' between stretches, never longer than len); returns 1 when a chain was
  * collapsed (the view is worth adding), 0 when not, or a negative error. */
 int sl__collapse(const char *s, size_t len, struct sl_buf *out);
+/* Whether the chain search skips, from its masks alone, the joints that begin chains of two
+ * tokens (which never collapse) rather than walking them; the output is the same either way
+ * (tests compare the two). For tests and benchmarks: not to be flipped while other threads scan. */
+extern bool sl__collapse_lone_filter;
 /* decode.c: calls fn for each encoded run of text[0..len) that decodes to printable text,
  * with the decoded bytes appended to dec at [off, off + n). Stops on the first error. */
 typedef int (*sl__decoded_fn)(void *ctx, size_t off, size_t n);

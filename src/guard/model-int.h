@@ -94,14 +94,17 @@ static inline uint64_t gm_word_seed(const struct sl_guard_model *m)
 	return ((uint64_t)m->p.seed << 1 | 1) * GM_K3;
 }
 int sl_gm_cue_probe(const struct gm_cues *c, uint64_t wh); /* the probing table's answer */
-/* The concept id of the word whose hash is wh, 0 when it is not a cue word. */
-static inline int sl_gm_cue_lookup(const struct gm_cues *c, uint64_t wh)
+/* sl_gm_cue_lookup when c->direct: the direct-mapped table's answer. */
+static inline int sl_gm_cue_direct(const struct gm_cues *c, uint64_t wh)
 {
-	if (!c->direct)
-		return sl_gm_cue_probe(c, wh);
 	uint64_t key = wh | 1;
 	unsigned i = c->dslot[(key * c->dmul) >> (64 - 12)];
 	return c->dconcept[i] & -(int)(c->dkey[i] == key); /* a mask, not a branch: most words are no cue */
+}
+/* The concept id of the word whose hash is wh, 0 when it is not a cue word. */
+static inline int sl_gm_cue_lookup(const struct gm_cues *c, uint64_t wh)
+{
+	return c->direct ? sl_gm_cue_direct(c, wh) : sl_gm_cue_probe(c, wh);
 }
 
 /* Walker state across words. */

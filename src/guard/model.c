@@ -1,14 +1,15 @@
 /* model.c: the classifier's parameters, its cue lexicon, and scoring.
  * Invariants: scoring reads the model only and keeps its state on the stack (a ring of at most
- * GM_MAX_BLOCKS block sums, one chunk of work space), so it allocates nothing and is safe from
- * many threads; the score is the sigmoid of the largest window logit; any bytes are accepted.
+ * GM_MAX_BLOCKS block sums and the window's running sum, one chunk of work space), so it
+ * allocates nothing and is safe from many threads; the score is the sigmoid of the largest
+ * window logit; any bytes are accepted.
  * The scorer computes the same features as gm_walk and sums their 8-bit weights as integers,
  * so the order of the sums does not matter (tests/unit/guard/model.c checks it bit for bit
  * against a gm_walk reference, on both paths). Per chunk of up to 256 bytes: the bytes mapped
  * with the word mask and the prefix sums that give each word's hash without a per-byte chain
  * (struct chunk), the character n-grams summed, then the words (hashes from the word mask's
- * edges, unigram and bigram weights in loops without branches, cue words from a
- * direct-mapped table). With AVX-512 (F, BW, DQ, VL, VBMI; chosen at run time) the map, the
+ * edges, a word per step; unigram and bigram weights and cue words, from a direct-mapped
+ * table, in one loop without branches). With AVX-512 (F, BW, DQ, VL, VBMI; chosen at run time) the map, the
  * prefix sums and the 4-grams take 64 and 16 bytes at a time. */
 #include <immintrin.h>
 #include <stdarg.h>
@@ -301,40 +302,56 @@ static void chunk_map(const struct sl_guard_model *m, const unsigned char *s, si
 
 #define GM_CHUNK_WORDS (GM_CHUNK / 2 + 1) /* words whose features can fall in one chunk */
 
-/* The features of the words wh[0..n) in order, as gm_word_end emits them: the unigram and
- * bigram weights (w8 at x * K1 >> (shift - 1), as gm_w8 reads a key) in loops without
- * branches, so that their loads overlap; then the cue words, found without a branch per word,
+/* The word features of wh[0..n) in one loop without a branch per word, so that the loads of
+ * different words overlap: the unigram and bigram weights (w8 at x * K1 >> (shift - 1), as
+ * gm_w8 reads a key) added to *acc, the cue words listed (at: which word, con: its concept);
+ * returns their number. pk: the hash of the word before wh[0] times K3, as the bigram key takes
+ * it. The settings are arguments so that a call with constants compiles to a loop without
+ * them (always inlined, as grams is); direct: the cue table is direct-mapped. */
+static inline __attribute__((always_inline)) size_t word_loop(const struct sl_guard_model *m, const uint64_t *wh,
+                                                              size_t n, uint64_t pk, bool uni, bool bi, bool cues,
+                                                              bool direct, int32_t *acc, uint8_t *at, uint8_t *con)
+{
+	const unsigned sh = m->shift - 1;
+	const int8_t *w8 = m->w8;
+	int32_t a = 0;
+	size_t nc = 0;
+	for (size_t j = 0; j < n; j++) {
+		uint64_t h = wh[j];
+		if (uni)
+			a += w8[((GM_D_WORD ^ h) * GM_K1) >> sh];
+		if (bi)
+			a += w8[((GM_D_BIGRAM ^ pk ^ h) * GM_K1) >> sh];
+		pk = h * GM_K3;
+		int c = !cues ? 0 : direct ? sl_gm_cue_direct(&m->cues, h) : sl_gm_cue_lookup(&m->cues, h);
+		at[nc] = (uint8_t)j;
+		con[nc] = (uint8_t)c;
+		nc += c != 0;
+	}
+	*acc += a;
+	return nc;
+}
+
+/* The features of the words wh[0..n) in order, as gm_word_end emits them: word_loop (unrolled
+ * for the shipped settings: every feature on, a direct-mapped cue table), then the cue words
  * added as gm_cue_add adds them, with their weights read by concept (cue_w8, pair_w8). */
 static void words_feats(const struct sl_guard_model *m, const uint64_t *wh, size_t n, struct gm_words *w, int32_t *sum,
                         uint32_t *cnt)
 {
-	const unsigned sh = m->shift - 1;
-	const int8_t *w8 = m->w8;
+	const struct sl_guard_model_params *p = &m->p;
 	const size_t n0 = w->nwords;
+	const uint64_t pk = w->prev * GM_K3;
 	int32_t acc = 0;
-	uint32_t nf = 0;
-	if (m->p.word_unigrams) {
-		for (size_t j = 0; j < n; j++)
-			acc += w8[((GM_D_WORD ^ wh[j]) * GM_K1) >> sh];
-		nf += (uint32_t)n;
-	}
-	if (m->p.word_bigrams && n) {
-		uint64_t prev = w->prev;
-		for (size_t j = 0; j < n; j++) {
-			acc += w8[((GM_D_BIGRAM ^ (prev * GM_K3) ^ wh[j]) * GM_K1) >> sh];
-			prev = wh[j];
-		}
-		if (n0 == 0) /* the text's first word has no bigram */
-			acc -= w8[((GM_D_BIGRAM ^ (w->prev * GM_K3) ^ wh[0]) * GM_K1) >> sh];
-		nf += (uint32_t)n - (n0 == 0);
-	}
+	uint32_t nf = (uint32_t)n * (p->word_unigrams + p->word_bigrams);
 	uint8_t at[GM_CHUNK_WORDS], con[GM_CHUNK_WORDS]; /* the cue words: where, which concept */
-	size_t nc = 0;
-	for (size_t j = 0; m->p.cues && j < n; j++) { /* no branch per word: most are no cue */
-		int c = sl_gm_cue_lookup(&m->cues, wh[j]);
-		at[nc] = (uint8_t)j;
-		con[nc] = (uint8_t)c;
-		nc += c != 0;
+	size_t nc;
+	if (p->word_unigrams && p->word_bigrams && p->cues && m->cues.direct)
+		nc = word_loop(m, wh, n, pk, true, true, true, true, &acc, at, con);
+	else
+		nc = word_loop(m, wh, n, pk, p->word_unigrams, p->word_bigrams, p->cues, false, &acc, at, con);
+	if (p->word_bigrams && n && n0 == 0) { /* the text's first word has no bigram */
+		acc -= m->w8[((GM_D_BIGRAM ^ pk ^ wh[0]) * GM_K1) >> (m->shift - 1)];
+		nf--;
 	}
 	for (size_t k = 0; k < nc; k++) { /* gm_cue_add, with the weights read by concept */
 		int c = con[k];
@@ -360,26 +377,34 @@ static void words_feats(const struct sl_guard_model *m, const uint64_t *wh, size
 /* The words of a mapped chunk of len bytes, in order: a word ending before byte r has its
  * features at r; one open at the end of the text (last) at its last byte; one open at the
  * end of the chunk otherwise is carried in z. The word starts and ends are the edges of the
- * word mask, taken in order; the hashes are collected, then words_feats adds them. */
+ * word mask; in a block of 64 bytes they alternate, so the i-th end closes the i-th start (or,
+ * first, the word open from before the block), and one step takes a whole word without a
+ * branch on the kind of edge; the hashes are collected, then words_feats adds them. */
 static void chunk_words(const struct sl_guard_model *m, const struct chunk *k, size_t len, bool last, struct scan *z,
                         int32_t *sum, uint32_t *cnt)
 {
 	uint64_t v = z->wh, prev = z->inw, w = 0, wh[GM_CHUNK_WORDS];
 	size_t nw = 0;
 	for (size_t q = 0; q * 64 < len; q++) {
-		w = k->wmask[q];
-		uint64_t edges = w ^ (w << 1 | prev); /* bit r: a word starts or ends before r */
-		if (len - q * 64 < 64)
-			edges &= ((uint64_t)1 << (len - q * 64)) - 1;
+		const size_t b = q * 64;
+		const uint64_t *t = k->t + b, *kpow = m->kpow + b, *skinv = m->skinv + b;
+		w = k->wmask[q];                           /* no bit at len or past it */
+		uint64_t in = w << 1 | prev;               /* bit r: byte r - 1 is a word byte */
+		uint64_t starts = w & ~in, ends = ~w & in; /* bit r: a word starts, ends before r */
+		if (len - b < 64)
+			ends &= ((uint64_t)1 << (len - b)) - 1;
 		prev = w >> 63;
-		while (edges) {
-			size_t r = q * 64 + (size_t)__builtin_ctzll(edges);
-			edges &= edges - 1;
-			if (w >> (r & 63) & 1)
-				v = m->skinv[r] - k->t[r];
-			else
-				wh[nw++] = m->kpow[r] * (v + k->t[r]);
+		if (in & 1 && ends) { /* the word open before the block */
+			size_t r = (size_t)__builtin_ctzll(ends);
+			ends &= ends - 1;
+			wh[nw++] = kpow[r] * (v + t[r]);
 		}
+		for (; ends; ends &= ends - 1, starts &= starts - 1) {
+			size_t rs = (size_t)__builtin_ctzll(starts), re = (size_t)__builtin_ctzll(ends);
+			wh[nw++] = kpow[re] * (skinv[rs] - t[rs] + t[re]);
+		}
+		if (starts) /* the word open at the end of the block */
+			v = skinv[__builtin_ctzll(starts)] - t[__builtin_ctzll(starts)];
 	}
 	z->inw = (uint32_t)(w >> ((len - 1) & 63) & 1);
 	z->wh = z->inw ? m->kpow[len] * (v + k->t[len]) : 0;
@@ -571,18 +596,6 @@ static void block_features(const struct sl_guard_model *m, const unsigned char *
 	}
 }
 
-/* The logit of the window made of blocks [0, nb) of the ring. */
-static float window_logit(const struct sl_guard_model *m, const int32_t *sum, const uint32_t *cnt, size_t nb)
-{
-	int64_t s = 0;
-	uint32_t c = 0;
-	for (size_t j = 0; j < nb; j++) {
-		s += sum[j];
-		c += cnt[j];
-	}
-	return gm_window_logit(m, (float)s * m->scale, c);
-}
-
 double sl_guard_model_score(const struct sl_guard_model *m, const char *text, size_t len)
 {
 	if (!m)
@@ -594,17 +607,25 @@ double sl_guard_model_score(const struct sl_guard_model *m, const char *text, si
 	struct scan z = {.cseed = ((uint64_t)m->p.seed + 1) * GM_K2, .wh = gm_word_seed(m)};
 	int32_t rsum[GM_MAX_BLOCKS];
 	uint32_t rcnt[GM_MAX_BLOCKS];
+	int64_t wsum = 0; /* the window's sums, kept as the ring turns (integers: exact) */
+	uint32_t wcnt = 0;
 	float best = -INFINITY;
-	for (size_t blk = 0; blk < nblocks; blk++) {
+	for (size_t blk = 0, ring = 0; blk < nblocks; blk++, ring = ring + 1 == K ? 0 : ring + 1) { /* ring = blk % K */
 		size_t a = blk * S, b = a + S < len ? a + S : len;
-		block_features(m, s, a, b, len, &z, &rsum[blk % K], &rcnt[blk % K]);
+		if (blk >= K) { /* the block leaving the window */
+			wsum -= rsum[ring];
+			wcnt -= rcnt[ring];
+		}
+		block_features(m, s, a, b, len, &z, &rsum[ring], &rcnt[ring]);
+		wsum += rsum[ring];
+		wcnt += rcnt[ring];
 		if (blk + 1 >= K) {
-			float l = window_logit(m, rsum, rcnt, K);
+			float l = gm_window_logit(m, (float)wsum * m->scale, wcnt);
 			best = l > best ? l : best;
 		}
 	}
 	if (nblocks < K) /* one short window */
-		best = window_logit(m, rsum, rcnt, nblocks);
+		best = gm_window_logit(m, (float)wsum * m->scale, wcnt);
 	return 1.0 / (1.0 + exp(-(double)best));
 }
 

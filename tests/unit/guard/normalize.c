@@ -323,3 +323,144 @@ Test(normalize, classify64_paths_agree)
 			cr_assert_eq(a[k], b[k], "edge: len %zu base %td class %u", len, base, k);
 	}
 }
+
+/* Text made of pieces that start chains of every length the search meets: two-token joints
+ * ("it's", "e.g", "10:30"), chains that collapse or fall short by one rule, spaced letters,
+ * gaps of one to four separators, newlines, UTF-8, and long tokens that run over a block. */
+static size_t random_joints(struct sl_rng *r, char *t, size_t cap)
+{
+	static const char *const parts[] = {
+	    "it's ", "e.g. ", "10:30 ", "a-b ", "x y ", "i g n o r e ", "i.g.n.o.r.e ", "ig-no-re ", "a.b.c ", "1.2.3 ",
+	    "a b c ", "a b c d ", "a  b   c    d ", "u.s.", "state-of-the-art ", "www.example.com ", "\n", "-", ".",
+	    " ", "x", "\xc3\xa9.\xc3\xa9.\xc3\xa9 ", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz ",
+	    "a\t-\tb-c ", "a!?b!?c!?d ", "q ", "(a)(b)(c) ",
+	};
+	static const char *const seps[] = {"-", ".", " ", "  ", "   ", "\t", ",", "'", "-.", " . "};
+	size_t len = 0, want = sl_rng_next(r) % cap;
+	while (len < want) {
+		char chain[64];
+		size_t k = 0;
+		const char *p = parts[sl_rng_next(r) % (sizeof(parts) / sizeof(parts[0]))];
+		if (sl_rng_next(r) % 3 == 0) { /* a random chain: tokens of 1 to 5 bytes, separators of 1 to 3 */
+			for (unsigned ntok = 2 + sl_rng_next(r) % 6, i = 0; i < ntok; i++) {
+				for (unsigned c = 1 + (sl_rng_next(r) % 3 ? 0 : sl_rng_next(r) % 5); c > 0; c--)
+					chain[k++] = (char)(sl_rng_next(r) % 4 ? 'a' + sl_rng_next(r) % 26
+					                                       : '0' + sl_rng_next(r) % 10);
+				const char *sep = seps[sl_rng_next(r) % (sizeof(seps) / sizeof(seps[0]))];
+				memcpy(chain + k, sep, strlen(sep));
+				k += strlen(sep);
+			}
+			chain[k] = '\0';
+			p = chain;
+		}
+		k = strlen(p);
+		if (len + k > cap)
+			break;
+		memcpy(t + len, p, k);
+		len += k;
+	}
+	return len;
+}
+
+/* The chain search skips joints that provably begin two-token chains from its masks alone
+ * (sl__collapse_lone_filter); the collapsed view is the same bytes as when every chain is
+ * walked, on both paths, for texts dense in chains of every kind and shifted across the
+ * 64-byte blocks. */
+Test(normalize, lone_joint_filter_gives_the_same_view)
+{
+	static char text[1200];
+	struct sl_buf a, b;
+	sl_buf_init(&a, 0);
+	sl_buf_init(&b, 0);
+	struct sl_rng r;
+	sl_rng_seed(&r, 23);
+	for (unsigned it = 0; it < 6000; it++) {
+		size_t len = random_joints(&r, text, it < 2000 ? 150 : sizeof(text));
+		for (int avx = 0; avx < 2; avx++) {
+			sl__simd(avx);
+			sl__collapse_lone_filter = false;
+			int ra = sl__collapse(text, len, &a);
+			sl__collapse_lone_filter = true;
+			int rb = sl__collapse(text, len, &b);
+			cr_assert_eq(ra, rb, "text %u avx %d", it, avx);
+			cr_assert_eq(a.len, b.len, "text %u avx %d", it, avx);
+			cr_assert(memcmp(a.data, b.data, a.len) == 0, "text %u avx %d", it, avx);
+		}
+	}
+	sl__simd(true);
+	sl_buf_release(&a);
+	sl_buf_release(&b);
+}
+
+/* A chain whose tokens of one to five bytes cross the 64-byte blocks of the search at every
+ * offset collapses the same with the filter on and off (and it does collapse). */
+Test(normalize, lone_joint_filter_at_block_edges)
+{
+	static const char *const chains[] = {"a-bcde-f-g", "ab-cdefg-h-i-j", "x y z w", "it's a-b-c", "a.bcd.e.f"};
+	char text[256], want[256];
+	struct sl_buf a, b;
+	sl_buf_init(&a, 0);
+	sl_buf_init(&b, 0);
+	for (size_t c = 0; c < sizeof(chains) / sizeof(chains[0]); c++)
+		for (int pad = 0; pad < 140; pad++)
+			for (int avx = 0; avx < 2; avx++) {
+				int len = snprintf(text, sizeof(text), "%*s%s end", pad, "", chains[c]);
+				sl__simd(avx);
+				sl__collapse_lone_filter = false;
+				int ra = sl__collapse(text, (size_t)len, &a);
+				sl__collapse_lone_filter = true;
+				int rb = sl__collapse(text, (size_t)len, &b);
+				cr_assert_eq(ra, 1, "%s pad %d", chains[c], pad);
+				cr_assert_eq(rb, 1, "%s pad %d avx %d", chains[c], pad, avx);
+				cr_assert_eq(a.len, b.len);
+				cr_assert(memcmp(a.data, b.data, a.len) == 0, "%s pad %d avx %d", chains[c], pad, avx);
+				snprintf(want, sizeof(want), "%.*s", (int)a.len, a.data);
+				cr_assert(strstr(want, " end") != NULL, "%s", want);
+			}
+	sl__simd(true);
+	sl_buf_release(&a);
+	sl_buf_release(&b);
+}
+
+/* The printable test, counted over the whole text (what sl__printable, which stops once the
+ * bad bytes pass a tenth, must answer). */
+static bool printable_ref(const unsigned char *s, size_t len)
+{
+	size_t good = 0;
+	for (size_t i = 0; i < len;) {
+		size_t k = s[i] < 0x80 ? 1 : sl_utf8_seq_len(s + i, len - i);
+		if (k == 0)
+			k = 1;
+		else if (k > 1 || (s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')
+			good += k;
+		i += k;
+	}
+	return len >= 8 && good * 10 >= len * 9;
+}
+
+/* sl__printable's early stop gives the full count's answer, for texts near the nine-tenths
+ * line: text with a few control bytes, invalid bytes or UTF-8 (valid and cut) mixed in. */
+Test(normalize, printable_stops_early_with_the_same_answer)
+{
+	static const char *const bad[] = {"\x01", "\xff",     "\xc3",         "\xe2\x80",
+	                                  "\x7f", "\xc3\xa9", "\xe2\x80\x8b", "\x00"};
+	unsigned char s[200];
+	struct sl_rng r;
+	sl_rng_seed(&r, 24);
+	size_t yes = 0;
+	for (unsigned it = 0; it < 50000; it++) {
+		size_t want_len = sl_rng_next(&r) % 60, per = 1 + sl_rng_next(&r) % 20, len = 0;
+		while (len < want_len) {
+			const char *p = sl_rng_next(&r) % per ? "a" : bad[sl_rng_next(&r) % 8];
+			size_t k = p[0] ? strlen(p) : 1;
+			if (len + k > sizeof(s))
+				break;
+			memcpy(s + len, p, k);
+			len += k;
+		}
+		bool want = printable_ref(s, len);
+		yes += want;
+		cr_assert_eq(sl__printable((const char *)s, len), want, "text %u (%zu bytes)", it, len);
+	}
+	cr_assert(yes > 1000 && yes < 49000, "both answers are tested: %zu printable", yes);
+}

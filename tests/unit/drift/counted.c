@@ -14,28 +14,11 @@
 
 #include "sluice/core.h"
 #include "sluice/drift.h"
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-	return rng_state = x;
-}
+#include "gen.h"
 
 static double unif(void)
 {
 	return (double)(rnd() >> 11) / 9007199254740992.0;
-}
-
-static void put(struct sl_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = sl_buf_vprintf(b, fmt, ap);
-	va_end(ap);
-	cr_assert_eq(rc, 0);
 }
 
 /* A few-valued cell: small integers, signed zeros, short decimals and an exponent form. */

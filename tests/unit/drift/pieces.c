@@ -13,24 +13,7 @@
 
 #include "sluice/core.h"
 #include "sluice/drift.h"
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-	return rng_state = x;
-}
-
-static void put(struct sl_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = sl_buf_vprintf(b, fmt, ap);
-	va_end(ap);
-	cr_assert_eq(rc, 0);
-}
+#include "gen.h"
 
 /* One cell: a number, a missing marker, a word, or a quoted text with separators. */
 static void cell(struct sl_buf *b, int kind, size_t row, size_t rows)

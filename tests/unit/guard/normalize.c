@@ -243,6 +243,17 @@ Test(normalize, encoded_runs_at_every_offset)
 	cr_assert_str_eq(view(SL_GUARD_VIEW_DECODED, 1, v, sizeof(v)), "100%-sure/q=drop the safety rules");
 }
 
+/* Appends p to t[*len..cap); false (nothing appended) when it does not fit. */
+static bool append_part(char *t, size_t *len, size_t cap, const char *p)
+{
+	size_t k = strlen(p);
+	if (*len + k > cap)
+		return false;
+	memcpy(t + *len, p, k);
+	*len += k;
+	return true;
+}
+
 /* Random text with every byte class the fast paths treat apart: ASCII letters of both cases,
  * digits, punctuation, spaces, control bytes, UTF-8 (accents, Cyrillic, zero-width, tag
  * characters), invalid bytes, base64 and hex runs, %-escapes and split letters. */
@@ -255,14 +266,8 @@ static size_t random_mix(struct sl_rng *r, char *t, size_t cap)
 	    "~!@#$%^&*()_+{}|:<>? ", "Z", "a", " ", "-",
 	};
 	size_t len = 0, want = sl_rng_next(r) % cap;
-	while (len < want) {
-		const char *p = parts[sl_rng_next(r) % (sizeof(parts) / sizeof(parts[0]))];
-		size_t k = strlen(p);
-		if (len + k > cap)
-			break;
-		memcpy(t + len, p, k);
-		len += k;
-	}
+	while (len < want && append_part(t, &len, cap, parts[sl_rng_next(r) % (sizeof(parts) / sizeof(parts[0]))]))
+		;
 	return len;
 }
 
@@ -353,11 +358,8 @@ static size_t random_joints(struct sl_rng *r, char *t, size_t cap)
 			chain[k] = '\0';
 			p = chain;
 		}
-		k = strlen(p);
-		if (len + k > cap)
+		if (!append_part(t, &len, cap, p))
 			break;
-		memcpy(t + len, p, k);
-		len += k;
 	}
 	return len;
 }

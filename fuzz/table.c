@@ -53,10 +53,18 @@ static void same_result(int e1, const struct sl_drift_error *x, const struct sl_
 		abort();
 	if (e1 == 0 && (a->rows != b->rows || a->ncols != b->ncols))
 		abort();
-	for (size_t i = 0; e1 == 0 && i < a->ncols; i++)
-		if (a->cols[i].kind != b->cols[i].kind || a->cols[i].n_num != b->cols[i].n_num ||
-		    a->cols[i].cats.total != b->cols[i].cats.total || a->cols[i].missing != b->cols[i].missing)
+	for (size_t i = 0; e1 == 0 && i < a->ncols; i++) {
+		const struct sl_drift_col *x = &a->cols[i], *y = &b->cols[i];
+		if (x->kind != y->kind || x->n_num != y->n_num || x->cats.total != y->cats.total ||
+		    x->missing != y->missing)
 			abort();
+		size_t n = x->counts ? x->n_distinct : x->n_num; /* the same values, stored either way */
+		for (size_t j = 0; x->kind == SL_DRIFT_NUM && j < n; j++) {
+			double u = sl_drift_col_at(x, j), v = sl_drift_col_at(y, j);
+			if (memcmp(&u, &v, sizeof u) != 0 || (j && sl_drift_col_at(x, j - 1) > u))
+				abort();
+		}
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -234,15 +234,19 @@ enum sl_drift_format { SL_DRIFT_FMT_AUTO, SL_DRIFT_FMT_CSV, SL_DRIFT_FMT_JSONL }
 #define SL_DRIFT_MAX_CATS    65536 /* distinct categories kept exactly per column, offline */
 
 /* One column of a loaded file. Numeric columns keep their finite values (sorted once the
- * load completes); categorical ones their counts. With sl_drift_load_opts.count_few, a numeric
- * column of few distinct values may come counted instead: counts non-NULL, num[0..n_distinct)
- * its distinct values (by bit pattern, ascending: -0.0 and +0.0 apart) and counts[i] the copies
- * of num[i]; n_num is still the number of values. counts is NULL otherwise. */
+ * load completes), in 4 bytes each (code) while every value has at most 7 significant digits
+ * and a decimal exponent within +-22 once its 7 digits are written out, else in num; read them
+ * with sl_drift_col_at or sl_drift_col_values. Categorical columns keep their counts. With
+ * sl_drift_load_opts.count_few, a numeric column of few distinct values may come counted
+ * instead: counts non-NULL, num[0..n_distinct) its distinct values (by bit pattern, ascending:
+ * -0.0 and +0.0 apart) and counts[i] the copies of num[i]; n_num is still the number of values.
+ * counts is NULL otherwise. */
 struct sl_drift_col {
 	char *name;
 	enum sl_drift_kind kind;     /* declared, or decided after both files are read */
 	enum sl_drift_kind declared; /* KIND_AUTO when inferred */
-	double *num;
+	double *num;                 /* the values as doubles, or NULL when code holds them */
+	uint32_t *code;              /* the values as decimal codes, or NULL */
 	size_t n_num, cap_num;
 	struct sl_drift_cats cats;
 	uint64_t missing;   /* empty, NA-like, null or absent */
@@ -280,6 +284,12 @@ struct sl_drift_load_opts {
 	bool count_few; /* numeric columns of few distinct values may be counted (sl_drift_col.counts):
 	                 * less memory and no sort; every sl_drift_report_* result is the same */
 };
+/* Entry j of a numeric column: its j-th value (counted: its j-th distinct value), as a double. */
+double sl_drift_col_at(const struct sl_drift_col *c, size_t j);
+/* A numeric column's entries (n_distinct when counted, else n_num) as doubles: num itself, or
+ * the codes decoded into *buf (grown as needed, reused by the caller from column to column,
+ * freed by it). NULL when out of memory. */
+const double *sl_drift_col_values(const struct sl_drift_col *c, double **buf, size_t *cap);
 /* "FILE:LINE: reason" (or "FILE: reason"), always NUL-terminated. */
 struct sl_drift_error {
 	char msg[512];
@@ -369,14 +379,22 @@ struct sl_drift_report {
  * sl_drift_tables_load (aligned columns, sorted numbers). */
 int sl_drift_report_build(struct sl_drift_report *rep, const struct sl_drift_table *tref,
                           const struct sl_drift_table *tcur, const struct sl_drift_config *cfg);
+/* Room that one thread building columns reuses from column to column (numbers decoded from
+ * their codes): zeroed before its first use, released with sl_drift_work_release. */
+struct sl_drift_work {
+	double *v[2];
+	size_t cap[2];
+};
+void sl_drift_work_release(struct sl_drift_work *w);
 /* The same in steps, for a caller that spreads the columns over threads: begin allocates the
  * columns (rep->ncols = tref->ncols); sl_drift_report_column builds column i, touching only
- * rep->cols[i], so distinct columns may be built at once; end takes the worst code of the column
- * calls (0 when all succeeded), gives the dataset verdict, and releases rep on failure. */
+ * rep->cols[i] and w (NULL: room for this call only), so distinct columns may be built at once
+ * with a work each; end takes the worst code of the column calls (0 when all succeeded), gives
+ * the dataset verdict, and releases rep on failure. */
 int sl_drift_report_begin(struct sl_drift_report *rep, const struct sl_drift_table *tref,
                           const struct sl_drift_table *tcur, const struct sl_drift_config *cfg);
 int sl_drift_report_column(struct sl_drift_report *rep, const struct sl_drift_table *tref,
-                           const struct sl_drift_table *tcur, size_t i);
+                           const struct sl_drift_table *tcur, size_t i, struct sl_drift_work *w);
 int sl_drift_report_end(struct sl_drift_report *rep, int rc);
 void sl_drift_report_release(struct sl_drift_report *rep);
 /* Renderers append to out (file names shown as given, cleaned or escaped like the data);

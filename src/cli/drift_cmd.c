@@ -427,8 +427,10 @@ struct worker {
 static void *work(void *arg)
 {
 	struct worker *w = arg;
+	struct sl_drift_work room = {0}; /* decoded numbers, reused from column to column */
 	for (size_t i; w->rc == 0 && (i = atomic_fetch_add(&w->p->next, 1)) < w->p->rep->ncols;)
-		w->rc = sl_drift_report_column(w->p->rep, w->p->tr, w->p->tc, i);
+		w->rc = sl_drift_report_column(w->p->rep, w->p->tr, w->p->tc, i, &room);
+	sl_drift_work_release(&room);
 	return NULL;
 }
 

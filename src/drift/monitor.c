@@ -266,7 +266,7 @@ static void ref_column(struct sl_monitor *m, const struct sl_drift_col *c)
 	int f = sl_monitor_column_index(c->name);
 	if (f < SL_F_COUNT) {
 		for (size_t j = 0; j < c->n_num; j++)
-			sl_drift_nums_add(&m->ref.nums[f], c->num[j]);
+			sl_drift_nums_add(&m->ref.nums[f], sl_drift_col_at(c, j));
 		m->ref.nums[f].missing += c->missing + c->nonfinite;
 		return;
 	}

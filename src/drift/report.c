@@ -40,21 +40,25 @@ void sl_drift_report_release(struct sl_drift_report *rep)
 	*rep = (struct sl_drift_report){0};
 }
 
-/* A numeric column as a sorted sample (counted or not). */
-static struct sl__sample sample(const struct sl_drift_col *c)
+/* A numeric column as a sorted sample (counted or not), its codes decoded into w's buffer k;
+ * false when out of memory. */
+static bool sample(const struct sl_drift_col *c, struct sl_drift_work *w, int k, struct sl__sample *out)
 {
-	if (c->counts)
-		return (struct sl__sample){c->num, c->counts, c->n_distinct, c->n_num};
-	return sl__sample_of(c->num, c->n_num);
+	if (c->counts) {
+		*out = (struct sl__sample){c->num, c->counts, c->n_distinct, c->n_num};
+		return true;
+	}
+	const double *v = sl_drift_col_values(c, &w->v[k], &w->cap[k]);
+	*out = sl__sample_of(v, c->n_num);
+	return v || !c->code; /* a column without values has neither array */
 }
 
-static void side_num(struct sl_drift_side *s, const struct sl_drift_col *c)
+static void side_num(struct sl_drift_side *s, const struct sl_drift_col *c, const struct sl__sample *a)
 {
-	struct sl__sample a = sample(c);
 	*s = (struct sl_drift_side){.count = c->n_num, .missing = c->missing + c->nonfinite};
-	sl__sample_summary(&a, &s->unique, &s->mean, &s->std);
-	s->min = a.n ? a.v[0] : NAN;
-	s->max = a.n ? a.v[a.n - 1] : NAN;
+	sl__sample_summary(a, &s->unique, &s->mean, &s->std);
+	s->min = a->n ? a->v[0] : NAN;
+	s->max = a->n ? a->v[a->n - 1] : NAN;
 }
 
 static void side_cat(struct sl_drift_side *s, const struct sl_drift_col *c)
@@ -64,17 +68,16 @@ static void side_cat(struct sl_drift_side *s, const struct sl_drift_col *c)
 	s->unique = c->cats.n; /* a lower bound once categories were folded */
 }
 
-static int chart_num(struct sl_drift_chart *ch, const struct sl_drift_col *a, const struct sl_drift_col *b,
+static int chart_num(struct sl_drift_chart *ch, const struct sl__sample *x, const struct sl__sample *y,
                      size_t nbins)
 {
 	struct sl_drift_bins bins;
-	struct sl__sample x = sample(a), y = sample(b);
-	double lo = fmin(x.v[0], y.v[0]), hi = fmax(x.v[x.n - 1], y.v[y.n - 1]);
-	int rc = sl__sample_hist(&x, &y, lo, hi, nbins ? nbins : 20, &bins);
+	double lo = fmin(x->v[0], y->v[0]), hi = fmax(x->v[x->n - 1], y->v[y->n - 1]);
+	int rc = sl__sample_hist(x, y, lo, hi, nbins ? nbins : 20, &bins);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < bins.k; i++)
-		bins.ref[i] /= (double)a->n_num, bins.cur[i] /= (double)b->n_num;
+		bins.ref[i] /= (double)x->total, bins.cur[i] /= (double)y->total;
 	*ch = (struct sl_drift_chart){.k = bins.k, .edges = bins.edges, .ref = bins.ref, .cur = bins.cur};
 	return 0;
 }
@@ -141,16 +144,15 @@ static const char *why(int rc, const struct sl_drift_opts *o, enum sl_drift_kind
 	return "the test could not run on these values";
 }
 
-static int test_num(struct sl_drift_column *col, const struct sl_drift_col *a, const struct sl_drift_col *b,
+static int test_num(struct sl_drift_column *col, const struct sl__sample *x, const struct sl__sample *y,
                     const struct sl_drift_config *cfg)
 {
 	/* the loader's columns are sorted and finite, and the reference's std is already known */
-	struct sl__sample x = sample(a), y = sample(b);
-	int rc = sl__drift_test_num_sample(&x, &y, col->ref.std, &cfg->opts, &col->r);
+	int rc = sl__drift_test_num_sample(x, y, col->ref.std, &cfg->opts, &col->r);
 	if (rc)
 		col->note = why(rc, &cfg->opts, SL_DRIFT_NUM);
 	col->tested = rc == 0;
-	return rc == SL_ENOMEM ? rc : chart_num(&col->chart, a, b, cfg->chart_bins);
+	return rc == SL_ENOMEM ? rc : chart_num(&col->chart, x, y, cfg->chart_bins);
 }
 
 static int test_cat(struct sl_drift_column *col, const struct sl_drift_col *a, const struct sl_drift_col *b,
@@ -172,23 +174,26 @@ static int test_cat(struct sl_drift_column *col, const struct sl_drift_col *a, c
 }
 
 static int build_column(struct sl_drift_column *col, const struct sl_drift_col *a, const struct sl_drift_col *b,
-                        const struct sl_drift_config *cfg)
+                        const struct sl_drift_config *cfg, struct sl_drift_work *w)
 {
 	col->name = sl__strndup(a->name, strlen(a->name));
 	if (!col->name)
 		return SL_ENOMEM;
 	col->kind = a->kind;
 	col->r = (struct sl_drift_result){.pvalue = NAN, .statistic = NAN, .score = NAN, .threshold = NAN};
+	struct sl__sample x, y;
 	bool num = a->kind == SL_DRIFT_NUM;
+	if (num && (!sample(a, w, 0, &x) || !sample(b, w, 1, &y)))
+		return SL_ENOMEM;
 	if (num)
-		side_num(&col->ref, a), side_num(&col->cur, b);
+		side_num(&col->ref, a, &x), side_num(&col->cur, b, &y);
 	else
 		side_cat(&col->ref, a), side_cat(&col->cur, b);
 	if (col->ref.count == 0 || col->cur.count == 0) {
 		col->note = col->ref.count == 0 ? "no values in the reference" : "no values in the current data";
 		return 0;
 	}
-	return num ? test_num(col, a, b, cfg) : test_cat(col, a, b, cfg);
+	return num ? test_num(col, &x, &y, cfg) : test_cat(col, a, b, cfg);
 }
 
 static int verdict(struct sl_drift_report *rep)
@@ -221,12 +226,22 @@ int sl_drift_report_begin(struct sl_drift_report *rep, const struct sl_drift_tab
 	return 0;
 }
 
+void sl_drift_work_release(struct sl_drift_work *w)
+{
+	free(w->v[0]);
+	free(w->v[1]);
+	*w = (struct sl_drift_work){0};
+}
+
 int sl_drift_report_column(struct sl_drift_report *rep, const struct sl_drift_table *tref,
-                           const struct sl_drift_table *tcur, size_t i)
+                           const struct sl_drift_table *tcur, size_t i, struct sl_drift_work *w)
 {
 	if (i >= rep->ncols || i >= tref->ncols || i >= tcur->ncols)
 		return SL_EINVAL;
-	return build_column(&rep->cols[i], &tref->cols[i], &tcur->cols[i], &rep->cfg);
+	struct sl_drift_work own = {0};
+	int rc = build_column(&rep->cols[i], &tref->cols[i], &tcur->cols[i], &rep->cfg, w ? w : &own);
+	sl_drift_work_release(&own);
+	return rc;
 }
 
 int sl_drift_report_end(struct sl_drift_report *rep, int rc)
@@ -244,7 +259,9 @@ int sl_drift_report_build(struct sl_drift_report *rep, const struct sl_drift_tab
 	int rc = sl_drift_report_begin(rep, tref, tcur, cfg);
 	if (rc)
 		return rc;
+	struct sl_drift_work w = {0};
 	for (size_t i = 0; rc == 0 && i < rep->ncols; i++)
-		rc = sl_drift_report_column(rep, tref, tcur, i);
+		rc = sl_drift_report_column(rep, tref, tcur, i, &w);
+	sl_drift_work_release(&w);
 	return sl_drift_report_end(rep, rc);
 }

@@ -80,8 +80,24 @@ int sl__load_value(struct sl__load *L, size_t c, const char *p, size_t n, enum s
 /* Copies s into dst[cap] for a message: cut, control bytes as '?'. */
 const char *sl__load_show(char *dst, size_t cap, const char *s, size_t n);
 
-/* Column c's array made big enough for every record left plus extra values (it must be NULL). */
+/* Column c's array of codes made big enough for every record left plus extra values (it must
+ * have no array); on failure it still has none. */
 void sl__load_reserve(struct sl__load *L, struct sl_drift_col *c, uint64_t extra);
+/* Column c's codes turned to doubles (a number without a code came), room kept. */
+int sl__col_uncode(struct sl_drift_col *c);
+/* Column c without numbers (num, code, counts freed; counts zero); and without anything. */
+void sl__col_drop_numbers(struct sl_drift_col *c);
+void sl__col_release(struct sl_drift_col *c);
+
+/* Stores a number in column c's array, which has room: its code (never 0 here) while the
+ * column keeps codes, else v. */
+static inline void sl__col_put(struct sl_drift_col *c, double v, uint32_t code)
+{
+	if (c->code)
+		c->code[c->n_num++] = code;
+	else
+		c->num[c->n_num++] = v;
+}
 
 /* Counting (table_few.c). sl__few_grow: L->few covers ncols columns. sl__few_add: 0 when v was
  * counted, 1 when column ci is not counted (the caller stores v), or SL_ENOMEM. sl__few_drop:
@@ -125,11 +141,29 @@ static inline uint64_t sl__digits8(uint64_t w, unsigned k)
 	return (w * 10000 + (w >> 32)) & 0xFFFFFFFFULL;
 }
 
+/* A decimal without exponent: (neg ? -1 : 1) * mant / 10^frac, mant <= 2^53, frac <= 22. */
+struct sl__dec {
+	uint64_t mant;
+	unsigned frac;
+	bool neg;
+};
+
+/* Its double: one correctly rounded division of exact doubles (strtod's bits). */
+static inline double sl__dec_value(const struct sl__dec *d)
+{
+	double v = d->frac ? (double)d->mant / sl__pow10[d->frac] : (double)d->mant;
+	return d->neg ? -v : v;
+}
+
+static inline uint32_t sl__dec_code(const struct sl__dec *d)
+{
+	return sl__code_of(d->neg, d->mant, -(long)d->frac);
+}
+
 /* sl_drift_parse_number's common cell read eight bytes at a time, for a cell of n >= 1 bytes
- * with at least 18 readable bytes from p (the rest of the file): -?D{1,8}(.D{1,8})?, the value
- * mant / 10^frac (one correctly rounded division of exact doubles: strtod's bits); false for
- * anything else, which the general path then decides. Little-endian only. */
-static inline bool sl__plain_wide(const char *p, size_t n, double *out)
+ * with at least 18 readable bytes from p (the rest of the file): -?D{1,8}(.D{1,8})?, as a
+ * decimal; false for anything else, which the general path then decides. Little-endian only. */
+static inline bool sl__plain_dec(const char *p, size_t n, struct sl__dec *out)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
@@ -154,8 +188,7 @@ static inline bool sl__plain_wide(const char *p, size_t n, double *out)
 	}
 	if (mant > (1ULL << 53))
 		return false;
-	double v = k2 ? (double)mant / sl__pow10[k2] : (double)mant;
-	*out = neg ? -v : v;
+	*out = (struct sl__dec){mant, k2, neg};
 	return true;
 #else
 	(void)p, (void)n, (void)out;
@@ -179,19 +212,24 @@ static inline bool sl__few_hit(struct sl__few *f, double v)
 }
 
 /* sl__load_value for a pass-1 cell of a numeric column that reads as the common number, in an
- * array with room or already in the column's count table: true when done; false sends the cell
- * to sl__load_value (nothing changed). end: the end of the input's bytes in memory (a cell
+ * array with room (as a code where the column has codes and the number one) or already in the
+ * column's count table: true when done; false sends the cell to sl__load_value (nothing
+ * changed). end: the end of the input's bytes in memory (a cell
  * elsewhere, an unescaped copy, goes to sl__load_value). */
 static inline bool sl__load_fast(struct sl__load *L, size_t ci, const char *p, size_t n, const char *end)
 {
 	struct sl_drift_col *c = &L->t->cols[ci];
-	double v;
+	struct sl__dec d;
+	uint32_t k;
 	if (L->pass != 1 || !c->numeric_ok || c->declared == SL_DRIFT_CAT || n == 0 || p < L->base || p > end ||
-	    end - p < 18 || !sl__plain_wide(p, n, &v))
+	    end - p < 18 || !sl__plain_dec(p, n, &d))
 		return false;
-	if (c->num && c->n_num < c->cap_num)
-		c->num[c->n_num++] = v;
-	else if (c->num || !L->few || L->few[ci].off || !L->few[ci].slot || !sl__few_hit(&L->few[ci], v))
+	if (c->code && c->n_num < c->cap_num && (k = sl__dec_code(&d)) != 0)
+		c->code[c->n_num++] = k;
+	else if (c->num && c->n_num < c->cap_num)
+		c->num[c->n_num++] = sl__dec_value(&d);
+	else if (c->num || c->code || !L->few || L->few[ci].off || !L->few[ci].slot ||
+	         !sl__few_hit(&L->few[ci], sl__dec_value(&d)))
 		return false;
 	c->present++;
 	return true;

@@ -184,30 +184,50 @@ static uint64_t rows_bound(struct sl__load *L)
 	return L->lines > L->row ? L->lines - L->row : 1;
 }
 
-/* A column's first number: its array sized for every row left, at once (no realloc growth,
- * whose copies and fresh pages cost more than the parse); unused tail pages are never touched.
- * Falls back to growing from nothing when the reservation fails. */
+/* A column's first number: its array of codes sized for every row left, at once (no realloc
+ * growth, whose copies and fresh pages cost more than the parse); unused tail pages are never
+ * touched. Falls back to growing from nothing when the reservation fails. */
 void sl__load_reserve(struct sl__load *L, struct sl_drift_col *c, uint64_t extra)
 {
 	uint64_t n = rows_bound(L) + extra;
-	if (n > SIZE_MAX / sizeof *c->num / 2 || !(c->num = sl_huge_alloc((size_t)n * sizeof *c->num)))
+	if (n > SIZE_MAX / sizeof *c->num / 2 || !(c->code = sl_huge_alloc((size_t)n * sizeof *c->code)))
 		return;
 	c->cap_num = (size_t)n;
 }
 
-/* A number of column ci: counted (count_few), or stored in its array. */
-static int push_num(struct sl__load *L, size_t ci, struct sl_drift_col *c, double v)
+int sl__col_uncode(struct sl_drift_col *c)
 {
-	if (!c->num && L->few) {
+	size_t cap = c->cap_num ? c->cap_num : 1;
+	double *v = sl_huge_alloc(cap * sizeof *v);
+	if (!v)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < c->n_num; i++)
+		v[i] = sl__code_value(c->code[i]);
+	free(c->code);
+	c->code = NULL, c->num = v, c->cap_num = cap;
+	return 0;
+}
+
+/* A number of column ci (code: its code, or 0): counted (count_few), or stored in its array. */
+static int push_num(struct sl__load *L, size_t ci, struct sl_drift_col *c, double v, uint32_t code)
+{
+	if (!c->num && !c->code && L->few) {
 		int rc = sl__few_add(L, ci, v);
 		if (rc <= 0)
 			return rc;
 	}
-	if (!c->num)
+	if (!c->num && !c->code)
 		sl__load_reserve(L, c, 0);
-	if (c->n_num == c->cap_num && sl__grow((void **)&c->num, &c->cap_num, c->n_num + 1, sizeof *c->num))
+	if (c->code && !code && sl__col_uncode(c))
 		return SL_ENOMEM;
-	c->num[c->n_num++] = v;
+	if (code && !c->num) {
+		if (c->n_num == c->cap_num &&
+		    sl__grow((void **)&c->code, &c->cap_num, c->n_num + 1, sizeof *c->code))
+			return SL_ENOMEM;
+	} else if (c->n_num == c->cap_num && sl__grow((void **)&c->num, &c->cap_num, c->n_num + 1, sizeof *c->num)) {
+		return SL_ENOMEM;
+	}
+	sl__col_put(c, v, code);
 	return 0;
 }
 
@@ -219,8 +239,7 @@ static int not_a_number(struct sl__load *L, size_t ci, struct sl_drift_col *c, c
 		                     sl__load_show(show, sizeof show, p, n));
 	c->numeric_ok = false;
 	c->text_from = L->row; /* from here on pass 1 counts the text; pass 2 does the rows before */
-	free(c->num);
-	c->num = NULL, c->n_num = c->cap_num = 0;
+	sl__col_drop_numbers(c);
 	sl__few_drop(L, ci);
 	return 0;
 }
@@ -249,6 +268,7 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 {
 	struct sl_drift_col *c = &L->t->cols[ci];
 	double v;
+	uint32_t code;
 	bool missing;
 	if (L->pass == 2) {
 		if (!c->want_text || L->row >= c->text_from)
@@ -258,10 +278,10 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	}
 	c->present++;
 	if (c->numeric_ok && c->declared != SL_DRIFT_CAT && (k == SL__V_TEXT || k == SL__V_NUM) &&
-	    sl__drift_parse_number_in(p, n, inside(L, p, n), &v) == 0) {
+	    sl__drift_parse_number_in(p, n, inside(L, p, n), &v, &code) == 0) {
 		if (!isfinite(v))
 			return c->nonfinite++, 0;
-		return push_num(L, ci, c, v) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
+		return push_num(L, ci, c, v, code) ? sl__load_fail(L, SL_ENOMEM, L->line, "out of memory") : 0;
 	}
 	if (k == SL__V_NULL || (k == SL__V_TEXT && sl_drift_is_missing(p, n))) {
 		c->missing++;
@@ -273,16 +293,47 @@ int sl__load_value(struct sl__load *L, size_t ci, const char *p, size_t n, enum 
 	return rc ? rc : sl__load_text(L, c, p, n);
 }
 
-/* ---- tables ---- */
+/* ---- columns and tables ---- */
+
+double sl_drift_col_at(const struct sl_drift_col *c, size_t j)
+{
+	return c->code ? sl__code_value(c->code[j]) : c->num[j];
+}
+
+const double *sl_drift_col_values(const struct sl_drift_col *c, double **buf, size_t *cap)
+{
+	if (!c->code)
+		return c->num;
+	if (*cap < c->n_num || !*buf) { /* huge pages: each 4 KiB page would fault on its own */
+		free(*buf);
+		*cap = c->n_num ? c->n_num : 1;
+		if (!(*buf = sl_huge_alloc(*cap * sizeof **buf)))
+			return *cap = 0, NULL;
+	}
+	for (size_t i = 0; i < c->n_num; i++)
+		(*buf)[i] = sl__code_value(c->code[i]);
+	return *buf;
+}
+
+void sl__col_drop_numbers(struct sl_drift_col *c)
+{
+	free(c->num);
+	free(c->code);
+	free(c->counts);
+	c->num = NULL, c->code = NULL, c->counts = NULL, c->n_num = c->cap_num = c->n_distinct = 0;
+}
+
+void sl__col_release(struct sl_drift_col *c)
+{
+	free(c->name);
+	sl__col_drop_numbers(c);
+	sl_drift_cats_release(&c->cats);
+}
 
 void sl_drift_table_release(struct sl_drift_table *t)
 {
-	for (size_t i = 0; i < t->ncols; i++) {
-		free(t->cols[i].name);
-		free(t->cols[i].num);
-		free(t->cols[i].counts);
-		sl_drift_cats_release(&t->cols[i].cats);
-	}
+	for (size_t i = 0; i < t->ncols; i++)
+		sl__col_release(&t->cols[i]);
 	free(t->cols);
 	*t = (struct sl_drift_table){0};
 }

@@ -2,7 +2,8 @@
  * distinct value instead of storing its values, until the column has more than FEW of them:
  * counts, ratings, flags and token counts never fill an array of doubles (fresh memory costs a
  * page fault and the kernel's zeroing per page) and need no sort. A column that gives up moves
- * what it counted to its array and stores its values from then on, as without the option.
+ * what it counted to its array (codes where every counted value has one) and stores its values
+ * from then on, as without the option.
  * Small non-negative integers (+0.0 and 1 .. SL__DENSE - 1) are counted in a dense array
  * instead, indexed by value (no probe, and in L1 for the token counts of an LLM log).
  * Invariants: a counted column's num is NULL until the end of the pass; its table holds only
@@ -73,20 +74,29 @@ static int give_up(struct sl__load *L, size_t ci)
 		total += f->slot[2 * s + 1];
 	for (size_t i = 0; f->dense && i < SL__DENSE; i++)
 		total += f->dense[i];
-	sl__load_reserve(L, c, total);
-	if (c->cap_num < total) {
-		free(c->num);
+	sl__load_reserve(L, c, total); /* codes */
+	if (c->cap_num < total) {     /* no reservation: doubles, as many as were counted */
 		c->num = malloc((size_t)total * sizeof *c->num);
 		if (!c->num)
 			return SL_ENOMEM;
 		c->cap_num = (size_t)total;
 	}
-	for (size_t s = 0; s < f->nslots; s++)
+	for (size_t s = 0; c->code && s < f->nslots; s++)
+		if (f->slot[2 * s] && !sl__code_of_double(sl__val_of(f->slot[2 * s])) && sl__col_uncode(c))
+			return SL_ENOMEM;
+	for (size_t s = 0; s < f->nslots; s++) {
+		if (!f->slot[2 * s])
+			continue;
+		double v = sl__val_of(f->slot[2 * s]);
+		uint32_t k = c->code ? sl__code_of_double(v) : 0;
 		for (uint64_t j = 0; j < f->slot[2 * s + 1]; j++)
-			c->num[c->n_num++] = sl__val_of(f->slot[2 * s]);
-	for (size_t i = 0; f->dense && i < SL__DENSE; i++)
+			sl__col_put(c, v, k);
+	}
+	for (size_t i = 0; f->dense && i < SL__DENSE; i++) {
+		uint32_t k = sl__code_of(false, i, 0);
 		for (uint32_t j = 0; j < f->dense[i]; j++)
-			c->num[c->n_num++] = (double)i;
+			sl__col_put(c, (double)i, k);
+	}
 	sl__few_drop(L, ci);
 	return 1;
 }

@@ -28,14 +28,6 @@ static long find_col(const struct sl_drift_table *t, const char *name)
 	return -1;
 }
 
-static void col_release(struct sl_drift_col *c)
-{
-	free(c->name);
-	free(c->num);
-	free(c->counts);
-	sl_drift_cats_release(&c->cats);
-}
-
 /* Moves the current table's columns into the reference's order; drops the others. */
 static int align(struct sl__load *L, const struct sl_drift_table *ref, struct sl_drift_table *cur)
 {
@@ -57,7 +49,7 @@ static int align(struct sl__load *L, const struct sl_drift_table *ref, struct sl
 	}
 	for (size_t j = 0; j < cur->ncols; j++)
 		if (!taken[j])
-			col_release(&cur->cols[j]), cur->ignored_cols++;
+			sl__col_release(&cur->cols[j]), cur->ignored_cols++;
 	free(cur->cols);
 	free(taken);
 	cur->cols = cols;
@@ -70,9 +62,7 @@ static void settle(struct sl_drift_col *c, enum sl_drift_kind kind)
 	c->kind = kind;
 	if (kind == SL_DRIFT_NUM)
 		return;
-	free(c->num);
-	free(c->counts);
-	c->num = NULL, c->counts = NULL, c->n_num = c->cap_num = c->n_distinct = 0;
+	sl__col_drop_numbers(c);
 	c->nonfinite = 0; /* "inf" is a category like any other text */
 	c->want_text = c->declared != SL_DRIFT_CAT && c->text_from > 0;
 }
@@ -98,14 +88,18 @@ static int finish(struct sl__load *L)
 	return rc ? rc : sort_columns(L);
 }
 
-/* Sorts the numeric columns with one scratch buffer for all (counted ones are in order). */
+/* Sorts the numeric columns with one scratch buffer for all (counted ones are in order): a
+ * key per value of the longest array of doubles, half that for codes. */
 static int sort_columns(struct sl__load *L)
 {
 	int rc = 0;
 	size_t most = 0;
-	for (size_t i = 0; i < L->t->ncols; i++)
-		if (L->t->cols[i].kind == SL_DRIFT_NUM && !L->t->cols[i].counts && L->t->cols[i].n_num > most)
-			most = L->t->cols[i].n_num;
+	for (size_t i = 0; i < L->t->ncols; i++) {
+		const struct sl_drift_col *c = &L->t->cols[i];
+		size_t need = c->code ? (c->n_num + 1) / 2 : c->n_num;
+		if (c->kind == SL_DRIFT_NUM && !c->counts && need > most)
+			most = need;
+	}
 	uint64_t *scratch = sl_huge_alloc(most * sizeof *scratch); /* one for every column */
 	if (!scratch)
 		scratch = malloc((most ? most : 1) * sizeof *scratch);
@@ -113,7 +107,10 @@ static int sort_columns(struct sl__load *L)
 		rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
 	for (size_t i = 0; rc == 0 && i < L->t->ncols; i++) {
 		struct sl_drift_col *c = &L->t->cols[i];
-		if (c->kind == SL_DRIFT_NUM && !c->counts && sl__drift_sort_with(c->num, c->n_num, scratch))
+		if (c->kind != SL_DRIFT_NUM || c->counts)
+			continue;
+		if (c->code ? sl__drift_sort_codes(c->code, c->n_num, (uint32_t *)scratch)
+		            : sl__drift_sort_with(c->num, c->n_num, scratch))
 			rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
 	}
 	free(scratch);

@@ -57,15 +57,17 @@ struct lit {
 	bool lost, neg;
 };
 
-/* Digits from p[i]: up to 19 go into mant (leading zeros count, which only sends a few odd
- * literals to strtod); frac moves the decimal point with each digit taken. */
+/* Digits from p[i]: up to 19 significant ones go into mant (leading zeros only move the point
+ * of a fraction); frac moves the decimal point with each digit taken. */
 static size_t digits_run(const char *p, size_t n, size_t i, struct lit *l, int *nd, bool frac)
 {
 	for (; i < n; i++) {
 		unsigned d = (unsigned)(p[i] - '0');
 		if (d > 9)
 			break;
-		if (*nd < 19) {
+		if (d == 0 && l->mant == 0) { /* a leading zero: no digit kept */
+			l->exp10 -= frac;
+		} else if (*nd < 19) {
 			l->mant = l->mant * 10 + d, (*nd)++;
 			l->exp10 -= frac;
 		} else {
@@ -121,10 +123,10 @@ static int slow(const char *p, size_t n, double *out)
 }
 
 /* The common cell, -?D+(.D+)? with at most 19 digits, whose digits fit 2^53 and whose fraction
- * has at most 22 of them: the value is mant / 10^frac, one correctly rounded operation on two
- * exact doubles (the same arithmetic as the general path below, so the same bits). False, with
- * nothing written, for anything else: the general path decides. */
-static bool plain(const char *p, size_t n, double *out)
+ * has at most 22 of them, as a decimal: its value is mant / 10^frac, one correctly rounded
+ * operation on two exact doubles (the same arithmetic as the general path below, so the same
+ * bits). False, with nothing written, for anything else: the general path decides. */
+static bool plain(const char *p, size_t n, struct sl__dec *out)
 {
 	size_t i = p[0] == '-', dot = 0;
 	uint64_t mant = 0;
@@ -142,24 +144,21 @@ static bool plain(const char *p, size_t n, double *out)
 	size_t frac = dot ? n - 1 - dot : 0;
 	if ((!dot && n - (p[0] == '-') > 19) || mant > (1ULL << 53) || frac > 22)
 		return false;
-	double v = frac ? (double)mant / pow10_tab[frac] : (double)mant;
-	*out = p[0] == '-' ? -v : v;
+	*out = (struct sl__dec){mant, (unsigned)frac, p[0] == '-'};
 	return true;
 }
 
-int sl__drift_parse_number_in(const char *p, size_t n, const char *end, double *out)
+/* sl_drift_parse_number with the decimal code (0: none) when code is not NULL. */
+static int parse(const char *p, size_t n, double *out, uint32_t *code)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (n && end - p >= 18 && sl__plain_wide(p, n, out))
+	struct sl__dec d;
+	uint32_t none;
+	code = code ? code : &none;
+	*code = 0;
+	if (n && plain(p, n, &d)) {
+		*out = sl__dec_value(&d), *code = sl__dec_code(&d);
 		return 0;
-#endif
-	return sl_drift_parse_number(p, n, out);
-}
-
-int sl_drift_parse_number(const char *p, size_t n, double *out)
-{
-	if (n && plain(p, n, out))
-		return 0;
+	}
 	while (n && p[0] == ' ')
 		p++, n--;
 	while (n && p[n - 1] == ' ')
@@ -176,6 +175,8 @@ int sl_drift_parse_number(const char *p, size_t n, double *out)
 	struct lit l;
 	if (scan(p, n, &l))
 		return SL_EPARSE;
+	if (!l.lost)
+		*code = sl__code_of(l.neg, l.mant, l.exp10);
 	if (!l.lost && l.mant <= (1ULL << 53) && l.exp10 >= -22 && l.exp10 <= 22) {
 		double m = (double)l.mant;
 		double v = l.exp10 < 0 ? m / pow10_tab[-l.exp10] : m * pow10_tab[l.exp10];
@@ -187,4 +188,21 @@ int sl_drift_parse_number(const char *p, size_t n, double *out)
 		return 0;
 	}
 	return slow(p, n, out);
+}
+
+int sl__drift_parse_number_in(const char *p, size_t n, const char *end, double *out, uint32_t *code)
+{
+	struct sl__dec d;
+	if (n && end - p >= 18 && sl__plain_dec(p, n, &d)) {
+		*out = sl__dec_value(&d);
+		if (code)
+			*code = sl__dec_code(&d);
+		return 0;
+	}
+	return parse(p, n, out, code);
+}
+
+int sl_drift_parse_number(const char *p, size_t n, double *out)
+{
+	return parse(p, n, out, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numcode-int.h"
 #include "sluice/drift.h"
 
 /* Neumaier's compensated sum: error independent of the count, so long sums agree with numpy's
@@ -94,8 +95,9 @@ int sl__drift_test_num_sample(const struct sl__sample *a, const struct sl__sampl
 void sl__drift_wasserstein_merge(const double *ref, size_t nr, const double *cur, size_t nc, double *w,
                                  size_t *distinct);
 /* sl_drift_parse_number for a cell inside a buffer that is readable up to end (p + n <= end):
- * the same results, the common cells read eight bytes at a time. */
-int sl__drift_parse_number_in(const char *p, size_t n, const char *end, double *out);
+ * the same results, the common cells read eight bytes at a time; *code (when not NULL) gets the
+ * number's decimal code (numcode-int.h), or 0 when it has none. */
+int sl__drift_parse_number_in(const char *p, size_t n, const char *end, double *out, uint32_t *code);
 
 /* Monotone map from double to unsigned (the sorts' keys): flip all bits of negatives, the sign
  * bit of others. Never 0 for a non-NaN double; sl__val_of undoes it. */
@@ -123,6 +125,8 @@ static inline int sl__cmp_key(const void *x, const void *y)
 
 /* sl_drift_sort with a caller's scratch of at least n keys (unused below 64 values). */
 int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch);
+/* Sorts n decimal codes ascending (so their doubles too) with a scratch of n codes. */
+int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch);
 
 /* Copy of p[0..n) with a NUL, or NULL. */
 static inline char *sl__strndup(const char *p, size_t n)

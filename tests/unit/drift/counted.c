@@ -158,7 +158,8 @@ static double *values(const struct sl_drift_col *c)
 	double *v = malloc((c->n_num ? c->n_num : 1) * sizeof *v);
 	cr_assert(v);
 	if (!c->counts) {
-		memcpy(v, c->num, c->n_num * sizeof *v);
+		for (size_t i = 0; i < c->n_num; i++)
+			v[i] = sl_drift_col_at(c, i);
 		return v;
 	}
 	size_t k = 0;

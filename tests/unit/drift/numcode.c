@@ -1,0 +1,225 @@
+/* numcode.c: decimal codes (src/drift/numcode-int.h), the 4-byte numbers of loaded columns.
+ * Checks, on seeded random decimals of 1-7 significant digits over the whole exponent range
+ * and on numbers that have no code: a code's double is strtod's, bit for bit; codes order as
+ * their doubles (-0.0 just below +0.0); the code found from a double is the parser's; and a
+ * table keeps codes for a column of short decimals, turns a column to doubles when a longer
+ * number comes (early, late, or among counted values), and reads back strtod's sorted values
+ * either way. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+#include "drift/table-int.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t next(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return rng;
+}
+
+static bool same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* A random decimal of d significant digits (1-7), mant * 10^e, whose code's exponent is in
+ * range: spelled with an exponent, or plainly (zeros appended, or a point put in). */
+static void random_decimal(char *buf, size_t cap, bool *neg, uint64_t *mant, long *e)
+{
+	unsigned d = 1 + (unsigned)(next() % 7);
+	uint64_t lo = d == 1 ? 0 : sl__code_i10[d - 1];
+	*mant = lo + next() % (sl__code_i10[d] - lo);
+	*e = -SL__CODE_QMAX + 7 - (long)d + (long)(next() % (2 * SL__CODE_QMAX + 1));
+	*neg = next() & 1;
+	char digits[24];
+	int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)*mant);
+	const char *sign = *neg ? "-" : "";
+	if (next() & 1)
+		snprintf(buf, cap, "%s%se%ld", sign, digits, *e);
+	else if (*e >= 0)
+		snprintf(buf, cap, "%s%s%.*s", sign, digits, (int)*e, "0000000000000000000000000000000");
+	else if (-*e < n)
+		snprintf(buf, cap, "%s%.*s.%s", sign, n + (int)*e, digits, digits + n + *e);
+	else
+		snprintf(buf, cap, "%s0.%.*s%s", sign, (int)(-*e - n), "0000000000000000000000000000000", digits);
+}
+
+Test(numcode, codes_decode_to_strtod)
+{
+	char buf[96];
+	for (int i = 0; i < 200000; i++) {
+		bool neg;
+		uint64_t mant;
+		long e;
+		random_decimal(buf, sizeof buf, &neg, &mant, &e);
+		uint32_t c = sl__code_of(neg, mant, e);
+		double want = strtod(buf, NULL);
+		cr_assert_neq(c, 0, "%s has no code", buf);
+		cr_assert(same_bits(sl__code_value(c), want), "%s: code gives %.17g", buf, sl__code_value(c));
+		cr_assert_eq(sl__code_of_double(want), c, "%s: the code from its double differs", buf);
+		double v;
+		uint32_t pc = 0;
+		cr_assert_eq(sl__drift_parse_number_in(buf, strlen(buf), buf + strlen(buf), &v, &pc), 0);
+		cr_assert(same_bits(v, want) && pc == c, "%s: the parser's code %u, want %u", buf, pc, c);
+	}
+}
+
+Test(numcode, spellings_and_zeros)
+{
+	static const char *same[][3] = {{"1099.66", "1.09966e3", "001099.660000"},
+	                                {"0.0068386", "6.8386e-3", "68386e-7"},
+	                                {"-3", "-3.000", "-0.3e1"}};
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+		uint32_t c0 = 0;
+		for (int j = 0; j < 3; j++) {
+			const char *s = same[i][j];
+			double v;
+			uint32_t c;
+			cr_assert_eq(sl__drift_parse_number_in(s, strlen(s), s + strlen(s), &v, &c), 0, "%s", s);
+			cr_assert(c && same_bits(sl__code_value(c), v), "%s", s);
+			if (j == 0)
+				c0 = c;
+			cr_expect_eq(c, c0, "%s and %s have different codes", s, same[i][0]);
+		}
+	}
+	cr_expect_eq(sl__code_of(false, 0, 5), SL__CODE_ZERO);
+	cr_expect_eq(sl__code_of(true, 0, -3), SL__CODE_ZERO - 1);
+	cr_expect(same_bits(sl__code_value(SL__CODE_ZERO - 1), -0.0));
+	cr_expect(same_bits(sl__code_value(SL__CODE_ZERO), 0.0));
+	cr_expect_eq(sl__code_of_double(-0.0), SL__CODE_ZERO - 1);
+}
+
+Test(numcode, no_code_for_long_or_far_numbers)
+{
+	static const char *none[] = {"12345678", "0.123456789", "1e30", "9999999e23", "1e-29", "3.14159265358979",
+	                             "123456789012345678901234", "inf", "-Infinity"};
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+		double v;
+		uint32_t c = 1;
+		cr_assert_eq(sl__drift_parse_number_in(none[i], strlen(none[i]), none[i] + strlen(none[i]), &v, &c), 0);
+		cr_expect_eq(c, 0, "%s got a code", none[i]);
+		cr_expect_eq(sl__code_of_double(v), 0, "%s: a code from its double", none[i]);
+	}
+	/* trailing zeros are not digits: 7 significant ones and zeros after them still have a code */
+	cr_expect_neq(sl__code_of(false, 12345670000ULL, -4), 0);
+	cr_expect_eq(sl__code_of(false, 12345678ULL, 0), 0);
+	cr_expect_eq(sl__code_of_double(NAN), 0);
+	cr_expect_eq(sl__code_of_double(5e-324), 0);
+	/* random doubles: a code, when one is found, gives the same bits */
+	for (int i = 0; i < 100000; i++) {
+		uint64_t b = next();
+		double v;
+		memcpy(&v, &b, sizeof v);
+		uint32_t c = sl__code_of_double(v);
+		cr_assert(!c || same_bits(sl__code_value(c), v), "%a", v);
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+Test(numcode, codes_order_as_numbers)
+{
+	enum { N = 20000 };
+	static uint32_t c[N], sorted[N], scratch[N];
+	char buf[96];
+	for (int i = 0; i < N; i++) {
+		bool neg;
+		uint64_t mant;
+		long e;
+		do
+			random_decimal(buf, sizeof buf, &neg, &mant, &e);
+		while (!(c[i] = sl__code_of(neg, mant, e)));
+	}
+	c[0] = SL__CODE_ZERO, c[1] = SL__CODE_ZERO - 1, c[2] = SL__CODE_ZERO;
+	memcpy(sorted, c, sizeof c);
+	qsort(sorted, N, sizeof *sorted, cmp_u32);
+	cr_assert_eq(sl__drift_sort_codes(c, N, scratch), 0);
+	cr_assert_eq(memcmp(c, sorted, sizeof c), 0, "the radix sort and qsort disagree");
+	for (int i = 1; i < N; i++) {
+		double a = sl__code_value(c[i - 1]), b = sl__code_value(c[i]);
+		cr_assert(c[i - 1] <= c[i], "codes out of order at %d", i);
+		cr_assert(a < b || (a == b && (c[i - 1] == c[i] || (signbit(a) && !signbit(b)))),
+		          "at %d: %.17g then %.17g", i, a, b);
+	}
+}
+
+/* ---- in a table ---- */
+
+static struct sl_drift_table load_one(const char *csv, bool count_few)
+{
+	struct sl_drift_input in = {"x.csv", csv, strlen(csv)};
+	struct sl_drift_load_opts o = {.count_few = count_few};
+	struct sl_drift_table r, c;
+	struct sl_drift_error err;
+	cr_assert_eq(sl_drift_tables_load(&in, &in, &o, &r, &c, &err), 0, "%s", err.msg);
+	sl_drift_table_release(&c);
+	return r;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Column 0 of a CSV whose rows are cells[i]: codes or not as expected, strtod's values sorted. */
+static void check_column(char **cells, size_t n, bool count_few, bool want_codes)
+{
+	size_t cap = 16 + n * 100, len;
+	char *csv = malloc(cap);
+	double *want = malloc(n * sizeof *want);
+	cr_assert(csv && want);
+	len = (size_t)snprintf(csv, cap, "x\n");
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(csv + len, cap - len, "%s\n", cells[i]);
+		want[i] = strtod(cells[i], NULL);
+	}
+	qsort(want, n, sizeof *want, cmp_double);
+	struct sl_drift_table t = load_one(csv, count_few);
+	const struct sl_drift_col *c = &t.cols[0];
+	cr_assert_eq(c->n_num, n);
+	cr_assert_null(c->counts, "the column is counted: not what this test covers");
+	cr_expect_eq(c->code != NULL, want_codes, "codes: %d, want %d", c->code != NULL, want_codes);
+	double *buf = NULL;
+	size_t bcap = 0;
+	const double *v = sl_drift_col_values(c, &buf, &bcap);
+	cr_assert(v);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert(v[i] == want[i], "value %zu: %.17g, strtod %.17g", i, v[i], want[i]);
+		cr_assert(v[i] == sl_drift_col_at(c, i));
+	}
+	free(buf);
+	sl_drift_table_release(&t);
+	free(csv);
+	free(want);
+}
+
+Test(numcode, table_keeps_codes_until_a_long_number)
+{
+	enum { N = 30000 }; /* more distinct values than count_few counts */
+	static char store[N][96];
+	static char *cells[N];
+	for (size_t i = 0; i < N; i++) {
+		bool neg;
+		uint64_t mant;
+		long e;
+		random_decimal(store[i], sizeof store[i], &neg, &mant, &e);
+		cells[i] = store[i];
+	}
+	for (int few = 0; few <= 1; few++) {
+		check_column(cells, N, few, true);
+		char *keep0 = cells[0], *keepn = cells[N - 1], *keepm = cells[100];
+		cells[N - 1] = "3.14159265358979"; /* late: after the array holds codes */
+		check_column(cells, N, few, false);
+		cells[N - 1] = keepn, cells[100] = "0.000123456789"; /* early: while still counted */
+		check_column(cells, N, few, false);
+		cells[100] = keepm, cells[0] = "1e300"; /* first */
+		check_column(cells, N, few, false);
+		cells[0] = keep0;
+	}
+}

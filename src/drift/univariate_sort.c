@@ -8,8 +8,9 @@
  * any other column leaves that count within its first few thousand values.
  * Keys are converted in place in the first pass and back as each bucket is finished;
  * sl__drift_sort_with lets a caller reuse one scratch buffer over many columns (fresh pages cost
- * a fault each). Decimal codes (numcode-int.h) are their own keys and take the same passes on
- * 32 bits (radix-tmpl.h holds the passes for both widths).
+ * a fault each). Decimal codes (numcode-int.h) are their own keys, 32 bits: an LSD radix sort
+ * of three 11-bit digits sorts them in about half the time of the MSD passes (one pass counts
+ * all three digits; a digit that every key shares is skipped).
  * Invariants: no NaN in the input; -0.0 sorts just before +0.0 (they compare equal, so every
  * consumer that compares values sees a sorted array), at every size; small inputs go to
  * insertion sort (on the same keys); equal keys are equal bits, so the output is the same
@@ -72,12 +73,71 @@ static void insertion(double *v, size_t n)
 	}
 }
 
-#define SL__KEY  uint64_t
-#define SL__K(f) f##_64
-#include "radix-tmpl.h"
-#define SL__KEY  uint32_t
-#define SL__K(f) f##_32
-#include "radix-tmpl.h"
+/* Insertion sort of keys; cheap on the nearly sorted runs the radix passes leave. */
+static void insertion_keys(uint64_t *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = a[i];
+		size_t j = i;
+		for (; j > 0 && a[j - 1] > x; j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+}
+
+/* The bits where some key of a[0..n) differs from a[0]. */
+static uint64_t differing(const uint64_t *a, size_t n)
+{
+	uint64_t d = 0;
+	for (size_t i = 1; i < n; i++)
+		d |= a[i] ^ a[0];
+	return d;
+}
+
+/* One MSD pass: a[0..n) moved to t by the digit of the DIGIT (or, for a small n, about log2 n)
+ * bits just below the keys' common prefix (diff: their differing bits, not 0); end[d] is then
+ * the end of digit d's bucket in t. Returns the number of buckets. */
+static size_t split(const uint64_t *a, uint64_t *t, size_t n, uint64_t diff, uint32_t *end)
+{
+	unsigned hb = 63u - (unsigned)__builtin_clzll(diff), bits = 64u - (unsigned)__builtin_clzll(n);
+	bits = bits < 6 ? 6 : bits > DIGIT ? DIGIT : bits;
+	bits = bits > hb + 1 ? hb + 1 : bits;
+	unsigned shift = hb + 1 - bits;
+	size_t nb = (size_t)1 << bits, mask = nb - 1;
+	memset(end, 0, nb * sizeof *end);
+	for (size_t i = 0; i < n; i++)
+		end[(a[i] >> shift) & mask]++;
+	uint32_t sum = 0;
+	for (size_t d = 0; d < nb; d++) {
+		uint32_t c = end[d];
+		end[d] = sum, sum += c;
+	}
+	for (size_t i = 0; i < n; i++)
+		t[end[(a[i] >> shift) & mask]++] = a[i];
+	return nb;
+}
+
+/* Sorts the keys a[0..n) (n > SMALL), t[0..n) scratch; returns the buffer that holds them
+ * sorted. Each pass takes at least 6 bits (or all the differing ones), so the depth is at
+ * most 11 and the stack below 100 KiB. */
+static uint64_t *sort_keys(uint64_t *a, uint64_t *t, size_t n)
+{
+	uint64_t diff = differing(a, n);
+	if (!diff)
+		return a;
+	uint32_t end[NBUCK];
+	size_t nb = split(a, t, n, diff, end);
+	for (size_t d = 0, start = 0; d < nb; start = end[d++]) {
+		size_t m = end[d] - start;
+		if (m <= SMALL)
+			continue; /* the insertion below orders it */
+		uint64_t *r = sort_keys(t + start, a + start, m);
+		if (r != t + start)
+			memcpy(t + start, r, m * sizeof *t);
+	}
+	insertion_keys(t, n); /* only inside the small buckets is anything out of order */
+	return t;
+}
 
 /* Sorts v by its keys: converted in place, one MSD pass over the whole column into b, then
  * each bucket sorted in cache (sort_keys) and written back to v as doubles. */
@@ -94,14 +154,14 @@ static void radix(double *v, uint64_t *b, size_t n)
 		return;
 	}
 	uint32_t end[NBUCK];
-	size_t nb = split_64(a, b, n, diff, end);
+	size_t nb = split(a, b, n, diff, end);
 	for (size_t d = 0, start = 0; d < nb; start = end[d++]) {
 		size_t m = end[d] - start;
 		uint64_t *r = b + start;
 		if (m > SMALL)
-			r = sort_keys_64(b + start, a + start, m);
+			r = sort_keys(b + start, a + start, m);
 		else
-			insertion_keys_64(r, m);
+			insertion_keys(r, m);
 		for (size_t i = 0; i < m; i++)
 			v[start + i] = sl__val_of(r[i]);
 	}
@@ -122,17 +182,47 @@ int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch)
 	return 0;
 }
 
+#define CODE_DIGITS 3 /* of DIGIT bits: 33 >= 32 */
+
 int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch)
 {
-	if (n <= SMALL) {
-		insertion_keys_32(c, n);
+	if (n < 64) {
+		for (size_t i = 1; i < n; i++) {
+			uint32_t x = c[i];
+			size_t j = i;
+			for (; j > 0 && c[j - 1] > x; j--)
+				c[j] = c[j - 1];
+			c[j] = x;
+		}
 		return 0;
 	}
 	if (n > UINT32_MAX)
 		return SL_ERANGE;
-	uint32_t *r = sort_keys_32(c, scratch, n);
-	if (r != c)
-		memcpy(c, r, n * sizeof *c);
+	uint32_t(*count)[NBUCK] = calloc(CODE_DIGITS, sizeof *count);
+	if (!count)
+		return SL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = c[i];
+		count[0][k & (NBUCK - 1)]++, count[1][(k >> DIGIT) & (NBUCK - 1)]++, count[2][k >> 2 * DIGIT]++;
+	}
+	uint32_t *src = c, *dst = scratch;
+	for (unsigned p = 0; p < CODE_DIGITS; p++) {
+		unsigned shift = DIGIT * p;
+		uint32_t *at = count[p], sum = 0;
+		if (at[(src[0] >> shift) & (NBUCK - 1)] == n)
+			continue; /* every key has this digit */
+		for (size_t d = 0; d < NBUCK; d++) {
+			uint32_t k = at[d];
+			at[d] = sum, sum += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[at[(src[i] >> shift) & (NBUCK - 1)]++] = src[i];
+		uint32_t *t = src;
+		src = dst, dst = t;
+	}
+	if (src != c)
+		memcpy(c, src, n * sizeof *c);
+	free(count);
 	return 0;
 }
 

@@ -53,13 +53,9 @@ static inline unsigned sl__code_digits(uint64_t x)
 	return d + (d < 20 && x >= sl__code_i10[d]);
 }
 
-/* The code of (neg ? -1 : 1) * mant * 10^exp10, or 0 when the number has more than 7
- * significant digits or its exponent is out of range. */
-static inline uint32_t sl__code_of(bool neg, uint64_t mant, long exp10)
+/* sl__code_of for mant > 0 of d digits (the parser may know d without counting). */
+static inline uint32_t sl__code_of_n(bool neg, uint64_t mant, long exp10, unsigned d)
 {
-	if (mant == 0)
-		return neg ? SL__CODE_ZERO - 1 : SL__CODE_ZERO;
-	unsigned d = sl__code_digits(mant);
 	while (d > 7) { /* trailing zeros: "1.50000000" */
 		if (mant % 10)
 			return 0;
@@ -70,6 +66,15 @@ static inline uint32_t sl__code_of(bool neg, uint64_t mant, long exp10)
 		return 0;
 	uint32_t pos = (uint32_t)(q + SL__CODE_QMAX) << 24 | (uint32_t)(mant * sl__code_i10[7 - d]);
 	return neg ? SL__CODE_ZERO - 1 - pos : SL__CODE_ZERO + pos;
+}
+
+/* The code of (neg ? -1 : 1) * mant * 10^exp10, or 0 when the number has more than 7
+ * significant digits or its exponent is out of range. */
+static inline uint32_t sl__code_of(bool neg, uint64_t mant, long exp10)
+{
+	if (mant == 0)
+		return neg ? SL__CODE_ZERO - 1 : SL__CODE_ZERO;
+	return sl__code_of_n(neg, mant, exp10, sl__code_digits(mant));
 }
 
 /* What a code's mantissa is multiplied, then divided, by for exponent index q + 22: one of the

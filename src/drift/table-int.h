@@ -141,11 +141,13 @@ static inline uint64_t sl__digits8(uint64_t w, unsigned k)
 	return (w * 10000 + (w >> 32)) & 0xFFFFFFFFULL;
 }
 
-/* A decimal without exponent: (neg ? -1 : 1) * mant / 10^frac, mant <= 2^53, frac <= 22. */
+/* A decimal without exponent: (neg ? -1 : 1) * mant / 10^frac, mant <= 2^53, frac <= 22;
+ * digits: mant's number of digits when the parser knows it (no leading zero), else 0. */
 struct sl__dec {
 	uint64_t mant;
 	unsigned frac;
 	bool neg;
+	unsigned digits;
 };
 
 /* Its double: one correctly rounded division of exact doubles (strtod's bits). */
@@ -157,7 +159,8 @@ static inline double sl__dec_value(const struct sl__dec *d)
 
 static inline uint32_t sl__dec_code(const struct sl__dec *d)
 {
-	return sl__code_of(d->neg, d->mant, -(long)d->frac);
+	return d->digits ? sl__code_of_n(d->neg, d->mant, -(long)d->frac, d->digits)
+	                 : sl__code_of(d->neg, d->mant, -(long)d->frac);
 }
 
 /* sl_drift_parse_number's common cell read eight bytes at a time, for a cell of n >= 1 bytes
@@ -188,7 +191,7 @@ static inline bool sl__plain_dec(const char *p, size_t n, struct sl__dec *out)
 	}
 	if (mant > (1ULL << 53))
 		return false;
-	*out = (struct sl__dec){mant, k2, neg};
+	*out = (struct sl__dec){mant, k2, neg, q[0] != '0' ? k1 + k2 : 0};
 	return true;
 #else
 	(void)p, (void)n, (void)out;

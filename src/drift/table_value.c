@@ -144,7 +144,7 @@ static bool plain(const char *p, size_t n, struct sl__dec *out)
 	size_t frac = dot ? n - 1 - dot : 0;
 	if ((!dot && n - (p[0] == '-') > 19) || mant > (1ULL << 53) || frac > 22)
 		return false;
-	*out = (struct sl__dec){mant, (unsigned)frac, p[0] == '-'};
+	*out = (struct sl__dec){mant, (unsigned)frac, p[0] == '-', 0};
 	return true;
 }
 

@@ -226,7 +226,7 @@ struct sl_guard_verdict {
 	unsigned categories;            /* bit (1u << category) for every category that fired */
 	unsigned nreasons;              /* reasons kept (riskiest first), at most SL_GUARD_MAX_REASONS */
 	unsigned more_reasons;          /* reasons left out */
-	struct sl_guard_reason reasons[SL_GUARD_MAX_REASONS];
+	struct sl_guard_reason reasons[SL_GUARD_MAX_REASONS]; /* past nreasons: unspecified */
 };
 
 /* Scans segs[0..n) on their own and decides. rules may be NULL (no rules); s must have been made

@@ -90,6 +90,12 @@ struct sl_guard_output; /* one response's checker; opaque */
  * hashes at once: the request's system and developer text, concatenated by the caller. */
 int sl_guard_output_new(const struct sl_guard_output_spec *spec, const char *system_prompt, size_t len,
                         struct sl_guard_output **out);
+/* Makes g, whatever it checked before, exactly what sl_guard_output_new(spec, system_prompt,
+ * len) would make, in the same memory: a gateway reuses one checker (about 12 KB) from answer to
+ * answer rather than allocating one per request. On failure (SL_EINVAL, SL_ENOMEM) g is still
+ * a checker that may be reset again or freed, but not fed. */
+int sl_guard_output_reset(struct sl_guard_output *g, const struct sl_guard_output_spec *spec, const char *system_prompt,
+                          size_t len);
 void sl_guard_output_free(struct sl_guard_output *g);
 
 /* Appends to out what is safe to release. Returns 0, SL_GOUT_STOP when the action is block and

@@ -93,6 +93,26 @@ SL__AVX512 static inline void sl__classify64_edge_avx512(const unsigned char *s,
 		mask[b] = (mask[b] & live) << lo;
 }
 
+/* The class bytes of a group of eight, tab[p[k - from]] at byte k for k in [from, to) and 0 for
+ * the others, gathered into one word; each bit plane packed into 8 bits and or-ed into mask[b]
+ * at bit j. */
+static inline void sl__classify8(const unsigned char *p, unsigned from, unsigned to, const unsigned char tab[256],
+                                 unsigned nclass, unsigned j, uint64_t mask[SL__NCLASS])
+{
+	uint64_t w = 0;
+	if (from == 0 && to == 8)
+		for (unsigned k = 0; k < 8; k++)
+			w |= (uint64_t)tab[p[k]] << (8 * k);
+	else
+		for (unsigned k = from; k < to; k++)
+			w |= (uint64_t)tab[p[k - from]] << (8 * k);
+	for (unsigned b = 0; b < nclass; b++)
+		mask[b] |= ((((w >> b) & SL__ONES) * 0x0102040810204080ull) >> 56) << j;
+}
+
+/* Only the groups of eight bytes that hold bytes of the text are looked up (a short text, or a
+ * block at an edge of it, costs its own bytes, not 64 lookups and a copy), and no byte outside
+ * [0, len) is read. */
 static inline void sl__classify64(const unsigned char *s, size_t len, ptrdiff_t base, const unsigned char tab[256],
                                   unsigned nclass, uint64_t mask[SL__NCLASS])
 {
@@ -100,27 +120,13 @@ static inline void sl__classify64(const unsigned char *s, size_t len, ptrdiff_t 
 		sl__classify64_avx512(s + base, tab, nclass, mask);
 		return;
 	}
-	unsigned char tmp[64];
-	const unsigned char *p = s + base;
 	ptrdiff_t lo = base < 0 ? -base : 0, hi = (ptrdiff_t)len - base < 64 ? (ptrdiff_t)len - base : 64;
-	if (lo > 0 || hi < 64) {
-		memset(tmp, 0, sizeof(tmp));
-		if (hi > lo)
-			memcpy(tmp + lo, s + base + lo, (size_t)(hi - lo));
-		p = tmp;
-	}
 	for (unsigned b = 0; b < nclass; b++)
 		mask[b] = 0;
-	for (unsigned j = 0; j < 64; j += 8) {
-		uint64_t w = 0;
-		for (unsigned k = 0; k < 8; k++)
-			w |= (uint64_t)tab[p[j + k]] << (8 * k);
-		for (unsigned b = 0; b < nclass; b++)
-			mask[b] |= ((((w >> b) & SL__ONES) * 0x0102040810204080ull) >> 56) << j;
+	for (ptrdiff_t j = lo & ~(ptrdiff_t)7; j < hi; j += 8) {
+		unsigned from = j < lo ? (unsigned)(lo - j) : 0, to = hi - j < 8 ? (unsigned)(hi - j) : 8;
+		sl__classify8(s + (base + j + (ptrdiff_t)from), from, to, tab, nclass, (unsigned)j, mask);
 	}
-	uint64_t valid = hi <= lo ? 0 : (hi - lo == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (hi - lo)) - 1) << lo);
-	for (unsigned b = 0; b < nclass; b++)
-		mask[b] &= valid;
 }
 
 /* rules.c */

@@ -52,6 +52,10 @@ struct gout_leak {
 	bool inword, share_done, run_done;
 	unsigned run;
 	uint64_t run_start, masked_to;
+	/* A copy of the prompt the set was built from (NULL: none kept): a checker reset for an
+	 * answer to the same prompt (an application's fixed system prompt) reuses the set. */
+	char *prompt;
+	size_t plen;
 };
 
 struct sl_guard_output {
@@ -121,6 +125,9 @@ struct gout_url {
 void sl__gout_url_parse(const char *s, size_t n, char quote, bool complete, struct gout_url *u);
 
 /* output_leak.c */
+/* The set of prompt[0, len) and a fresh answer side; l holds a set or is zeroed. When l's set
+ * was built from the same bytes it is kept (only the answer side and `seen` are cleared), which
+ * leaves l exactly as a build from scratch would. */
 int sl__gout_leak_init(struct gout_leak *l, const char *prompt, size_t len);
 void sl__gout_leak_release(struct gout_leak *l);
 /* Feeds win[from, to) (just appended) to the word tracker. */

@@ -31,6 +31,28 @@ const char *sl_gout_kind_name(enum sl_gout_kind k)
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
 }
 
+int sl_guard_output_reset(struct sl_guard_output *g, const struct sl_guard_output_spec *spec, const char *system_prompt,
+                          size_t len)
+{
+	if (!g || !spec || (!system_prompt && len))
+		return SL_EINVAL;
+	/* the leak state is kept: a prompt that comes again reuses its set (output_leak.c) */
+	struct gout_leak leak = g->leak;
+	memset(g, 0, offsetof(struct sl_guard_output, find)); /* the rest is written before it is read */
+	g->leak = leak;
+	g->spec = spec;
+	g->prev = '\n';
+	g->stop_at = UINT64_MAX;
+	sl__gout_scan_init(g);
+	if (spec->system_prompt_leak && len) {
+		int rc = sl__gout_leak_init(&g->leak, system_prompt, len);
+		if (rc)
+			return rc;
+		g->leak_on = g->leak.n > 0;
+	}
+	return 0;
+}
+
 int sl_guard_output_new(const struct sl_guard_output_spec *spec, const char *system_prompt, size_t len,
                         struct sl_guard_output **out)
 {
@@ -39,18 +61,11 @@ int sl_guard_output_new(const struct sl_guard_output_spec *spec, const char *sys
 	struct sl_guard_output *g = malloc(sizeof(*g));
 	if (!g)
 		return SL_ENOMEM;
-	memset(g, 0, offsetof(struct sl_guard_output, find)); /* the rest is written before it is read */
-	g->spec = spec;
-	g->prev = '\n';
-	g->stop_at = UINT64_MAX;
-	sl__gout_scan_init(g);
-	if (spec->system_prompt_leak && len) {
-		int rc = sl__gout_leak_init(&g->leak, system_prompt, len);
-		if (rc) {
-			free(g);
-			return rc;
-		}
-		g->leak_on = g->leak.n > 0;
+	memset(&g->leak, 0, sizeof(g->leak)); /* nothing for the reset to release */
+	int rc = sl_guard_output_reset(g, spec, system_prompt, len);
+	if (rc) {
+		free(g);
+		return rc;
 	}
 	*out = g;
 	return 0;
@@ -133,11 +148,14 @@ void sl__gout_mask_abs(struct sl_guard_output *g, uint64_t from, uint64_t to)
 		sl__gout_mask(g, (size_t)(from - g->base), (size_t)(to - g->base));
 }
 
-/* Appends win[head, n) to out, each run of redacted bytes as one marker. */
+/* Appends win[head, n) to out, each run of redacted bytes as one marker. Only redact marks
+ * bytes (sl__gout_mask), so with another action the bytes go out as they are, in one copy. */
 static int emit(struct sl_guard_output *g, size_t n, struct sl_buf *out)
 {
 	size_t i = g->head;
 	int rc = 0;
+	if (g->spec->action != SL_GOUT_REDACT)
+		return sl_buf_append(out, g->win + i, n - i);
 	while (!rc && i < n) {
 		size_t j = i;
 		bool m = g->mask[i] != 0;

@@ -14,7 +14,8 @@
  * 8 words is not checked (use a canary for those). With redact, the words of a run are masked
  * from its first word on (what the window still holds), then each further word of the run.
  * Invariants: the set is sized from the prompt once and never grows; the answer side keeps O(1)
- * state; a hash collision can only make a match, never hide one. */
+ * state; a hash collision can only make a match, never hide one; a set reused for the same
+ * prompt bytes (a checker reset, output.c) is the set a new build would make. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,12 +113,42 @@ static void add_prompt(struct gout_leak *l, const char *s, size_t len)
 	}
 }
 
+/* The answer's side made fresh, the prompt's set (set, cap, n, pw) kept: the word stream, the
+ * runs and the shingles seen. */
+static void answer_reset(struct gout_leak *l)
+{
+	if (l->seen)
+		memset(l->seen, 0, l->cap);
+	l->nseen = 0;
+	l->nwords = l->roll = 0;
+	l->inword = l->share_done = l->run_done = false;
+	l->run = 0;
+	l->run_start = l->masked_to = 0;
+	memset(l->ring, 0, sizeof(l->ring));
+}
+
+/* Keeps a copy of the prompt the set is built from (when it cannot, the set is just not reused). */
+static void keep_prompt(struct gout_leak *l, const char *prompt, size_t len)
+{
+	l->prompt = malloc(len);
+	l->plen = l->prompt ? len : 0;
+	if (l->prompt)
+		memcpy(l->prompt, prompt, len);
+}
+
 int sl__gout_leak_init(struct gout_leak *l, const char *prompt, size_t len)
 {
+	if (l->prompt && l->plen == len && memcmp(l->prompt, prompt, len) == 0) {
+		answer_reset(l);
+		return 0;
+	}
+	sl__gout_leak_release(l);
 	memset(l, 0, sizeof(*l));
 	size_t words = count_words(prompt, len);
-	if (words < W)
+	if (words < W) {
+		keep_prompt(l, prompt, len);
 		return 0;
+	}
 	size_t want = words - W + 1 < SL_GOUT_MAX_SHINGLES ? words - W + 1 : SL_GOUT_MAX_SHINGLES;
 	l->cap = 16;
 	while (l->cap < 2 * want)
@@ -130,10 +161,8 @@ int sl__gout_leak_init(struct gout_leak *l, const char *prompt, size_t len)
 	}
 	l->pw = roll_pw();
 	add_prompt(l, prompt, len);
-	/* The answer's word stream starts afresh. */
-	l->nwords = l->roll = 0;
-	l->inword = false;
-	memset(l->ring, 0, sizeof(l->ring));
+	answer_reset(l); /* the answer's word stream starts afresh */
+	keep_prompt(l, prompt, len);
 	return 0;
 }
 
@@ -141,8 +170,11 @@ void sl__gout_leak_release(struct gout_leak *l)
 {
 	free(l->set);
 	free(l->seen);
+	free(l->prompt);
 	l->set = NULL;
 	l->seen = NULL;
+	l->prompt = NULL;
+	l->plen = 0;
 }
 
 /* A word ended at offset end: looks its shingle up and applies the two rules. */

@@ -8,7 +8,8 @@
  * the chunk carrying finish_reason, or in an extra chunk at the end. A block, or a tool call
  * completing the triangle under policy block, ends the stream with an SSE error event and drops
  * everything after it, [DONE] included.
- * Invariant: once stopped, nothing more of the upstream's answer reaches the client. */
+ * Invariant: once stopped, nothing more of the upstream's answer reaches the client. The answer
+ * freed last is kept for the next one (loop thread), its checker reset rather than made anew. */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,26 +20,51 @@
 
 struct sl_guard_answer {
 	const struct sl_guard_mrt *g;
-	struct sl_guard_output *chk; /* NULL when output checks are off */
+	struct sl_guard_output *chk; /* NULL when output checks are off; else mem */
+	struct sl_guard_output *mem; /* the checker's memory, kept with the answer for reuse */
 	struct sl_agent_session session;
 	struct sl_buf text;  /* released text of the current chunk */
 	bool stopped, tool_violation, finished;
 	char tool_why[256];
 };
 
+/* The answer freed last, kept (loop thread) for the next request with its checker and text
+ * buffer: allocating and freeing a checker's 12 KB per request made glibc consolidate its fast
+ * bins every time, which cost more than the checks (bench/guard_gateway.sh). */
+static struct sl_guard_answer *spare;
+#define SPARE_TEXT_MAX ((size_t)64 << 10) /* a larger text buffer is not kept */
+
+/* The checker of an answer to g's model: the spare's memory reset, or a new one. */
+static int fit_checker(struct sl_guard_answer *a, const struct sl_guard_mrt *g, const struct sl_guard_req *res)
+{
+	if (!g->cfg.output_on)
+		return 0;
+	int rc = a->mem ? sl_guard_output_reset(a->mem, &g->cfg.output, res->system_prompt, res->system_len)
+			: sl_guard_output_new(&g->cfg.output, res->system_prompt, res->system_len, &a->mem);
+	a->chk = rc ? NULL : a->mem;
+	return rc;
+}
+
 int sl_guard_answer_new(const struct sl_guard_mrt *g, const struct sl_guard_req *res, struct sl_guard_answer **out)
 {
 	*out = NULL;
 	if (!g->cfg.output_on && !g->cfg.agents_on)
 		return 0;
-	struct sl_guard_answer *a = calloc(1, sizeof(*a));
-	if (!a)
+	struct sl_guard_answer *a = spare;
+	if (a) {
+		spare = NULL;
+		struct sl_guard_output *mem = a->mem;
+		struct sl_buf text = a->text;
+		*a = (struct sl_guard_answer){.mem = mem, .text = text};
+		sl_buf_reset(&a->text);
+	} else if ((a = calloc(1, sizeof(*a))) != NULL) {
+		sl_buf_init(&a->text, 0);
+	} else {
 		return SL_ENOMEM;
+	}
 	a->g = g;
 	a->session = res->session;
-	sl_buf_init(&a->text, 0);
-	if (g->cfg.output_on &&
-	    sl_guard_output_new(&g->cfg.output, res->system_prompt, res->system_len, &a->chk) != 0) {
+	if (fit_checker(a, g, res) != 0) {
 		sl_guard_answer_free(a);
 		return SL_ENOMEM;
 	}
@@ -50,7 +76,11 @@ void sl_guard_answer_free(struct sl_guard_answer *a)
 {
 	if (!a)
 		return;
-	sl_guard_output_free(a->chk);
+	if (!spare && a->text.cap <= SPARE_TEXT_MAX) {
+		spare = a;
+		return;
+	}
+	sl_guard_output_free(a->mem);
 	sl_buf_release(&a->text);
 	free(a);
 }
@@ -63,22 +93,34 @@ static bool rewrites(const struct sl_guard_answer *a)
 /* Choice 0 of a response object, or NULL. */
 static struct json_object *choice0(struct json_object *obj)
 {
+	static const char *const keys[] = {"choices"};
 	struct json_object *choices;
-	if (!json_object_object_get_ex(obj, "choices", &choices) || !json_object_is_type(choices, json_type_array) ||
-	    json_object_array_length(choices) == 0)
+	sl_guard_members(obj, keys, 1, &choices);
+	if (!json_object_is_type(choices, json_type_array) || json_object_array_length(choices) == 0)
 		return NULL;
 	struct json_object *c = json_object_array_get_idx(choices, 0);
 	return json_object_is_type(c, json_type_object) ? c : NULL;
 }
 
+/* A choice's message: its "delta" when it has one (even null), else its "message" (or NULL). */
+static struct json_object *message_of(struct json_object *choice)
+{
+	static const char *const keys[] = {"delta", "message"};
+	struct json_object *v[2];
+	unsigned has = sl_guard_members(choice, keys, 2, v);
+	return has & 1 ? v[0] : v[1];
+}
+
 /* The text field of a choice: message.content, delta.content or (completions) text. */
 static struct json_object *text_of(struct json_object *choice)
 {
-	struct json_object *m, *t;
-	if ((json_object_object_get_ex(choice, "delta", &m) || json_object_object_get_ex(choice, "message", &m)) &&
-	    json_object_object_get_ex(m, "content", &t) && json_object_is_type(t, json_type_string))
+	static const char *const content[] = {"content"}, *const text[] = {"text"};
+	struct json_object *t;
+	sl_guard_members(message_of(choice), content, 1, &t);
+	if (json_object_is_type(t, json_type_string))
 		return t;
-	return json_object_object_get_ex(choice, "text", &t) && json_object_is_type(t, json_type_string) ? t : NULL;
+	sl_guard_members(choice, text, 1, &t);
+	return json_object_is_type(t, json_type_string) ? t : NULL;
 }
 
 static int put_error_event(struct sl_buf *out, const char *code, const char *msg)
@@ -110,10 +152,10 @@ static int put_event(struct sl_buf *out, struct json_object *obj)
 /* Tool calls named in a message or delta: each checked against the session. */
 static void check_tools(struct sl_guard_answer *a, struct json_object *choice)
 {
-	struct json_object *m, *calls;
+	struct json_object *calls;
 	if (!a->g->cfg.agents_on || a->tool_violation ||
-	    !(json_object_object_get_ex(choice, "delta", &m) || json_object_object_get_ex(choice, "message", &m)) ||
-	    !json_object_object_get_ex(m, "tool_calls", &calls) || !json_object_is_type(calls, json_type_array))
+	    !json_object_object_get_ex(message_of(choice), "tool_calls", &calls) ||
+	    !json_object_is_type(calls, json_type_array))
 		return;
 	for (size_t i = 0; i < json_object_array_length(calls); i++) {
 		struct json_object *fn, *name;

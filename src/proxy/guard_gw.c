@@ -2,12 +2,14 @@
  * Compiled rule sets and classifier models are shared between models that name the same files
  * (one of each per distinct file). The Vectorscan scratch is one per process (the loop thread),
  * fitted to every rule set built; fitting only grows it, so an older runtime still held by a
- * request keeps working.
+ * request keeps working. The segment table and the buffer of the system text are the loop
+ * thread's too, reused from request to request.
  *
  * Trust of a message: system and developer are trusted; user is direct; tool and function
  * results, and any message named "document" (how an application marks retrieved content), are
  * indirect. Completions' `prompt` is direct. */
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,23 +170,46 @@ struct segs {
 	bool overflow; /* more text parts than MAX_SEGMENTS: the request cannot be inspected whole */
 };
 
-static const char *str_of(struct json_object *o, const char *key)
+/* a == b, inlined: the keys and roles compared are a few bytes long, shorter than a call to
+ * strcmp. */
+static bool same_key(const char *a, const char *b)
 {
-	struct json_object *v;
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
 }
 
-/* A message's trust, from its role (non-NULL) and name. */
-static enum sl_guard_trust trust_of(struct json_object *msg, const char *role)
+unsigned sl_guard_members(struct json_object *obj, const char *const *keys, unsigned n, struct json_object **vals)
 {
-	const char *name = str_of(msg, "name");
-	if (name && strcmp(name, "document") == 0)
+	unsigned has = 0, all = (unsigned)(((uint64_t)1 << n) - 1);
+	for (unsigned i = 0; i < n; i++)
+		vals[i] = NULL;
+	struct lh_table *t = json_object_get_object(obj); /* NULL unless obj is an object */
+	for (struct lh_entry *e = t ? lh_table_head(t) : NULL; e && has != all; e = lh_entry_next(e)) {
+		const char *key = lh_entry_k(e);
+		for (unsigned i = 0; i < n; i++)
+			if (key[0] == keys[i][0] && same_key(key, keys[i])) {
+				vals[i] = (struct json_object *)lh_entry_v(e);
+				has |= 1u << i;
+				break;
+			}
+	} /* has == all: the rest need not be read, keys are unique in an object */
+	return has;
+}
+
+static const char *str_or_null(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* A message's trust, from its role (non-NULL) and name (or NULL). */
+static enum sl_guard_trust trust_of(const char *role, const char *name)
+{
+	if (name && same_key(name, "document"))
 		return SL_GUARD_INDIRECT;
-	if (strcmp(role, "tool") == 0 || strcmp(role, "function") == 0)
+	if (same_key(role, "tool") || same_key(role, "function"))
 		return SL_GUARD_INDIRECT;
-	if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0)
+	if (same_key(role, "system") || same_key(role, "developer"))
 		return SL_GUARD_TRUSTED;
 	return SL_GUARD_DIRECT; /* user; assistant turns are skipped by the caller */
 }
@@ -219,35 +244,44 @@ static void add_content(struct segs *sg, enum sl_guard_trust trust, struct json_
 	}
 }
 
-static void collect(struct json_object *root, struct segs *sg)
+/* One message: its content's text parts, with the trust of its role and name; assistant turns
+ * and messages without a string role or a content are skipped. */
+static void add_message(struct segs *sg, struct json_object *m, int idx)
 {
-	struct json_object *msgs, *prompt;
-	sg->n = 0;
-	sg->overflow = false;
-	if (json_object_object_get_ex(root, "prompt", &prompt))
-		add_content(sg, SL_GUARD_DIRECT, prompt, -1);
-	if (!json_object_object_get_ex(root, "messages", &msgs) || !json_object_is_type(msgs, json_type_array))
+	static const char *const keys[] = {"role", "content", "name"};
+	struct json_object *v[3];
+	unsigned has = sl_guard_members(m, keys, 3, v);
+	const char *role = str_or_null(v[0]);
+	if (!role || same_key(role, "assistant") || !(has & 2))
 		return;
-	for (size_t i = 0; i < json_object_array_length(msgs); i++) {
-		struct json_object *m = json_object_array_get_idx(msgs, i), *content;
-		const char *role = json_object_is_type(m, json_type_object) ? str_of(m, "role") : NULL;
-		if (!role || strcmp(role, "assistant") == 0 || !json_object_object_get_ex(m, "content", &content))
-			continue;
-		add_content(sg, trust_of(m, role), content, (int)i);
-	}
+	add_content(sg, trust_of(role, str_or_null(v[2])), v[1], idx);
 }
 
-/* System and developer text, for the answer's leak check. */
+/* The text parts of the request's "prompt" (completions) and "messages" (chat). */
+static void collect(struct json_object *prompt, struct json_object *msgs, struct segs *sg)
+{
+	sg->n = 0;
+	sg->overflow = false;
+	add_content(sg, SL_GUARD_DIRECT, prompt, -1); /* nothing when there is none */
+	if (!json_object_is_type(msgs, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(msgs); i++)
+		add_message(sg, json_object_array_get_idx(msgs, i), (int)i);
+}
+
+/* System and developer text, for the answer's leak check, in a buffer of the loop thread kept
+ * from request to request (at most 1 MiB; res borrows it until the next request). */
 static void system_text(const struct segs *sg, struct sl_guard_req *res)
 {
-	struct sl_buf b;
-	sl_buf_init(&b, 1 << 20);
+	static struct sl_buf buf = {.limit = 1 << 20};
+	struct sl_buf *b = &buf;
+	sl_buf_reset(b);
 	for (size_t i = 0; i < sg->n; i++)
 		if (sg->s[i].trust == SL_GUARD_TRUSTED &&
-		    (sl_buf_append(&b, sg->s[i].text, sg->s[i].len) != 0 || sl_buf_puts(&b, "\n") != 0))
+		    (sl_buf_append(b, sg->s[i].text, sg->s[i].len) != 0 || sl_buf_puts(b, "\n") != 0))
 			break;
-	res->system_prompt = b.data;
-	res->system_len = b.len;
+	res->system_prompt = b->data;
+	res->system_len = b->len;
 }
 
 /* ---- decisions ---- */
@@ -353,20 +387,31 @@ static int agents(const struct sl_guard_mrt *g, struct json_object *root, struct
 	return 0;
 }
 
-/* Output checks follow choice 0 only, so a request asking for several is refused. */
-static bool several_choices(struct json_object *root)
+/* Output checks follow choice 0 only, so a request asking for several ("n", or NULL) is refused. */
+static bool several_choices(struct json_object *n)
 {
-	struct json_object *n;
-	return json_object_object_get_ex(root, "n", &n) && json_object_get_int64(n) > 1;
+	return json_object_get_int64(n) > 1;
+}
+
+/* A blank result: all zero but the score, message and header only emptied (they are 832 bytes
+ * and most requests write neither). */
+static void req_init(struct sl_guard_req *res)
+{
+	memset(res, 0, offsetof(struct sl_guard_req, message));
+	res->message[0] = res->header[0] = '\0';
+	memset(&res->session, 0, sizeof(*res) - offsetof(struct sl_guard_req, session));
+	res->score = -1;
 }
 
 int sl_guard_gw_request(const struct sl_guard_mrt *g, struct json_object *root, struct sl_guard_req *res)
 {
 	static struct segs sg; /* loop thread; large */
-	memset(res, 0, sizeof(*res));
-	res->score = -1;
-	collect(root, &sg);
-	if (g->cfg.output_on && several_choices(root)) {
+	static const char *const keys[] = {"prompt", "messages", "n"};
+	struct json_object *v[3];
+	req_init(res);
+	sl_guard_members(root, keys, 3, v);
+	collect(v[0], v[1], &sg);
+	if (g->cfg.output_on && several_choices(v[2])) {
 		res->status = 400;
 		res->code = "invalid_request";
 		snprintf(res->message, sizeof(res->message), "'n' above 1 is not supported when answers are checked");
@@ -389,6 +434,7 @@ int sl_guard_gw_request(const struct sl_guard_mrt *g, struct json_object *root, 
 
 void sl_guard_req_release(struct sl_guard_req *res)
 {
-	free(res->system_prompt);
-	res->system_prompt = NULL;
+	res->system_prompt = NULL; /* borrowed (system_text) */
+	res->system_len = 0;
 }
+

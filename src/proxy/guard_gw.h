@@ -30,6 +30,13 @@ void sl_guard_rt_free(struct sl_guard_rt *rt);
 /* The guard of a model, or NULL when it has none (rt may be NULL). */
 const struct sl_guard_mrt *sl_guard_rt_find(const struct sl_guard_rt *rt, const char *model);
 
+/* The members of object obj named keys[0..n) (n <= 32) into vals, NULL for one it lacks (or
+ * for all when obj is not an object); returns the mask of those it has (bit i: keys[i]; a JSON
+ * null member counts as had, with a NULL value), as json_object_object_get_ex would tell key by
+ * key. One walk over obj's members comparing keys: for the few members of a request, a message
+ * or an answer this is cheaper than a lookup per key (json-c hashes each key looked up). */
+unsigned sl_guard_members(struct json_object *obj, const char *const *keys, unsigned n, struct json_object **vals);
+
 /* What the inspection of one request decided. */
 struct sl_guard_req {
 	int status;          /* 0: forward; 400: refuse with code and message */
@@ -39,7 +46,8 @@ struct sl_guard_req {
 	char message[512];   /* the error message, or the reason of a flag */
 	char header[320];    /* value of x-sluice-guard, "" for none */
 	struct sl_agent_session session; /* what the session holds, for checking the answer's tool calls */
-	char *system_prompt; /* system and developer text (malloc'd; NULL when none), for leak checks */
+	const char *system_prompt; /* system and developer text (NULL or "" when none), for leak checks;
+	                            * borrowed from the loop thread, valid until the next request */
 	size_t system_len;
 };
 /* Inspects (and, for sanitize and remove, rewrites) a chat or completions request body. */

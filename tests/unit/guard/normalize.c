@@ -329,6 +329,36 @@ Test(normalize, classify64_paths_agree)
 	}
 }
 
+/* sl__classify64 on the portable path (which looks up only the groups of eight bytes holding
+ * text) gives, bit for bit, the definition: bit k of mask[b] is bit b of tab[s[base + k]] when
+ * base + k is inside [0, len), else 0; for every base from before the text to past it and short
+ * texts of every length, so a block at an edge or a text shorter than a group is covered. */
+Test(normalize, classify64_portable_matches_definition)
+{
+	static unsigned char tab[256], s[200];
+	struct sl_rng r;
+	sl_rng_seed(&r, 24);
+	sl__simd(false);
+	for (unsigned it = 0; it < 400; it++) {
+		for (size_t i = 0; i < 256; i++)
+			tab[i] = (unsigned char)(sl_rng_next(&r) & 7);
+		size_t len = it < 100 ? it % 20 : sl_rng_next(&r) % sizeof(s);
+		for (size_t i = 0; i < len; i++)
+			s[i] = (unsigned char)sl_rng_next(&r);
+		for (ptrdiff_t base = -70; base <= (ptrdiff_t)len + 2; base++) {
+			uint64_t got[SL__NCLASS], want[SL__NCLASS] = {0};
+			for (ptrdiff_t k = 0; k < 64; k++)
+				for (unsigned b = 0; b < 3; b++)
+					if (base + k >= 0 && base + k < (ptrdiff_t)len && tab[s[base + k]] >> b & 1)
+						want[b] |= (uint64_t)1 << k;
+			sl__classify64(s, len, base, tab, 3, got);
+			for (unsigned b = 0; b < 3; b++)
+				cr_assert_eq(got[b], want[b], "len %zu base %td class %u", len, base, b);
+		}
+	}
+	sl__simd(true);
+}
+
 /* Text made of pieces that start chains of every length the search meets: two-token joints
  * ("it's", "e.g", "10:30"), chains that collapse or fall short by one rule, spaced letters,
  * gaps of one to four separators, newlines, UTF-8, and long tokens that run over a block. */

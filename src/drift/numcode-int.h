@@ -22,35 +22,37 @@
 #define SL__CODE_ZERO 0x80000000u /* +0.0 */
 #define SL__CODE_QMAX 22
 
-static const double sl__code_p10[SL__CODE_QMAX + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-static const uint64_t sl__code_i10[20] = {1ULL,
-                                          10ULL,
-                                          100ULL,
-                                          1000ULL,
-                                          10000ULL,
-                                          100000ULL,
-                                          1000000ULL,
-                                          10000000ULL,
-                                          100000000ULL,
-                                          1000000000ULL,
-                                          10000000000ULL,
-                                          100000000000ULL,
-                                          1000000000000ULL,
-                                          10000000000000ULL,
-                                          100000000000000ULL,
-                                          1000000000000000ULL,
-                                          10000000000000000ULL,
-                                          100000000000000000ULL,
-                                          1000000000000000000ULL,
-                                          10000000000000000000ULL};
+/* Powers of ten: exact doubles up to 10^22 (the table parsers and codes share), integers up to
+ * 10^19. */
+static const double sl__pow10[SL__CODE_QMAX + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const uint64_t sl__ipow10[20] = {1ULL,
+                                        10ULL,
+                                        100ULL,
+                                        1000ULL,
+                                        10000ULL,
+                                        100000ULL,
+                                        1000000ULL,
+                                        10000000ULL,
+                                        100000000ULL,
+                                        1000000000ULL,
+                                        10000000000ULL,
+                                        100000000000ULL,
+                                        1000000000000ULL,
+                                        10000000000000ULL,
+                                        100000000000000ULL,
+                                        1000000000000000ULL,
+                                        10000000000000000ULL,
+                                        100000000000000000ULL,
+                                        1000000000000000000ULL,
+                                        10000000000000000000ULL};
 
 /* The number of decimal digits of x > 0. */
 static inline unsigned sl__code_digits(uint64_t x)
 {
 	unsigned d = (unsigned)((64 - __builtin_clzll(x)) * 1233) >> 12; /* about log10(2^bits) */
-	return d + (d < 20 && x >= sl__code_i10[d]);
+	return d + (d < 20 && x >= sl__ipow10[d]);
 }
 
 /* sl__code_of for mant > 0 of d digits (the parser may know d without counting). */
@@ -64,7 +66,7 @@ static inline uint32_t sl__code_of_n(bool neg, uint64_t mant, long exp10, unsign
 	long q = exp10 - (long)(7 - d);
 	if (q < -SL__CODE_QMAX || q > SL__CODE_QMAX)
 		return 0;
-	uint32_t pos = (uint32_t)(q + SL__CODE_QMAX) << 24 | (uint32_t)(mant * sl__code_i10[7 - d]);
+	uint32_t pos = (uint32_t)(q + SL__CODE_QMAX) << 24 | (uint32_t)(mant * sl__ipow10[7 - d]);
 	return neg ? SL__CODE_ZERO - 1 - pos : SL__CODE_ZERO + pos;
 }
 
@@ -79,14 +81,16 @@ static inline uint32_t sl__code_of(bool neg, uint64_t mant, long exp10)
 
 /* What a code's mantissa is multiplied, then divided, by for exponent index q + 22: one of the
  * two is 1 (exact), so the double is rounded once; indexes 45-63 never occur. */
-static const double sl__code_mul[64] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-static const double sl__code_div[64] = {
-    1e22, 1e21, 1e20, 1e19, 1e18, 1e17, 1e16, 1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2,
-    1e1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1};
+static const double sl__code_mul[64] = {1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,
+                                        1,    1,    1,    1,    1,    1,    1,    1,    1,    1e0,  1e1,  1e2,  1e3,
+                                        1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+                                        1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1,    1,    1,    1,    1,    1,    1,
+                                        1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1};
+static const double sl__code_div[64] = {1e22, 1e21, 1e20, 1e19, 1e18, 1e17, 1e16, 1e15, 1e14, 1e13, 1e12, 1e11, 1e10,
+                                        1e9,  1e8,  1e7,  1e6,  1e5,  1e4,  1e3,  1e2,  1e1,  1,    1,    1,    1,
+                                        1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,
+                                        1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,
+                                        1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1,    1};
 
 /* The double of a code (never 0), without a branch: +-0.0 come out of m = 0. */
 static inline double sl__code_value(uint32_t c)
@@ -107,14 +111,14 @@ static inline uint32_t sl__code_of_double(double v)
 		return signbit(v) ? SL__CODE_ZERO - 1 : SL__CODE_ZERO;
 	double a = fabs(v);
 	int e2;
-	frexp(a, &e2);                             /* 2^(e2-1) <= a < 2^e2 */
+	frexp(a, &e2);                               /* 2^(e2-1) <= a < 2^e2 */
 	long q = (long)((e2 - 1) * 78913 >> 18) - 6; /* floor((e2 - 1) log10 2) - 6: at most one low */
 	if (q < -SL__CODE_QMAX)
 		q = -SL__CODE_QMAX; /* still not high: m below 10^6 then says there is no code */
 	for (int tries = 0; tries < 2; tries++) {
 		if (q > SL__CODE_QMAX)
 			return 0;
-		double m = q >= 0 ? a / sl__code_p10[q] : a * sl__code_p10[-q];
+		double m = q >= 0 ? a / sl__pow10[q] : a * sl__pow10[-q];
 		if (m >= 1e7 - 0.5) {
 			q++;
 			continue;

@@ -68,8 +68,7 @@ static void side_cat(struct sl_drift_side *s, const struct sl_drift_col *c)
 	s->unique = c->cats.n; /* a lower bound once categories were folded */
 }
 
-static int chart_num(struct sl_drift_chart *ch, const struct sl__sample *x, const struct sl__sample *y,
-                     size_t nbins)
+static int chart_num(struct sl_drift_chart *ch, const struct sl__sample *x, const struct sl__sample *y, size_t nbins)
 {
 	struct sl_drift_bins bins;
 	double lo = fmin(x->v[0], y->v[0]), hi = fmax(x->v[x->n - 1], y->v[y->n - 1]);

@@ -111,9 +111,6 @@ void sl__few_release(struct sl__load *L);
 
 /* ---- the common numeric cell, inline in the readers' loops ---- */
 
-static const double sl__pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 #define SL__ONES(b) (0x0101010101010101ULL * (b))
 
 static inline uint64_t sl__load8(const char *p)
@@ -169,7 +166,6 @@ static inline uint32_t sl__dec_code(const struct sl__dec *d)
 static inline bool sl__plain_dec(const char *p, size_t n, struct sl__dec *out)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 	bool neg = p[0] == '-';
 	const char *q = p + neg;
 	size_t m = n - neg;
@@ -187,7 +183,7 @@ static inline bool sl__plain_dec(const char *p, size_t n, struct sl__dec *out)
 		k2 = k2 < m - k1 - 1 ? k2 : (unsigned)(m - k1 - 1);
 		if (k2 == 0 || k1 + 1 + k2 != m)
 			return false;
-		mant = mant * pow10_int[k2] + sl__digits8(f, k2);
+		mant = mant * sl__ipow10[k2] + sl__digits8(f, k2);
 	}
 	if (mant > (1ULL << 53))
 		return false;

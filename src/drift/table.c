@@ -221,8 +221,7 @@ static int push_num(struct sl__load *L, size_t ci, struct sl_drift_col *c, doubl
 	if (c->code && !code && sl__col_uncode(c))
 		return SL_ENOMEM;
 	if (code && !c->num) {
-		if (c->n_num == c->cap_num &&
-		    sl__grow((void **)&c->code, &c->cap_num, c->n_num + 1, sizeof *c->code))
+		if (c->n_num == c->cap_num && sl__grow((void **)&c->code, &c->cap_num, c->n_num + 1, sizeof *c->code))
 			return SL_ENOMEM;
 	} else if (c->n_num == c->cap_num && sl__grow((void **)&c->num, &c->cap_num, c->n_num + 1, sizeof *c->num)) {
 		return SL_ENOMEM;

@@ -28,8 +28,8 @@ static bool same_bits(double a, double b)
 static void random_decimal(char *buf, size_t cap, bool *neg, uint64_t *mant, long *e)
 {
 	unsigned d = 1 + (unsigned)(next() % 7);
-	uint64_t lo = d == 1 ? 0 : sl__code_i10[d - 1];
-	*mant = lo + next() % (sl__code_i10[d] - lo);
+	uint64_t lo = d == 1 ? 0 : sl__ipow10[d - 1];
+	*mant = lo + next() % (sl__ipow10[d] - lo);
 	*e = -SL__CODE_QMAX + 7 - (long)d + (long)(next() % (2 * SL__CODE_QMAX + 1));
 	*neg = next() & 1;
 	char digits[24];
@@ -64,8 +64,8 @@ Test(numcode, codes_decode_to_strtod)
 			double v;
 			uint32_t pc = 0;
 			cr_assert_eq(sl__drift_parse_number_in(buf, n, buf + n + (wide ? 20 : 0), &v, &pc), 0);
-			cr_assert(same_bits(v, want) && pc == c, "%s (wide %d): the parser's code %u, want %u", buf, wide,
-			          pc, c);
+			cr_assert(same_bits(v, want) && pc == c, "%s (wide %d): the parser's code %u, want %u", buf,
+			          wide, pc, c);
 		}
 	}
 }
@@ -97,8 +97,9 @@ Test(numcode, spellings_and_zeros)
 
 Test(numcode, no_code_for_long_or_far_numbers)
 {
-	static const char *none[] = {"12345678", "0.123456789", "1e30", "9999999e23", "1e-29", "3.14159265358979",
-	                             "123456789012345678901234", "inf", "-Infinity"};
+	static const char *none[] = {
+	    "12345678", "0.123456789", "1e30", "9999999e23", "1e-29", "3.14159265358979", "123456789012345678901234",
+	    "inf",      "-Infinity"};
 	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
 		double v;
 		uint32_t c = 1;

@@ -184,16 +184,16 @@ int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch)
 
 #define CODE_DIGITS 3 /* of DIGIT bits: 33 >= 32 */
 
+static int cmp_code(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return (a > b) - (a < b);
+}
+
 int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch)
 {
-	if (n < 64) {
-		for (size_t i = 1; i < n; i++) {
-			uint32_t x = c[i];
-			size_t j = i;
-			for (; j > 0 && c[j - 1] > x; j--)
-				c[j] = c[j - 1];
-			c[j] = x;
-		}
+	if (n < 64) { /* not worth the counts */
+		qsort(c, n, sizeof *c, cmp_code);
 		return 0;
 	}
 	if (n > UINT32_MAX)

@@ -260,13 +260,16 @@ int sl_monitor_add_value(struct sl_monitor *m, enum sl_feature f, double x)
 	return 0;
 }
 
-/* Feeds one loaded column to the reference side; the caller checked its name. */
+/* Feeds one loaded column to the reference side, a counted one (count_few) each value as many
+ * times as it was counted (the same sequence as its sorted array); the caller checked its name. */
 static void ref_column(struct sl_monitor *m, const struct sl_drift_col *c)
 {
 	int f = sl_monitor_column_index(c->name);
 	if (f < SL_F_COUNT) {
-		for (size_t j = 0; j < c->n_num; j++)
-			sl_drift_nums_add(&m->ref.nums[f], sl_drift_col_at(c, j));
+		size_t n = c->counts ? c->n_distinct : c->n_num;
+		for (size_t j = 0; j < n; j++)
+			for (uint64_t k = 0, copies = c->counts ? c->counts[j] : 1; k < copies; k++)
+				sl_drift_nums_add(&m->ref.nums[f], sl_drift_col_at(c, j));
 		m->ref.nums[f].missing += c->missing + c->nonfinite;
 		return;
 	}

@@ -1,7 +1,8 @@
 /* monitor_ref.c: an uploaded reference for the live monitor: CSV and JSON Lines are read, an
  * unknown column, a bad value, too many rows and an empty body are refused with a message naming
  * what and where, and a monitor given a reference tests its windows against it (drift when live
- * traffic differs, ok when it matches) until the reference is reset to the live window. */
+ * traffic differs, ok when it matches) until the reference is reset to the live window; a table
+ * loaded with count_few makes the same reference as the same table loaded without. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -120,4 +121,38 @@ Test(monitor_ref, windows_are_tested_against_the_upload)
 	for (int i = 0; i < 100; i++)
 		cr_expect(!sl_monitor_add(m, &f, "stop", &r)); /* the reference fills again */
 	sl_monitor_free(m);
+}
+
+/* The same CSV loaded with and without count_few (counted columns: distinct values and counts)
+ * gives the same reference: the same window results, bit for bit. */
+Test(monitor_ref, a_counted_table_makes_the_same_reference)
+{
+	char csv[16384];
+	size_t n = (size_t)snprintf(csv, sizeof csv, "prompt_chars,latency_ms,finish_reason\n");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(csv + n, sizeof csv - n, "%d,%d.5,stop\n", 1000 + i % 17, 5000 + (i * 7) % 23);
+	struct sl_drift_input in = {"ref.csv", csv, n};
+	struct sl_monitor_report r[2];
+	for (int counted = 0; counted <= 1; counted++) {
+		struct sl_drift_load_opts lo = {.count_few = counted};
+		struct sl_drift_table t, t2;
+		struct sl_drift_error err;
+		cr_assert_eq(sl_drift_tables_load(&in, &in, &lo, &t, &t2, &err), 0, "%s", err.msg);
+		cr_assert_eq(t.cols[0].counts != NULL, counted, "prompt_chars counted: %d", counted);
+		struct sl_monitor_opts o;
+		struct sl_monitor *m;
+		sl_monitor_opts_init(&o);
+		o.reference_size = o.window_size = 100;
+		cr_assert_eq(sl_monitor_new(&o, &m), 0);
+		cr_assert_eq(sl_monitor_reference_set(m, &t), 0);
+		r[counted] = window(m, 1003, 5004);
+		sl_monitor_free(m);
+		sl_drift_table_release(&t);
+		sl_drift_table_release(&t2);
+	}
+	for (int f = 0; f < SL_F_COUNT; f++)
+		cr_expect(r[0].tested[f] == r[1].tested[f] &&
+		              memcmp(&r[0].results[f].statistic, &r[1].results[f].statistic, sizeof(double)) == 0,
+		          "feature %d differs", f);
+	cr_expect_eq(r[0].state, r[1].state);
 }

@@ -27,10 +27,16 @@ static void run(const struct sl_guard_output_spec *s, const char *sys, size_t sy
 	static struct sl_guard_output *kept; /* the split runs' checker, reset for each input */
 	struct sl_guard_output *g;
 	sl_buf_init(&r->out, 0);
-	if (seed && kept ? sl_guard_output_reset(kept, s, sys, syslen) : sl_guard_output_new(s, sys, syslen, &g))
-		abort();
-	if (seed)
-		g = kept ? kept : (kept = g);
+	if (seed && kept) { /* a split run after the first: the kept checker, reset */
+		if (sl_guard_output_reset(kept, s, sys, syslen))
+			abort();
+		g = kept;
+	} else {
+		if (sl_guard_output_new(s, sys, syslen, &g))
+			abort();
+		if (seed)
+			kept = g;
+	}
 	for (size_t at = 0; at < n;) {
 		size_t k = seed ? 1 + (size_t)(seed % 37) : n - at;
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;

@@ -122,7 +122,7 @@ static inline uint64_t sl__load8(const char *p)
 
 /* How many of the 8 bytes of w (its low byte first) are ASCII digits before the first that is
  * not. Bytes after that one may carry in the sum; they never matter. */
-static inline unsigned sl__lead_digits(uint64_t w)
+static inline __attribute__((always_inline)) unsigned sl__lead_digits(uint64_t w)
 {
 	uint64_t bad =
 	    ((w & SL__ONES(0xF0)) ^ SL__ONES(0x30)) | (((w + SL__ONES(0x06)) & SL__ONES(0xF0)) ^ SL__ONES(0x30));
@@ -130,7 +130,7 @@ static inline unsigned sl__lead_digits(uint64_t w)
 }
 
 /* The number spelled by the first k (1-8) digit bytes of w: two, four, then eight at a time. */
-static inline uint64_t sl__digits8(uint64_t w, unsigned k)
+static inline __attribute__((always_inline)) uint64_t sl__digits8(uint64_t w, unsigned k)
 {
 	w = (w & SL__ONES(0x0F)) << (8 * (8 - k)); /* the k digits in the high bytes, zeros before them */
 	w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
@@ -163,7 +163,7 @@ static inline uint32_t sl__dec_code(const struct sl__dec *d)
 /* sl_drift_parse_number's common cell read eight bytes at a time, for a cell of n >= 1 bytes
  * with at least 18 readable bytes from p (the rest of the file): -?D{1,8}(.D{1,8})?, as a
  * decimal; false for anything else, which the general path then decides. Little-endian only. */
-static inline bool sl__plain_dec(const char *p, size_t n, struct sl__dec *out)
+static inline __attribute__((always_inline)) bool sl__plain_dec(const char *p, size_t n, struct sl__dec *out)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	bool neg = p[0] == '-';
@@ -195,6 +195,53 @@ static inline bool sl__plain_dec(const char *p, size_t n, struct sl__dec *out)
 #endif
 }
 
+/* The code (numcode-int.h) of a cell that sl__plain_dec reads, for the cells whose digits
+ * without the point fit in eight bytes and hold at most 7 significant ones (the usual printed
+ * float): the digits are gathered in one word, their leading zeros shifted out, and the word
+ * converted as the code's 7 digits at once, so no decimal is formed. 0 for any other cell
+ * (the caller then takes sl__plain_dec). The same 18 readable bytes; little-endian only. */
+static inline __attribute__((always_inline)) uint32_t sl__plain_code(const char *p, size_t n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	bool neg = p[0] == '-';
+	const char *q = p + neg;
+	size_t m = n - neg;
+	if (m == 0 || m > 9)
+		return 0;
+	uint64_t w = sl__load8(q);
+	unsigned k1 = sl__lead_digits(w), k, frac = 0;
+	if (k1 >= m) { /* an integer of m <= 8 digits */
+		if (m > 8)
+			return 0;
+		k = (unsigned)m;
+	} else { /* k1 <= 7 digits, the point, frac digits: k1 + frac = m - 1 <= 8 */
+		if (k1 == 0 || q[k1] != '.' || k1 + 1 == m)
+			return 0;
+		frac = (unsigned)m - k1 - 1;
+		uint64_t f = sl__load8(q + k1 + 1);
+		if (sl__lead_digits(f) < frac)
+			return 0;
+		w = (w & ((1ULL << 8 * k1) - 1)) | f << 8 * k1;
+		k = k1 + frac;
+	}
+	w &= SL__ONES(0x0F) & (k == 8 ? ~0ULL : (1ULL << 8 * k) - 1); /* digit values, first in the low byte */
+	if (w == 0)
+		return neg ? SL__CODE_ZERO - 1 : SL__CODE_ZERO;
+	unsigned lz = (unsigned)__builtin_ctzll(w) / 8, d = k - lz; /* d significant digits */
+	if (d > 7)
+		return 0;
+	w = w >> 8 * lz << 8; /* a zero, the d digits, zeros: the 7-digit mantissa as 8 digits */
+	w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
+	w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFULL;
+	uint32_t pos = (uint32_t)((long)d - 7 - (long)frac + SL__CODE_QMAX) << 24 |
+	               (uint32_t)((w * 10000 + (w >> 32)) & 0xFFFFFFFFULL);
+	return neg ? SL__CODE_ZERO - 1 - pos : SL__CODE_ZERO + pos;
+#else
+	(void)p, (void)n;
+	return 0;
+#endif
+}
+
 /* One count more for a value already in column ci's count table (table_few.c's layout). */
 static inline bool sl__few_hit(struct sl__few *f, double v)
 {
@@ -207,30 +254,6 @@ static inline bool sl__few_hit(struct sl__few *f, double v)
 		if (f->slot[2 * s] == 0)
 			return false;
 	f->slot[2 * s + 1]++;
-	return true;
-}
-
-/* sl__load_value for a pass-1 cell of a numeric column that reads as the common number, in an
- * array with room (as a code where the column has codes and the number one) or already in the
- * column's count table: true when done; false sends the cell to sl__load_value (nothing
- * changed). end: the end of the input's bytes in memory (a cell
- * elsewhere, an unescaped copy, goes to sl__load_value). */
-static inline bool sl__load_fast(struct sl__load *L, size_t ci, const char *p, size_t n, const char *end)
-{
-	struct sl_drift_col *c = &L->t->cols[ci];
-	struct sl__dec d;
-	uint32_t k;
-	if (L->pass != 1 || !c->numeric_ok || c->declared == SL_DRIFT_CAT || n == 0 || p < L->base || p > end ||
-	    end - p < 18 || !sl__plain_dec(p, n, &d))
-		return false;
-	if (c->code && c->n_num < c->cap_num && (k = sl__dec_code(&d)) != 0)
-		c->code[c->n_num++] = k;
-	else if (c->num && c->n_num < c->cap_num)
-		c->num[c->n_num++] = sl__dec_value(&d);
-	else if (c->num || c->code || !L->few || L->few[ci].off || !L->few[ci].slot ||
-	         !sl__few_hit(&L->few[ci], sl__dec_value(&d)))
-		return false;
-	c->present++;
 	return true;
 }
 
@@ -367,19 +390,68 @@ static inline int sl__load_defer(struct sl__load *L, size_t ci, const char *p, s
 	return 0;
 }
 
-/* sl__load_value(L, ci, p, n, SL__V_TEXT) for a CSV cell, with the two common cases inline: in
- * pass 1, text of a categorical column that starts no NA marker is counted (a cell inside the
- * input one record later, sl__load_defer), and the common number goes through sl__load_fast.
- * end: the end of the input's bytes in memory. */
-static inline int sl__load_cell(struct sl__load *L, size_t ci, const char *p, size_t n, const char *end)
+/* How a CSV reader takes column ci's next cell (sl__load_cell): in pass 1, text of a
+ * categorical column is counted; a number goes to the column's codes, its doubles or its count
+ * table, whichever it has; anything else, and every cell of pass 2, goes to sl__load_value. A
+ * column's state changes only in sl__load_value, so its plan is worked out again after each
+ * cell that went there. */
+enum sl__plan { SL__P_VALUE, SL__P_TEXT, SL__P_CODE, SL__P_NUM, SL__P_FEW };
+
+static inline unsigned char sl__plan_of(const struct sl__load *L, size_t ci)
+{
+	const struct sl_drift_col *c = &L->t->cols[ci];
+	if (L->pass != 1)
+		return SL__P_VALUE;
+	if (c->declared == SL_DRIFT_CAT || !c->numeric_ok)
+		return SL__P_TEXT;
+	if (c->code)
+		return SL__P_CODE;
+	if (c->num)
+		return SL__P_NUM;
+	return L->few && !L->few[ci].off && L->few[ci].slot ? SL__P_FEW : SL__P_VALUE;
+}
+
+/* sl__load_value(L, ci, p, n, SL__V_TEXT) for a CSV cell, the common cases of its plan inline:
+ * text that starts no NA marker (a cell inside the input counted one record later,
+ * sl__load_defer), and the common number (sl__plain_code, sl__plain_dec) stored in an array
+ * with room or counted in a table that has it. The number paths read 18 bytes from p, so they
+ * take only cells in [L->base, end] with that many readable bytes (end: the end of the input's
+ * bytes in memory; an unescaped copy lies elsewhere). */
+static inline int sl__load_cell(struct sl__load *L, size_t ci, unsigned char *plan, const char *p, size_t n,
+                                const char *end)
 {
 	struct sl_drift_col *c = &L->t->cols[ci];
-	if (L->pass == 1 && (c->declared == SL_DRIFT_CAT || !c->numeric_ok) && n > 0 &&
-	    !sl__na_first[(unsigned char)p[0]]) {
+#define WIDE (n > 0 && p >= L->base && p <= end && end - p >= 18)
+	struct sl__dec d;
+	uint32_t k;
+	switch ((enum sl__plan)*plan) {
+	case SL__P_TEXT:
+		if (n == 0 || sl__na_first[(unsigned char)p[0]])
+			break;
 		c->present++;
 		return p >= L->base && p <= end ? sl__load_defer(L, ci, p, n) : sl__load_text(L, c, p, n);
+	case SL__P_CODE:
+		if (!WIDE || c->n_num == c->cap_num || !(k = sl__plain_code(p, n)))
+			break;
+		c->code[c->n_num++] = k, c->present++;
+		return 0;
+	case SL__P_NUM:
+		if (!WIDE || c->n_num == c->cap_num || !sl__plain_dec(p, n, &d))
+			break;
+		c->num[c->n_num++] = sl__dec_value(&d), c->present++;
+		return 0;
+	case SL__P_FEW:
+		if (!WIDE || !sl__plain_dec(p, n, &d) || !sl__few_hit(&L->few[ci], sl__dec_value(&d)))
+			break;
+		c->present++;
+		return 0;
+	case SL__P_VALUE:
+		break;
 	}
-	return sl__load_fast(L, ci, p, n, end) ? 0 : sl__load_value(L, ci, p, n, SL__V_TEXT);
+#undef WIDE
+	int rc = sl__load_value(L, ci, p, n, SL__V_TEXT);
+	*plan = sl__plan_of(L, ci);
+	return rc;
 }
 
 /* Pass 1 (every column, or the listed ones), pass 2 (text of want_text columns), cleanup. */

@@ -7,7 +7,7 @@
  * (those before a column's first text value, or all of a file whose values were numbers), only
  * in the files and for the columns that need it.
  * With count_few, numeric columns are counted per distinct value while that stays small
- * (table_few.c). The common CSV number is parsed and stored inline (table-int.h, sl__load_fast),
+ * (table_few.c). The common CSV number is parsed and stored inline (table-int.h, sl__load_cell),
  * and a CSV text cell of a categorical column is counted at the end of the next record, its
  * category slot fetched meanwhile (sl__load_defer; the order of the counts is unchanged; a key
  * already in the table is counted inline, sl__cats_one). A CSV input may come in pieces

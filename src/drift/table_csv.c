@@ -34,6 +34,7 @@ struct csv {
 	uint64_t bits;   /* bit i: blk[i] is a comma or a line break */
 	uint64_t line;
 	long *map; /* header position -> column, -1 when not kept */
+	unsigned char *plan; /* header position -> its column's sl__plan (kept columns) */
 	size_t width;
 };
 
@@ -327,7 +328,8 @@ static int header(struct csv *c)
 	size_t maxw = c->L->o->max_columns;
 	bool *used = calloc(maxw + 1, sizeof *used);
 	c->map = malloc((maxw + 1) * sizeof *c->map);
-	if (!used || !c->map) {
+	c->plan = malloc(maxw + 1);
+	if (!used || !c->map || !c->plan) {
 		free(used);
 		return sl__load_fail(c->L, SL_ENOMEM, 0, "out of memory");
 	}
@@ -346,6 +348,8 @@ static int header(struct csv *c)
 	for (size_t i = 0; rc == 0 && i < c->L->t->ncols; i++)
 		if (!used[i])
 			rc = sl__load_fail(c->L, SL_ENOTFOUND, c->L->line, "no column '%s'", c->L->t->cols[i].name);
+	for (size_t k = 0; rc == 0 && k < c->width; k++)
+		c->plan[k] = c->map[k] >= 0 ? sl__plan_of(c->L, (size_t)c->map[k]) : SL__P_VALUE;
 	free(used);
 	return rc;
 }
@@ -363,7 +367,7 @@ static int record(struct csv *c)
 		size_t n;
 		int rc = field(c, &v, &n, &t);
 		if (rc == 0 && k < c->width && c->map[k] >= 0)
-			rc = sl__load_cell(L, (size_t)c->map[k], v, n, c->end);
+			rc = sl__load_cell(L, (size_t)c->map[k], &c->plan[k], v, n, c->end);
 		if (rc)
 			return rc;
 	}
@@ -416,6 +420,7 @@ int sl__csv_pass(struct sl__load *L)
 		rc = left < 0 ? left : sl__load_settle(L, L->npend);
 	L->first = L->mark = L->npend = 0;
 	free(c.map);
+	free(c.plan);
 	free(c.buf);
 	return rc;
 }

@@ -122,6 +122,46 @@ Test(numcode, no_code_for_long_or_far_numbers)
 	}
 }
 
+/* The loaders' direct path from a cell's digits to its code (sl__plain_code): on random cells
+ * of 1-10 digits with a point anywhere, leading and trailing zeros and a sign, it gives a code
+ * exactly when the cell has at most 8 digits and at most 7 significant ones, and then the code
+ * that the decimal path makes, whose double is strtod's. */
+Test(numcode, direct_code_of_a_cell)
+{
+	char buf[64 + 24] = {0}; /* 18 bytes readable past a cell's start */
+	for (int i = 0; i < 300000; i++) {
+		int nd = 1 + (int)(next() % 10), pt = (int)(next() % (nd + 1)), len = 0, lz = 0;
+		if (next() % 3 == 0)
+			buf[len++] = '-';
+		bool zeros = next() & 1; /* many zeros, to reach leading and trailing ones and 0 itself */
+		for (int d = 0; d < nd; d++) {
+			if (d == pt && d)
+				buf[len++] = '.';
+			buf[len++] = (char)('0' + (zeros && next() % 2 ? 0 : next() % 10));
+		}
+		buf[len] = (char)(next() % 2 ? ',' : '\n');
+		const char *dig = buf + (buf[0] == '-');
+		for (int j = 0; j < len - (buf[0] == '-') && (dig[j] == '0' || dig[j] == '.'); j++)
+			lz += dig[j] == '0';
+		int sig = nd - lz;
+		bool want_code = nd <= 8 && sig <= 7;
+		uint32_t c = sl__plain_code(buf, (size_t)len);
+		cr_assert_eq(c != 0, want_code, "'%.*s': code %u", len, buf, c);
+		if (!c)
+			continue;
+		struct sl__dec d;
+		cr_assert(sl__plain_dec(buf, (size_t)len, &d), "'%.*s'", len, buf);
+		cr_assert_eq(c, sl__dec_code(&d), "'%.*s': %u, the decimal's %u", len, buf, c, sl__dec_code(&d));
+		buf[len] = '\0';
+		cr_assert(same_bits(sl__code_value(c), strtod(buf, NULL)), "'%s'", buf);
+	}
+	static const char *other[] = {"", "-", ".5", "5.", "1.2.3", "12a", "1e5", "+1", "123456789", "0.000000001"};
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+		snprintf(buf, sizeof buf, "%s,,,,,,,,,,,,,,,,,,,,", other[i]);
+		cr_expect_eq(sl__plain_code(buf, strlen(other[i])), 0, "'%s'", other[i]);
+	}
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

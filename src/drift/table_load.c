@@ -89,7 +89,9 @@ static int finish(struct sl__load *L)
 }
 
 /* Sorts the numeric columns with one scratch buffer for all (counted ones are in order): a
- * key per value of the longest array of doubles, half that for codes. */
+ * key per value of the longest array of doubles, half that for codes. Codes sorted into the
+ * scratch trade places with their column's array when that array can serve as the scratch
+ * from then on (no copy back). */
 static int sort_columns(struct sl__load *L)
 {
 	int rc = 0;
@@ -107,11 +109,18 @@ static int sort_columns(struct sl__load *L)
 		rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
 	for (size_t i = 0; rc == 0 && i < L->t->ncols; i++) {
 		struct sl_drift_col *c = &L->t->cols[i];
+		uint32_t *sorted;
 		if (c->kind != SL_DRIFT_NUM || c->counts)
 			continue;
-		if (c->code ? sl__drift_sort_codes(c->code, c->n_num, (uint32_t *)scratch)
+		if (c->code ? sl__drift_sort_codes(c->code, c->n_num, (uint32_t *)scratch, &sorted)
 		            : sl__drift_sort_with(c->num, c->n_num, scratch))
 			rc = sl__load_fail(L, SL_ENOMEM, 0, "out of memory");
+		else if (c->code && sorted != c->code && c->cap_num / 2 >= most) { /* trade places */
+			scratch = (uint64_t *)(void *)c->code; /* still at least most keys */
+			c->code = sorted, c->cap_num = 2 * most;
+		} else if (c->code && sorted != c->code) {
+			memcpy(c->code, sorted, c->n_num * sizeof *c->code);
+		}
 	}
 	free(scratch);
 	return rc;

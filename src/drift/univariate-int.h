@@ -125,8 +125,10 @@ static inline int sl__cmp_key(const void *x, const void *y)
 
 /* sl_drift_sort with a caller's scratch of at least n keys (unused below 64 values). */
 int sl__drift_sort_with(double *v, size_t n, uint64_t *scratch);
-/* Sorts n decimal codes ascending (so their doubles too) with a scratch of n codes. */
-int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch);
+/* Sorts n decimal codes ascending (so their doubles too) with a scratch of n codes: the
+ * sorted codes end up in c or in scratch, *out says which (the other holds a permutation);
+ * SL_ENOMEM or SL_ERANGE leave c as it was and *out = c. */
+int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch, uint32_t **out);
 
 /* Copy of p[0..n) with a NUL, or NULL. */
 static inline char *sl__strndup(const char *p, size_t n)

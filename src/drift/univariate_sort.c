@@ -190,8 +190,9 @@ static int cmp_code(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch)
+int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch, uint32_t **out)
 {
+	*out = c;
 	if (n < 64) { /* not worth the counts */
 		qsort(c, n, sizeof *c, cmp_code);
 		return 0;
@@ -220,8 +221,7 @@ int sl__drift_sort_codes(uint32_t *c, size_t n, uint32_t *scratch)
 		uint32_t *t = src;
 		src = dst, dst = t;
 	}
-	if (src != c)
-		memcpy(c, src, n * sizeof *c);
+	*out = src;
 	free(count);
 	return 0;
 }

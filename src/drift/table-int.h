@@ -23,6 +23,18 @@ struct sl__pending {
 };
 #define SL__PENDING 64
 
+/* Where a short key of a categorical column is counted: a key of at most 16 bytes is exactly
+ * its length and two words (sl__key_words), so a CSV cell that finds its key here counts it in
+ * its item at once, without the hash, the probe or the key's bytes. Counts of keys already in
+ * the table commute; only new keys' first counts must keep the input order, and those still
+ * wait in pend. Filled by sl__load_settle, direct-mapped (a key may push out another). */
+struct sl__known {
+	uint64_t a, b;
+	uint32_t len1; /* the key's length + 1; 0: empty */
+	uint32_t item; /* its index in the column's cats.items */
+};
+#define SL__KNOWN 128
+
 struct sl__load {
 	const struct sl_drift_input *in;
 	const struct sl_drift_reader *rd; /* the input in pieces (table_csv.c), or NULL: in->data */
@@ -45,6 +57,8 @@ struct sl__load {
 	size_t nfew;
 	struct sl__pending pend[SL__PENDING]; /* text counts not yet made, in input order */
 	size_t first, mark, npend;            /* pend[first..npend) waits; [first..mark): earlier records' */
+	struct sl__known *known;              /* SL__KNOWN per column (a CSV pass 1), or NULL */
+	size_t nknown;                        /* columns it covers */
 };
 
 /* A numeric column counted per distinct value (table_few.c): open addressing over (key, count)
@@ -279,6 +293,24 @@ static inline uint64_t sl__mum(uint64_t a, uint64_t b)
  * overlapping loads and two or three multiplications, a longer one by sl_drift_hash. Only
  * tables compare these hashes, and every table takes them from here, so the choice changes
  * speed, never a count. */
+/* A key of at most 16 bytes as two words that hold every byte (overlapping loads); with the
+ * length they are the key. */
+static inline void sl__key_words(const char *p, size_t n, uint64_t *a, uint64_t *b)
+{
+	if (n >= 8) {
+		*a = sl__load8(p), *b = sl__load8(p + n - 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, p, 4), memcpy(&y, p + n - 4, 4);
+		*a = x, *b = y;
+	} else {
+		*a = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+		             (uint64_t)(unsigned char)p[n - 1] << 16
+		       : 0;
+		*b = 0;
+	}
+}
+
 static inline uint64_t sl__cat_hash(const char *p, size_t n, uint64_t seed)
 {
 	uint64_t a, b;
@@ -288,17 +320,8 @@ static inline uint64_t sl__cat_hash(const char *p, size_t n, uint64_t seed)
 		a = sl__mum(sl__load8(p) ^ 0x1d8e4e27c47d124fULL, sl__load8(p + 8) ^ seed);
 		b = sl__mum(sl__load8(p + n - 16) ^ 0x2d358dccaa6c78a5ULL,
 		            sl__load8(p + n - 8) ^ 0x4b33a62ed433d4a3ULL);
-	} else if (n >= 8) {
-		a = sl__load8(p), b = sl__load8(p + n - 8);
-	} else if (n >= 4) {
-		uint32_t x, y;
-		memcpy(&x, p, 4), memcpy(&y, p + n - 4, 4);
-		a = x, b = y;
 	} else {
-		a = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
-		            (uint64_t)(unsigned char)p[n - 1] << 16
-		      : 0;
-		b = 0;
+		sl__key_words(p, n, &a, &b);
 	}
 	uint64_t h = sl__mum(a ^ seed ^ 0xa0761d6478bd642fULL, b ^ 0xe7037ed1a0b428dbULL);
 	return sl__mum(h ^ n ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
@@ -355,15 +378,30 @@ static inline uint32_t *sl__cats_find(const struct sl_drift_cats *c, uint64_t h,
 	}
 }
 
-/* sl__cats_add_hashed(c, key, len, h, 1), a key already in the table counted inline. */
-static inline int sl__cats_one(struct sl_drift_cats *c, const char *key, size_t len, uint64_t h)
+/* sl__cats_add_hashed(c, key, len, h, 1), a key already in the table counted inline; *item:
+ * the key's index in c->items, or SIZE_MAX when it was not counted there (the sketch took it). */
+static inline int sl__cats_one(struct sl_drift_cats *c, const char *key, size_t len, uint64_t h, size_t *item)
 {
 	uint32_t *slot = c->nslots && !c->cms ? sl__cats_find(c, h, key, len) : NULL;
-	if (!slot || !*slot)
-		return sl__cats_add_hashed(c, key, len, h, 1);
-	c->items[sl__cats_slot_item(c, *slot)].count++;
+	*item = SIZE_MAX;
+	if (!slot || !*slot) {
+		size_t n = c->n;
+		int rc = sl__cats_add_hashed(c, key, len, h, 1);
+		if (rc == 0 && c->n > n && !c->cms)
+			*item = c->n - 1;
+		return rc;
+	}
+	*item = sl__cats_slot_item(c, *slot);
+	c->items[*item].count++;
 	c->total++;
 	return 0;
+}
+
+/* Column ci's entry for a short key's words and length. */
+static inline struct sl__known *sl__known_at(const struct sl__load *L, size_t ci, uint64_t a, uint64_t b, size_t n)
+{
+	uint64_t x = (a * 0x9E3779B97F4A7C15ULL ^ b ^ n) * 0xD6E8FEB86659FD93ULL;
+	return &L->known[ci * SL__KNOWN + (size_t)(x >> 57)]; /* 2^7 = SL__KNOWN */
 }
 
 /* Makes the pending counts pend[first..upto), in order (first <= upto <= npend). */
@@ -429,7 +467,18 @@ static inline int sl__load_cell(struct sl__load *L, size_t ci, unsigned char *pl
 		if (n == 0 || sl__na_first[(unsigned char)p[0]])
 			break;
 		c->present++;
-		return p >= L->base && p <= end ? sl__load_defer(L, ci, p, n) : sl__load_text(L, c, p, n);
+		if (p < L->base || p > end)
+			return sl__load_text(L, c, p, n);
+		if (n <= 16 && n <= c->cats.max_key && ci < L->nknown && !c->cats.cms) {
+			uint64_t a, b;
+			sl__key_words(p, n, &a, &b);
+			const struct sl__known *e = sl__known_at(L, ci, a, b, n);
+			if (e->len1 == n + 1 && e->a == a && e->b == b) {
+				c->cats.items[e->item].count++, c->cats.total++;
+				return 0;
+			}
+		}
+		return sl__load_defer(L, ci, p, n);
 	case SL__P_CODE:
 		if (!WIDE || c->n_num == c->cap_num || !(k = sl__plain_code(p, n)))
 			break;

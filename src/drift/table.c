@@ -10,7 +10,8 @@
  * (table_few.c). The common CSV number is parsed and stored inline (table-int.h, sl__load_cell),
  * and a CSV text cell of a categorical column is counted at the end of the next record, its
  * category slot fetched meanwhile (sl__load_defer; the order of the counts is unchanged; a key
- * already in the table is counted inline, sl__cats_one). A CSV input may come in pieces
+ * already in the table is counted inline, sl__cats_one), unless the reader remembers where
+ * that key of at most 16 bytes is counted (sl__known: then at once). A CSV input may come in pieces
  * through a caller's reader (sl_drift_table_scan_read; table_csv.c keeps records contiguous).
  * Invariants: missing values (pandas' NA markers, JSON null or an absent key) are counted, never
  * stored; inf and -inf in a numeric column are counted as non-finite and dropped (Evidently
@@ -254,8 +255,14 @@ int sl__load_settle(struct sl__load *L, size_t upto)
 {
 	for (; L->first < upto; L->first++) {
 		const struct sl__pending *e = &L->pend[L->first];
-		if (sl__cats_one(&L->t->cols[e->ci].cats, e->p, e->n, e->h))
+		size_t item;
+		if (sl__cats_one(&L->t->cols[e->ci].cats, e->p, e->n, e->h, &item))
 			return sl__load_fail(L, SL_ENOMEM, e->line, "out of memory");
+		if (item != SIZE_MAX && e->n <= 16 && e->ci < L->nknown) { /* this key's next cells */
+			uint64_t a, b;
+			sl__key_words(e->p, e->n, &a, &b);
+			*sl__known_at(L, e->ci, a, b, e->n) = (struct sl__known){a, b, (uint32_t)e->n + 1, (uint32_t)item};
+		}
 	}
 	if (L->first == L->npend)
 		L->first = L->mark = L->npend = 0;
@@ -388,6 +395,8 @@ void sl__load_release(struct sl__load *L)
 {
 	free(L->idx);
 	free(L->stamp);
+	free(L->known);
+	L->known = NULL, L->nknown = 0;
 	sl__few_release(L);
 	sl_buf_release(&L->scratch);
 	L->idx = NULL, L->stamp = NULL;

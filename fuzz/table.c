@@ -1,7 +1,9 @@
 /* table.c: libFuzzer target for the drift loaders (CSV and JSONL files of `sluice drift`) and the
  * report built from them: the input is split in two files at the first 0xFF byte. A CSV pair is
  * also loaded in pieces (sl_drift_table_scan_read, short reads, a small max_line so records
- * cross the buffer's ends), which must give the whole input's result or error: abort() if not. */
+ * cross the buffer's ends), which must give the whole input's result or error: abort() if not.
+ * A CSV pair without quotes and CRs, at the default max_line, is loaded again with CRLF line
+ * ends (every record then read field by field, not by the windows' masks): the same again. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,6 +69,40 @@ static void same_result(int e1, const struct sl_drift_error *x, const struct sl_
 	}
 }
 
+/* p[0..n) with each LF after a CR, in a new buffer (or NULL). */
+static char *with_crlf(const char *p, size_t n, size_t *len)
+{
+	char *q = malloc(2 * n + 1);
+	size_t m = 0;
+	for (size_t i = 0; q && i < n; i++) {
+		if (p[i] == '\n')
+			q[m++] = '\r';
+		q[m++] = p[i];
+	}
+	*len = m;
+	return q;
+}
+
+static void crlf_alike(const struct sl_drift_input *ref, const struct sl_drift_input *cur,
+                       const struct sl_drift_load_opts *o, int e, const struct sl_drift_error *err,
+                       const struct sl_drift_table *a, const struct sl_drift_table *b)
+{
+	size_t nr, nc;
+	char *r = with_crlf(ref->data, ref->len, &nr), *c = with_crlf(cur->data, cur->len, &nc);
+	if (r && c) {
+		struct sl_drift_input r2 = {ref->name, r, nr}, c2 = {cur->name, c, nc};
+		struct sl_drift_table a2, b2;
+		struct sl_drift_error err2;
+		int e2 = sl_drift_tables_load(&r2, &c2, o, &a2, &b2, &err2);
+		same_result(e, err, a, e2, &err2, &a2);
+		same_result(e, err, b, e2, &err2, &b2);
+		sl_drift_table_release(&a2);
+		sl_drift_table_release(&b2);
+	}
+	free(r);
+	free(c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *cut = memchr(data, 0xFF, size);
@@ -87,6 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		same_result(e, &err, &b, pe, &perr, &pb);
 		sl_drift_table_release(&pa);
 		sl_drift_table_release(&pb);
+		if (o.max_line == 0 && !memchr(data, '\r', size) && !memchr(data, '"', size))
+			crlf_alike(&ref, &cur, &o, e, &err, &a, &b);
 	}
 	if (e != 0)
 		return 0;

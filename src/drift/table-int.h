@@ -455,7 +455,7 @@ static inline unsigned char sl__plan_of(const struct sl__load *L, size_t ci)
  * with room or counted in a table that has it. The number paths read 18 bytes from p, so they
  * take only cells in [L->base, end] with that many readable bytes (end: the end of the input's
  * bytes in memory; an unescaped copy lies elsewhere). */
-static inline int sl__load_cell(struct sl__load *L, size_t ci, unsigned char *plan, const char *p, size_t n,
+static inline __attribute__((always_inline)) int sl__load_cell(struct sl__load *L, size_t ci, unsigned char *plan, const char *p, size_t n,
                                 const char *end)
 {
 	struct sl_drift_col *c = &L->t->cols[ci];

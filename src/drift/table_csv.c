@@ -35,6 +35,7 @@ struct csv {
 	uint64_t line;
 	long *map; /* header position -> column, -1 when not kept */
 	unsigned char *plan; /* header position -> its column's sl__plan (kept columns) */
+	uint32_t *ends;      /* a simple record's field ends (simple_record), width of them */
 	size_t width;
 };
 
@@ -329,7 +330,8 @@ static int header(struct csv *c)
 	bool *used = calloc(maxw + 1, sizeof *used);
 	c->map = malloc((maxw + 1) * sizeof *c->map);
 	c->plan = malloc(maxw + 1);
-	if (!used || !c->map || !c->plan) {
+	c->ends = malloc((maxw + 1) * sizeof *c->ends);
+	if (!used || !c->map || !c->plan || !c->ends) {
 		free(used);
 		return sl__load_fail(c->L, SL_ENOMEM, 0, "out of memory");
 	}
@@ -354,25 +356,85 @@ static int header(struct csv *c)
 	return rc;
 }
 
+/* The masks of the 64 bytes at q: bit i of *sep when q[i] is a comma or an LF, of *lf when an
+ * LF, of *odd when a quote or a CR. */
+#ifdef __SSE2__
+static inline void window64(const char *q, uint64_t *sep, uint64_t *lf, uint64_t *odd)
+{
+	const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+	              quote = _mm_set1_epi8('"');
+	uint64_t c = 0, l = 0, o = 0;
+	for (unsigned i = 0; i < 64; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(q + i));
+		c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, comma)) << i;
+		l |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)) << i;
+		o |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, quote)))
+		     << i;
+	}
+	*sep = c | l, *lf = l, *odd = o;
+}
+#endif
+
+/* The common record: no quote and no CR before its LF, exactly width fields, at most max_line
+ * bytes with the LF, and 64 bytes readable past each window it starts: c->ends gets each
+ * field's end (its comma, the last one's LF) as an offset from c->p, found 64 bytes at a time
+ * in the windows' masks, without the per-field scan of field(). False for any other record
+ * (nothing read), which field() then takes, errors included. */
+static bool simple_record(struct csv *c)
+{
+#ifdef __SSE2__
+	size_t avail = (size_t)(c->end - c->p), k = 0;
+	for (size_t off = 0; off + 64 <= avail && off <= c->max_line; off += 64) {
+		uint64_t sep, lf, odd;
+		window64(c->p + off, &sep, &lf, &odd);
+		uint64_t upto = lf ? (lf ^ (lf - 1)) : ~0ULL; /* the bits up to the first LF */
+		if (odd & upto)
+			return false;
+		for (sep &= upto; sep; sep &= sep - 1) {
+			if (k == c->width)
+				return false;
+			c->ends[k++] = (uint32_t)(off + (size_t)__builtin_ctzll(sep));
+		}
+		if (lf)
+			return k == c->width && c->ends[k - 1] < c->max_line;
+	}
+#else
+	(void)c;
+#endif
+	return false;
+}
+
 static int record(struct csv *c)
 {
 	struct sl__load *L = c->L;
 	L->line = c->line;
 	c->rec = c->p;
 	__builtin_prefetch(c->p + PREFETCH_AHEAD);
-	enum term t = T_FIELD;
-	size_t k = 0;
-	for (; t == T_FIELD; k++) {
-		const char *v;
-		size_t n;
-		int rc = field(c, &v, &n, &t);
-		if (rc == 0 && k < c->width && c->map[k] >= 0)
-			rc = sl__load_cell(L, (size_t)c->map[k], &c->plan[k], v, n, c->end);
-		if (rc)
-			return rc;
+	if (simple_record(c)) {
+		const char *r = c->p;
+		for (size_t k = 0, start = 0; k < c->width; start = c->ends[k++] + 1) {
+			int rc = c->map[k] < 0 ? 0
+			                       : sl__load_cell(L, (size_t)c->map[k], &c->plan[k], r + start,
+			                                       c->ends[k] - start, c->end);
+			if (rc)
+				return rc;
+		}
+		c->p = r + c->ends[c->width - 1] + 1, c->line++;
+	} else {
+		enum term t = T_FIELD;
+		size_t k = 0;
+		for (; t == T_FIELD; k++) {
+			const char *v;
+			size_t n;
+			int rc = field(c, &v, &n, &t);
+			if (rc == 0 && k < c->width && c->map[k] >= 0)
+				rc = sl__load_cell(L, (size_t)c->map[k], &c->plan[k], v, n, c->end);
+			if (rc)
+				return rc;
+		}
+		if (k != c->width)
+			return sl__load_fail(L, SL_EPARSE, L->line, "%zu fields, the header has %zu", k, c->width);
 	}
-	if (k != c->width)
-		return sl__load_fail(L, SL_EPARSE, L->line, "%zu fields, the header has %zu", k, c->width);
 	L->row++;
 	int rc = sl__load_settle(L, L->mark); /* the previous record's text, its slots in cache now */
 	L->mark = L->npend;
@@ -423,6 +485,7 @@ int sl__csv_pass(struct sl__load *L)
 	L->first = L->mark = L->npend = 0;
 	free(c.map);
 	free(c.plan);
+	free(c.ends);
 	free(c.buf);
 	return rc;
 }

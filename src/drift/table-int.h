@@ -33,7 +33,7 @@ struct sl__known {
 	uint32_t len1; /* the key's length + 1; 0: empty */
 	uint32_t item; /* its index in the column's cats.items */
 };
-#define SL__KNOWN 128
+#define SL__KNOWN 1024
 
 struct sl__load {
 	const struct sl_drift_input *in;
@@ -401,7 +401,7 @@ static inline int sl__cats_one(struct sl_drift_cats *c, const char *key, size_t 
 static inline struct sl__known *sl__known_at(const struct sl__load *L, size_t ci, uint64_t a, uint64_t b, size_t n)
 {
 	uint64_t x = (a * 0x9E3779B97F4A7C15ULL ^ b ^ n) * 0xD6E8FEB86659FD93ULL;
-	return &L->known[ci * SL__KNOWN + (size_t)(x >> 57)]; /* 2^7 = SL__KNOWN */
+	return &L->known[ci * SL__KNOWN + (size_t)(x >> 54)]; /* 2^10 = SL__KNOWN */
 }
 
 /* Makes the pending counts pend[first..upto), in order (first <= upto <= npend). */

@@ -23,17 +23,19 @@ struct sl__pending {
 };
 #define SL__PENDING 64
 
-/* Where a short key of a categorical column is counted: a key of at most 16 bytes is exactly
- * its length and two words (sl__key_words), so a CSV cell that finds its key here counts it in
- * its item at once, without the hash, the probe or the key's bytes. Counts of keys already in
- * the table commute; only new keys' first counts must keep the input order, and those still
- * wait in pend. Filled by sl__load_settle, direct-mapped (a key may push out another). */
+/* Where a short key of a categorical column is counted: a key of at most SL__KNOWN_KEY bytes
+ * is exactly its length and three words (sl__known_words), so a CSV cell that finds its key
+ * here counts it in its item at once, without the hash, the probe or the key's bytes. Counts
+ * of keys already in the table commute; only new keys' first counts must keep the input order,
+ * and those still wait in pend. Filled by sl__load_settle, direct-mapped (a key may push out
+ * another). */
 struct sl__known {
-	uint64_t a, b;
+	uint64_t w[3];
 	uint32_t len1; /* the key's length + 1; 0: empty */
 	uint32_t item; /* its index in the column's cats.items */
 };
-#define SL__KNOWN 1024
+#define SL__KNOWN     1024
+#define SL__KNOWN_KEY 24
 
 struct sl__load {
 	const struct sl_drift_input *in;
@@ -397,10 +399,19 @@ static inline int sl__cats_one(struct sl_drift_cats *c, const char *key, size_t 
 	return 0;
 }
 
-/* Column ci's entry for a short key's words and length. */
-static inline struct sl__known *sl__known_at(const struct sl__load *L, size_t ci, uint64_t a, uint64_t b, size_t n)
+/* A key of n <= SL__KNOWN_KEY bytes as three words that hold every byte (overlapping loads). */
+static inline void sl__known_words(const char *p, size_t n, uint64_t w[3])
 {
-	uint64_t x = (a * 0x9E3779B97F4A7C15ULL ^ b ^ n) * 0xD6E8FEB86659FD93ULL;
+	if (n > 16)
+		w[0] = sl__load8(p), w[1] = sl__load8(p + 8), w[2] = sl__load8(p + n - 8);
+	else
+		sl__key_words(p, n, &w[0], &w[1]), w[2] = 0;
+}
+
+/* Column ci's entry for a short key's words and length. */
+static inline struct sl__known *sl__known_at(const struct sl__load *L, size_t ci, const uint64_t w[3], size_t n)
+{
+	uint64_t x = ((w[0] * 0x9E3779B97F4A7C15ULL ^ w[1]) * 0xD6E8FEB86659FD93ULL ^ w[2] ^ n) * 0x9E3779B97F4A7C15ULL;
 	return &L->known[ci * SL__KNOWN + (size_t)(x >> 54)]; /* 2^10 = SL__KNOWN */
 }
 
@@ -469,11 +480,11 @@ static inline __attribute__((always_inline)) int sl__load_cell(struct sl__load *
 		c->present++;
 		if (p < L->base || p > end)
 			return sl__load_text(L, c, p, n);
-		if (n <= 16 && n <= c->cats.max_key && ci < L->nknown && !c->cats.cms) {
-			uint64_t a, b;
-			sl__key_words(p, n, &a, &b);
-			const struct sl__known *e = sl__known_at(L, ci, a, b, n);
-			if (e->len1 == n + 1 && e->a == a && e->b == b) {
+		if (n <= SL__KNOWN_KEY && n <= c->cats.max_key && ci < L->nknown && !c->cats.cms) {
+			uint64_t w[3];
+			sl__known_words(p, n, w);
+			const struct sl__known *e = sl__known_at(L, ci, w, n);
+			if (e->len1 == n + 1 && e->w[0] == w[0] && e->w[1] == w[1] && e->w[2] == w[2]) {
 				c->cats.items[e->item].count++, c->cats.total++;
 				return 0;
 			}

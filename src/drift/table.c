@@ -258,10 +258,10 @@ int sl__load_settle(struct sl__load *L, size_t upto)
 		size_t item;
 		if (sl__cats_one(&L->t->cols[e->ci].cats, e->p, e->n, e->h, &item))
 			return sl__load_fail(L, SL_ENOMEM, e->line, "out of memory");
-		if (item != SIZE_MAX && e->n <= 16 && e->ci < L->nknown) { /* this key's next cells */
-			uint64_t a, b;
-			sl__key_words(e->p, e->n, &a, &b);
-			*sl__known_at(L, e->ci, a, b, e->n) = (struct sl__known){a, b, (uint32_t)e->n + 1, (uint32_t)item};
+		if (item != SIZE_MAX && e->n <= SL__KNOWN_KEY && e->ci < L->nknown) { /* this key's next cells */
+			uint64_t w[3];
+			sl__known_words(e->p, e->n, w);
+			*sl__known_at(L, e->ci, w, e->n) = (struct sl__known){{w[0], w[1], w[2]}, (uint32_t)e->n + 1, (uint32_t)item};
 		}
 	}
 	if (L->first == L->npend)

@@ -459,23 +459,23 @@ Test(table, many_categories)
 }
 
 /* The CSV reader counts a short key it has counted before from its own memory of where that
- * key is (table-int.h, sl__known); the JSON Lines reader never does. The same random keys (0-20
- * bytes, some repeating often, some once) through both readers, with a cap that the keys pass
+ * key is (table-int.h, sl__known, keys of up to 24 bytes); the JSON Lines reader never does.
+ * The same random keys (0-30 bytes, some repeating often, some once) through both readers, with a cap that the keys pass
  * (the sketch takes over midway) and one they do not: the same items in the same order with
  * the same counts, totals, folded counts and sketch. */
 Test(table, csv_known_keys_count_as_jsonl)
 {
 	enum { ROWS = 20000 };
 	static const size_t caps[] = {40, 100000};
-	char *csv = malloc(ROWS * 32 + 16), *jsonl = malloc(ROWS * 48 + 16), key[24];
+	char *csv = malloc(ROWS * 48 + 16), *jsonl = malloc(ROWS * 64 + 16), key[32];
 	uint64_t x = 12345;
 	for (size_t ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
-		size_t cc = ROWS * 32 + 16, cj = ROWS * 48 + 16, nc = (size_t)snprintf(csv, cc, "k,v\n"), nj = 0;
+		size_t cc = ROWS * 48 + 16, cj = ROWS * 64 + 16, nc = (size_t)snprintf(csv, cc, "k,v\n"), nj = 0;
 		for (int i = 0; i < ROWS; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			size_t len = (size_t)(x % 21), pick = (size_t)(x >> 32) % (i < ROWS / 2 ? 30 : 3000);
-			for (size_t j = 0; j < len; j++) /* a few distinct keys per length, then many */
-				key[j] = (char)('a' + (pick >> (j % 4)) % 26);
+			size_t len = (size_t)(x % 31), pick = (size_t)(x >> 32) % (i < ROWS / 2 ? 30 : 3000);
+			for (size_t j = 0; j < len; j++) /* 3 heads of 16 bytes, then tails that tell keys apart */
+				key[j] = (char)('a' + (j < 16 ? pick % 3 + j : pick >> (j - 16)) % 26);
 			key[len] = '\0';
 			if (len == 0 || strchr("#-1<Nn", key[0])) /* missing markers and numbers are other tests' */
 				key[0] = 'z';

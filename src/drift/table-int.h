@@ -6,6 +6,10 @@
 #ifndef SLUICE_DRIFT_TABLE_INT_H
 #define SLUICE_DRIFT_TABLE_INT_H
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "univariate-int.h"
 
 #define SL_DRIFT_CAT_SEED 0x736c7569636564ULL /* equal in both tables: hashed bins line up */
@@ -216,30 +220,67 @@ static inline __attribute__((always_inline)) bool sl__plain_dec(const char *p, s
  * float): the digits are gathered in one word, their leading zeros shifted out, and the word
  * converted as the code's 7 digits at once, so no decimal is formed. 0 for any other cell
  * (the caller then takes sl__plain_dec). The same 18 readable bytes; little-endian only. */
+/* The shape of a cell of n bytes (16 readable) that sl__plain_code reads: an optional '-', *k1
+ * digits, then (when *frac > 0) a point and *frac digits, at most 8 digits in all; false for
+ * anything else. sl__cell_shape_words reads eight bytes at a time; sl__cell_shape is it, or
+ * with SSE2 one compare of 16 bytes that finds the bytes that are not digits (the same answer:
+ * unit_drift_numcode). */
+static inline __attribute__((always_inline)) bool sl__cell_shape_words(const char *p, size_t n, bool *neg,
+                                                                       unsigned *k1, unsigned *frac)
+{
+	*neg = p[0] == '-';
+	size_t m = n - *neg;
+	if (m == 0 || m > 9)
+		return false;
+	const char *q = p + *neg;
+	unsigned a = sl__lead_digits(sl__load8(q));
+	if (a >= m) {
+		*k1 = (unsigned)m, *frac = 0;
+		return true;
+	}
+	if (a == 0 || q[a] != '.' || a + 1 == m)
+		return false;
+	*k1 = a, *frac = (unsigned)m - a - 1;
+	return sl__lead_digits(sl__load8(q + a + 1)) >= *frac;
+}
+
+static inline __attribute__((always_inline)) bool sl__cell_shape(const char *p, size_t n, bool *neg, unsigned *k1,
+                                                                 unsigned *frac)
+{
+#ifdef __SSE2__
+	*neg = p[0] == '-';
+	size_t m = n - *neg;
+	if (m == 0 || m > 9)
+		return false;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+	unsigned digit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+	unsigned other = ((1u << n) - 1) & ~(unsigned)*neg & ~digit; /* the body's bytes that are not digits */
+	if (!other) {
+		*k1 = (unsigned)m, *frac = 0;
+		return m <= 8;
+	}
+	unsigned at = (unsigned)__builtin_ctz(other);
+	if ((other & (other - 1)) || p[at] != '.' || at == (unsigned)*neg || at + 1 == n)
+		return false;
+	*k1 = at - *neg, *frac = (unsigned)n - at - 1;
+	return true;
+#else
+	return sl__cell_shape_words(p, n, neg, k1, frac);
+#endif
+}
+
 static inline __attribute__((always_inline)) uint32_t sl__plain_code(const char *p, size_t n)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	bool neg = p[0] == '-';
-	const char *q = p + neg;
-	size_t m = n - neg;
-	if (m == 0 || m > 9)
+	bool neg;
+	unsigned k1, frac;
+	if (!sl__cell_shape(p, n, &neg, &k1, &frac))
 		return 0;
+	const char *q = p + neg;
 	uint64_t w = sl__load8(q);
-	unsigned k1 = sl__lead_digits(w), k, frac = 0;
-	if (k1 >= m) { /* an integer of m <= 8 digits */
-		if (m > 8)
-			return 0;
-		k = (unsigned)m;
-	} else { /* k1 <= 7 digits, the point, frac digits: k1 + frac = m - 1 <= 8 */
-		if (k1 == 0 || q[k1] != '.' || k1 + 1 == m)
-			return 0;
-		frac = (unsigned)m - k1 - 1;
-		uint64_t f = sl__load8(q + k1 + 1);
-		if (sl__lead_digits(f) < frac)
-			return 0;
-		w = (w & ((1ULL << 8 * k1) - 1)) | f << 8 * k1;
-		k = k1 + frac;
-	}
+	unsigned k = k1 + frac;
+	if (frac) /* k1 <= 7 */
+		w = (w & ((1ULL << 8 * k1) - 1)) | sl__load8(q + k1 + 1) << 8 * k1;
 	w &= SL__ONES(0x0F) & (k == 8 ? ~0ULL : (1ULL << 8 * k) - 1); /* digit values, first in the low byte */
 	if (w == 0)
 		return neg ? SL__CODE_ZERO - 1 : SL__CODE_ZERO;
@@ -258,10 +299,15 @@ static inline __attribute__((always_inline)) uint32_t sl__plain_code(const char 
 #endif
 }
 
-/* One count more for a value already in column ci's count table (table_few.c's layout). */
-static inline bool sl__few_hit(struct sl__few *f, double v)
+/* One count more for the value of d when column ci's count table (table_few.c's layout)
+ * already has it: a small integer written as one by its digits (no double formed), any other
+ * value by its double. */
+static inline bool sl__few_hit(struct sl__few *f, const struct sl__dec *d)
 {
 	uint32_t i;
+	if (!d->neg && d->frac == 0 && d->mant < SL__DENSE)
+		return f->dense && f->dense[d->mant] && ++f->dense[d->mant];
+	double v = sl__dec_value(d);
 	if (sl__dense_of(v, &i))
 		return f->dense && f->dense[i] && ++f->dense[i];
 	uint64_t k = sl__key_of(v);
@@ -501,7 +547,7 @@ static inline __attribute__((always_inline)) int sl__load_cell(struct sl__load *
 		c->num[c->n_num++] = sl__dec_value(&d), c->present++;
 		return 0;
 	case SL__P_FEW:
-		if (!WIDE || !sl__plain_dec(p, n, &d) || !sl__few_hit(&L->few[ci], sl__dec_value(&d)))
+		if (!WIDE || !sl__plain_dec(p, n, &d) || !sl__few_hit(&L->few[ci], &d))
 			break;
 		c->present++;
 		return 0;

@@ -155,6 +155,19 @@ Test(numcode, direct_code_of_a_cell)
 		buf[len] = '\0';
 		cr_assert(same_bits(sl__code_value(c), strtod(buf, NULL)), "'%s'", buf);
 	}
+	/* the two ways to read a cell's shape agree, on those cells and on bytes of every kind */
+	for (int i = 0; i < 300000; i++) {
+		static const char pick[] = "0123456789.-,+e \n9";
+		size_t len = next() % 12;
+		for (size_t j = 0; j < 24; j++)
+			buf[j] = j < len ? pick[next() % (sizeof pick - 1)] : (char)(next() % 256);
+		bool n1, n2;
+		unsigned a1 = 99, a2 = 99, f1 = 99, f2 = 99;
+		bool s1 = sl__cell_shape(buf, len, &n1, &a1, &f1), s2 = sl__cell_shape_words(buf, len, &n2, &a2, &f2);
+		cr_assert_eq(s1, s2, "'%.*s'", (int)len, buf);
+		cr_assert(!s1 || (n1 == n2 && a1 == a2 && f1 == f2), "'%.*s': %u.%u against %u.%u", (int)len, buf, a1, f1,
+		          a2, f2);
+	}
 	static const char *other[] = {"", "-", ".5", "5.", "1.2.3", "12a", "1e5", "+1", "123456789", "0.000000001"};
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
 		snprintf(buf, sizeof buf, "%s,,,,,,,,,,,,,,,,,,,,", other[i]);

@@ -40,25 +40,28 @@ void sl_drift_report_release(struct sl_drift_report *rep)
 	*rep = (struct sl_drift_report){0};
 }
 
-/* A numeric column as a sorted sample (counted or not), its codes decoded into w's buffer k;
- * false when out of memory. */
-static bool sample(const struct sl_drift_col *c, struct sl_drift_work *w, int k, struct sl__sample *out)
-{
-	if (c->counts) {
-		*out = (struct sl__sample){c->num, c->counts, c->n_distinct, c->n_num};
-		return true;
-	}
-	const double *v = sl_drift_col_values(c, &w->v[k], &w->cap[k]);
-	*out = sl__sample_of(v, c->n_num);
-	return v || !c->code; /* a column without values has neither array */
-}
-
-static void side_num(struct sl_drift_side *s, const struct sl_drift_col *c, const struct sl__sample *a)
+/* A numeric column as a sorted sample (counted or not; codes decoded into w's buffer k, with
+ * the summary made in the same pass) and its side of the report; false when out of memory. */
+static bool side_num(struct sl_drift_side *s, const struct sl_drift_col *c, struct sl_drift_work *w, int k,
+                     struct sl__sample *a)
 {
 	*s = (struct sl_drift_side){.count = c->n_num, .missing = c->missing + c->nonfinite};
-	sl__sample_summary(a, &s->unique, &s->mean, &s->std);
+	if (c->counts) {
+		*a = (struct sl__sample){c->num, c->counts, c->n_distinct, c->n_num};
+		sl__sample_summary(a, &s->unique, &s->mean, &s->std);
+	} else if (c->code && c->n_num) {
+		double *v = sl__values_room(&w->v[k], &w->cap[k], c->n_num);
+		if (!v)
+			return false;
+		sl__codes_summary(c->code, c->n_num, v, &s->unique, &s->mean, &s->std);
+		*a = sl__sample_of(v, c->n_num);
+	} else { /* doubles, or no values (neither array) */
+		*a = sl__sample_of(c->num, c->n_num);
+		sl__sample_summary(a, &s->unique, &s->mean, &s->std);
+	}
 	s->min = a->n ? a->v[0] : NAN;
 	s->max = a->n ? a->v[a->n - 1] : NAN;
+	return true;
 }
 
 static void side_cat(struct sl_drift_side *s, const struct sl_drift_col *c)
@@ -182,11 +185,9 @@ static int build_column(struct sl_drift_column *col, const struct sl_drift_col *
 	col->r = (struct sl_drift_result){.pvalue = NAN, .statistic = NAN, .score = NAN, .threshold = NAN};
 	struct sl__sample x, y;
 	bool num = a->kind == SL_DRIFT_NUM;
-	if (num && (!sample(a, w, 0, &x) || !sample(b, w, 1, &y)))
+	if (num && (!side_num(&col->ref, a, w, 0, &x) || !side_num(&col->cur, b, w, 1, &y)))
 		return SL_ENOMEM;
-	if (num)
-		side_num(&col->ref, a, &x), side_num(&col->cur, b, &y);
-	else
+	if (!num)
 		side_cat(&col->ref, a), side_cat(&col->cur, b);
 	if (col->ref.count == 0 || col->cur.count == 0) {
 		col->note = col->ref.count == 0 ? "no values in the reference" : "no values in the current data";

@@ -306,19 +306,25 @@ double sl_drift_col_at(const struct sl_drift_col *c, size_t j)
 	return c->code ? sl__code_value(c->code[j]) : c->num[j];
 }
 
+double *sl__values_room(double **buf, size_t *cap, size_t n)
+{
+	if (*cap < n || !*buf) { /* huge pages: each 4 KiB page would fault on its own */
+		free(*buf);
+		*cap = n;
+		if (!(*buf = sl_huge_alloc(n * sizeof **buf)))
+			*cap = 0;
+	}
+	return *buf;
+}
+
 const double *sl_drift_col_values(const struct sl_drift_col *c, double **buf, size_t *cap)
 {
 	if (!c->code)
 		return c->num;
-	if (*cap < c->n_num || !*buf) { /* huge pages: each 4 KiB page would fault on its own */
-		free(*buf);
-		*cap = c->n_num ? c->n_num : 1;
-		if (!(*buf = sl_huge_alloc(*cap * sizeof **buf)))
-			return *cap = 0, NULL;
-	}
-	for (size_t i = 0; i < c->n_num; i++)
-		(*buf)[i] = sl__code_value(c->code[i]);
-	return *buf;
+	double *v = sl__values_room(buf, cap, c->n_num ? c->n_num : 1);
+	for (size_t i = 0; v && i < c->n_num; i++)
+		v[i] = sl__code_value(c->code[i]);
+	return v;
 }
 
 void sl__col_drop_numbers(struct sl_drift_col *c)

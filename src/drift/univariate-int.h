@@ -79,6 +79,12 @@ int sl__sample_hist(const struct sl__sample *a, const struct sl__sample *b, doub
 int sl__sample_value_counts(const struct sl__sample *a, const struct sl__sample *b, struct sl_drift_bins *out);
 /* sl__sample_nunique and sl__sample_mean_std at once (for arrays, one pass fewer). */
 void sl__sample_summary(const struct sl__sample *s, size_t *unique, double *mean, double *std);
+/* c[0..n) (n > 0, sorted) decoded into v, and sl__sample_summary of v: the decode and the first
+ * pass over the values in one loop, the same results. */
+void sl__codes_summary(const uint32_t *c, size_t n, double *v, size_t *unique, double *mean, double *std);
+/* *buf (cap *cap doubles) with room for n (n > 0): kept, or replaced by a larger huge-page
+ * allocation; NULL (and *cap 0) when out of memory. */
+double *sl__values_room(double **buf, size_t *cap, size_t n);
 /* The values of s one per entry: s->v itself when not counted (*own NULL), else a copy in *own
  * that the caller frees; NULL when out of memory. */
 const double *sl__sample_values(const struct sl__sample *s, double **own);

@@ -433,11 +433,22 @@ void sl__ksum_add_n(struct sl__ksum *k, double x, uint64_t m)
 		sl__ksum_add(k, x);
 }
 
+/* The second pass of mean_std_of, from the first one's sum s. */
+static void std_of(const double *v, size_t n, const struct sl__ksum *s, double *mean, double *std)
+{
+	struct sl__ksum q = {0, 0};
+	double m = sl__ksum_get(s) / (double)n;
+	for (size_t i = 0; i < n; i++)
+		sl__ksum_add(&q, (v[i] - m) * (v[i] - m));
+	*mean = m;
+	*std = sqrt(sl__ksum_get(&q) / (double)n);
+}
+
 /* sl_drift_mean_std of v[0..n) (n > 0, sorted when unique is asked for): two compensated sums,
  * the first also counting distinct values (sl_drift_nunique_sorted's) when unique is not NULL. */
 static void mean_std_of(const double *v, size_t n, double *mean, double *std, size_t *unique)
 {
-	struct sl__ksum s = {0, 0}, q = {0, 0};
+	struct sl__ksum s = {0, 0};
 	size_t u = 1;
 	sl__ksum_add(&s, v[0]);
 	if (unique)
@@ -448,13 +459,24 @@ static void mean_std_of(const double *v, size_t n, double *mean, double *std, si
 	else
 		for (size_t i = 1; i < n; i++)
 			sl__ksum_add(&s, v[i]);
-	double m = sl__ksum_get(&s) / (double)n;
-	for (size_t i = 0; i < n; i++)
-		sl__ksum_add(&q, (v[i] - m) * (v[i] - m));
-	*mean = m;
-	*std = sqrt(sl__ksum_get(&q) / (double)n);
+	std_of(v, n, &s, mean, std);
 	if (unique)
 		*unique = u;
+}
+
+void sl__codes_summary(const uint32_t *c, size_t n, double *v, size_t *unique, double *mean, double *std)
+{
+	struct sl__ksum s = {0, 0};
+	size_t u = 1;
+	v[0] = sl__code_value(c[0]);
+	sl__ksum_add(&s, v[0]);
+	for (size_t i = 1; i < n; i++) {
+		v[i] = sl__code_value(c[i]);
+		sl__ksum_add(&s, v[i]);
+		u += v[i] != v[i - 1];
+	}
+	std_of(v, n, &s, mean, std);
+	*unique = u;
 }
 
 void sl__sample_mean_std(const struct sl__sample *a, double *mean, double *std)

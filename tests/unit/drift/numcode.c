@@ -284,3 +284,38 @@ Test(numcode, table_keeps_codes_until_a_long_number)
 		cells[0] = keep0;
 	}
 }
+
+/* The report's summary of a coded column (decode and first pass in one loop) is the summary of
+ * the decoded values, bit for bit: sorted random codes with repeats and both zeros. */
+Test(numcode, codes_summary_is_the_values_summary)
+{
+	enum { N = 5000 };
+	static uint32_t c[N], scratch[N];
+	static double v[N], want[N];
+	char buf[96];
+	for (int round = 0; round < 20; round++) {
+		size_t n = 1 + next() % N;
+		for (size_t i = 0; i < n; i++) {
+			bool neg;
+			uint64_t mant;
+			long e;
+			do
+				random_decimal(buf, sizeof buf, &neg, &mant, &e);
+			while (!(c[i] = sl__code_of(neg, mant % 1000, e % 4))); /* few distinct: repeats */
+			if (next() % 50 == 0)
+				c[i] = SL__CODE_ZERO - (uint32_t)(next() & 1);
+		}
+		uint32_t *sorted;
+		cr_assert_eq(sl__drift_sort_codes(c, n, scratch, &sorted), 0);
+		for (size_t i = 0; i < n; i++)
+			want[i] = sl__code_value(sorted[i]);
+		size_t u1, u2;
+		double m1, m2, s1, s2;
+		struct sl__sample a = sl__sample_of(want, n);
+		sl__sample_summary(&a, &u1, &m1, &s1);
+		sl__codes_summary(sorted, n, v, &u2, &m2, &s2);
+		cr_assert_eq(memcmp(v, want, n * sizeof *v), 0, "the decoded values differ");
+		cr_assert(u1 == u2 && same_bits(m1, m2) && same_bits(s1, s2), "round %d: %zu %a %a against %zu %a %a",
+		          round, u2, m2, s2, u1, m1, s1);
+	}
+}

@@ -299,24 +299,17 @@ static inline __attribute__((always_inline)) uint32_t sl__plain_code(const char 
 #endif
 }
 
-/* One count more for the value of d when column ci's count table (table_few.c's layout)
- * already has it: a small integer written as one by its digits (no double formed), any other
- * value by its double. */
-static inline bool sl__few_hit(struct sl__few *f, const struct sl__dec *d)
+/* One count more for v when column ci's count table (table_few.c) already has it: true, or
+ * false (nothing counted). */
+bool sl__few_hit_value(struct sl__few *f, double v);
+
+/* The same for the value of d, a small integer written as one counted inline by its digits (no
+ * double formed). */
+static inline __attribute__((always_inline)) bool sl__few_hit(struct sl__few *f, const struct sl__dec *d)
 {
-	uint32_t i;
 	if (!d->neg && d->frac == 0 && d->mant < SL__DENSE)
 		return f->dense && f->dense[d->mant] && ++f->dense[d->mant];
-	double v = sl__dec_value(d);
-	if (sl__dense_of(v, &i))
-		return f->dense && f->dense[i] && ++f->dense[i];
-	uint64_t k = sl__key_of(v);
-	size_t mask = f->nslots - 1, s = (size_t)((k * 0x9E3779B97F4A7C15ULL) >> (64 - f->shift));
-	for (; f->slot[2 * s] != k; s = (s + 1) & mask)
-		if (f->slot[2 * s] == 0)
-			return false;
-	f->slot[2 * s + 1]++;
-	return true;
+	return sl__few_hit_value(f, sl__dec_value(d));
 }
 
 /* The first bytes of pandas' NA markers (table_value.c's list): most text leaves on its first

@@ -101,6 +101,17 @@ static int give_up(struct sl__load *L, size_t ci)
 	return 1;
 }
 
+bool sl__few_hit_value(struct sl__few *f, double v)
+{
+	uint32_t i;
+	if (sl__dense_of(v, &i))
+		return f->dense && f->dense[i] && ++f->dense[i];
+	if (!f->slot)
+		return false;
+	size_t s = slot_of(f, sl__key_of(v));
+	return f->slot[2 * s] && ++f->slot[2 * s + 1];
+}
+
 int sl__few_add(struct sl__load *L, size_t ci, double v)
 {
 	if (ci >= L->nfew || L->few[ci].off)

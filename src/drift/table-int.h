@@ -329,11 +329,6 @@ static inline uint64_t sl__mum(uint64_t a, uint64_t b)
 	return (uint64_t)m ^ (uint64_t)(m >> 64);
 }
 
-/* The category tables' hash (dataset_cats.c: slots, tags and sl_drift_cat_item.hash; the
- * count-min sketch hashes with sl_drift_hash): a key of up to 32 bytes in two or four
- * overlapping loads and two or three multiplications, a longer one by sl_drift_hash. Only
- * tables compare these hashes, and every table takes them from here, so the choice changes
- * speed, never a count. */
 /* A key of at most 16 bytes as two words that hold every byte (overlapping loads); with the
  * length they are the key. */
 static inline void sl__key_words(const char *p, size_t n, uint64_t *a, uint64_t *b)
@@ -352,6 +347,11 @@ static inline void sl__key_words(const char *p, size_t n, uint64_t *a, uint64_t 
 	}
 }
 
+/* The category tables' hash (dataset_cats.c: slots, tags and sl_drift_cat_item.hash; the
+ * count-min sketch hashes with sl_drift_hash): a key of up to 32 bytes in two or four
+ * overlapping loads and two or three multiplications, a longer one by sl_drift_hash. Only
+ * tables compare these hashes, and every table takes them from here, so the choice changes
+ * speed, never a count. */
 static inline uint64_t sl__cat_hash(const char *p, size_t n, uint64_t seed)
 {
 	uint64_t a, b;
@@ -505,8 +505,8 @@ static inline unsigned char sl__plan_of(const struct sl__load *L, size_t ci)
  * with room or counted in a table that has it. The number paths read 18 bytes from p, so they
  * take only cells in [L->base, end] with that many readable bytes (end: the end of the input's
  * bytes in memory; an unescaped copy lies elsewhere). */
-static inline __attribute__((always_inline)) int sl__load_cell(struct sl__load *L, size_t ci, unsigned char *plan, const char *p, size_t n,
-                                const char *end)
+static inline __attribute__((always_inline)) int sl__load_cell(struct sl__load *L, size_t ci, unsigned char *plan,
+                                                               const char *p, size_t n, const char *end)
 {
 	struct sl_drift_col *c = &L->t->cols[ci];
 #define WIDE (n > 0 && p >= L->base && p <= end && end - p >= 18)

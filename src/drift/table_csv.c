@@ -473,7 +473,7 @@ int sl__csv_pass(struct sl__load *L)
 	if (rc == 0)
 		rc = header(&c);
 	if (rc == 0 && L->pass == 1 && !L->known) /* without it (no memory), cells take the hash path */
-		L->nknown = (L->known = calloc(L->t->ncols * SL__KNOWN, sizeof *L->known)) ? L->t->ncols : 0;
+		L->nknown = (L->known = calloc(L->t->ncols, SL__KNOWN * sizeof *L->known)) ? L->t->ncols : 0;
 	/* a record holds width - 1 commas and a line break (or ends the file) */
 	if (rc == 0)
 		L->lines = (L->in->len - (c.off + (uint64_t)(c.p - c.start))) / (c.width ? c.width : 1) + 1;

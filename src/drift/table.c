@@ -11,8 +11,9 @@
  * and a CSV text cell of a categorical column is counted at the end of the next record, its
  * category slot fetched meanwhile (sl__load_defer; the order of the counts is unchanged; a key
  * already in the table is counted inline, sl__cats_one), unless the reader remembers where
- * that key of at most 16 bytes is counted (sl__known: then at once). A CSV input may come in pieces
- * through a caller's reader (sl_drift_table_scan_read; table_csv.c keeps records contiguous).
+ * that key of at most 24 bytes is counted (sl__known: then at once). A CSV input may come in
+ * pieces through a caller's reader (sl_drift_table_scan_read; table_csv.c keeps records
+ * contiguous).
  * Invariants: missing values (pandas' NA markers, JSON null or an absent key) are counted, never
  * stored; inf and -inf in a numeric column are counted as non-finite and dropped (Evidently
  * replaces them by NaN and drops them); the current table ends up with the reference's

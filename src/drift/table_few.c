@@ -1,6 +1,7 @@
 /* table_few.c: with sl_drift_load_opts.count_few, the first pass counts each numeric column per
- * distinct value instead of storing its values, until the column has more than FEW of them:
- * counts, ratings, flags and token counts never fill an array of doubles (fresh memory costs a
+ * distinct value instead of storing its values, until the column has more than FEW of them
+ * (or almost every cell so far brought a new one, EARLY): counts, ratings, flags and token
+ * counts never fill an array of doubles (fresh memory costs a
  * page fault and the kernel's zeroing per page) and need no sort. A column that gives up moves
  * what it counted to its array (codes where every counted value has one) and stores its values
  * from then on, as without the option.
@@ -13,6 +14,10 @@
 #include "table-int.h"
 
 #define FEW 8192 /* distinct values counted before a column goes back to its array (a power of 2) */
+/* A column whose first EARLY distinct values came in fewer than 1.05 EARLY cells (prices,
+ * latencies, scores: almost every value new) goes back to its array then: counting it to FEW
+ * would only cost a larger table and a longer general path. */
+#define EARLY 2048
 
 int sl__few_grow(struct sl__load *L, size_t ncols)
 {
@@ -63,8 +68,8 @@ void sl__few_drop(struct sl__load *L, size_t ci)
 	}
 }
 
-/* Too many values to count: what was counted goes to the column's array (in table order; the
- * sort orders it), and the column stores its values from now on. */
+/* Too many values to count, or too many new ones: what was counted goes to the column's array
+ * (in table order; the sort orders it), and the column stores its values from now on. */
 static int give_up(struct sl__load *L, size_t ci)
 {
 	struct sl__few *f = &L->few[ci];
@@ -112,6 +117,12 @@ bool sl__few_hit_value(struct sl__few *f, double v)
 	return f->slot[2 * s] && ++f->slot[2 * s + 1];
 }
 
+/* Whether column ci stops counting before its next distinct value (f->n counted so far). */
+static bool enough(const struct sl__load *L, size_t ci, const struct sl__few *f)
+{
+	return f->n == FEW || (f->n == EARLY && L->t->cols[ci].present * 20 < (uint64_t)EARLY * 21);
+}
+
 int sl__few_add(struct sl__load *L, size_t ci, double v)
 {
 	if (ci >= L->nfew || L->few[ci].off)
@@ -125,7 +136,7 @@ int sl__few_add(struct sl__load *L, size_t ci, double v)
 		if (!f->dense && !(f->dense = calloc(SL__DENSE, sizeof *f->dense)))
 			return SL_ENOMEM;
 		if (f->dense[i] == 0) {
-			if (f->n == FEW)
+			if (enough(L, ci, f))
 				return give_up(L, ci);
 			f->n++;
 		}
@@ -134,7 +145,7 @@ int sl__few_add(struct sl__load *L, size_t ci, double v)
 	}
 	size_t s = slot_of(f, k);
 	if (f->slot[2 * s] == 0) {
-		if (f->n == FEW)
+		if (enough(L, ci, f))
 			return give_up(L, ci);
 		if (2 * (f->n + 1) > f->nslots) {
 			if (rehash(f))

@@ -1,10 +1,10 @@
 /* table_few.c: with sl_drift_load_opts.count_few, the first pass counts each numeric column per
  * distinct value instead of storing its values, until the column has more than FEW of them
  * (or almost every cell so far brought a new one, EARLY): counts, ratings, flags and token
- * counts never fill an array of doubles (fresh memory costs a
- * page fault and the kernel's zeroing per page) and need no sort. A column that gives up moves
- * what it counted to its array (codes where every counted value has one) and stores its values
- * from then on, as without the option.
+ * counts never fill an array of doubles (fresh memory costs a page fault and the kernel's
+ * zeroing per page) and need no sort. A column that gives up moves what it counted to its array
+ * (codes where every counted value has one) and stores its values from then on, as without the
+ * option.
  * Small non-negative integers (+0.0 and 1 .. SL__DENSE - 1) are counted in a dense array
  * instead, indexed by value (no probe, and in L1 for the token counts of an LLM log).
  * Invariants: a counted column's num is NULL until the end of the pass; its table holds only

@@ -1,7 +1,8 @@
 /* bench/guard/main.c: the guard's input pipeline on the labelled injection corpus: the share of
  * each source the rules alone flag (benign sources must stay near 0), MB/s per core of each stage
- * (normalize + decode + collapse, the Vectorscan rules, the classifier) and of the whole pipeline
- * with and without the classifier, p50/p99 latency for a 2 KB prompt (wall clock and CPU time),
+ * (normalize + decode + collapse, the Vectorscan rules, the classifier, the document model) and of
+ * the whole pipeline with and without the classifier, and with both models over the corpus read as
+ * indirect content (documents, tool results), p50/p99 latency for a 2 KB prompt (wall clock and CPU time),
  * and, in the same run, a plain PCRE2 JIT loop over the same rule expressions on the raw text
  * with the ratio, plus a check that Vectorscan and PCRE2 agree rule by rule on the normalized
  * buffers (each shifted by 0..127 bytes, since Vectorscan bugs can hang on the match offset).
@@ -145,13 +146,15 @@ struct pipe {
 	const struct sl_guard_rules *r;
 	struct sl_guard_scratch *s;
 	struct sl_guard_opts o;
+	enum sl_guard_trust trust; /* how every prompt is read; direct unless set */
 };
 
 static void pass_pipeline(void *ctx, const struct doc *d)
 {
 	struct pipe *p = ctx;
 	struct sl_guard_verdict v;
-	sl_guard_scan_text(p->r, p->s, &p->o, d->text, d->len, &v);
+	struct sl_guard_segment seg = {p->trust, d->text, d->len};
+	sl_guard_scan(p->r, p->s, &p->o, &seg, 1, &v);
 }
 
 static void pass_normalize(void *ctx, const struct doc *d)
@@ -202,7 +205,7 @@ struct stage {
 	const struct normed *nb;
 	const struct sl_guard_rules *r;
 	hs_scratch_t *hs;
-	const struct sl_guard_model *m;
+	const struct sl_guard_model *m, *doc;
 };
 
 static void pass_rules(void *ctx, const struct doc *d)
@@ -217,6 +220,13 @@ static void pass_model(void *ctx, const struct doc *d)
 	struct stage *st = ctx;
 	size_t i = (size_t)(d - st->c->docs);
 	(void)sl_guard_model_score(st->m, st->nb->buf[i] ? st->nb->buf[i] : "", st->nb->len[i]);
+}
+
+static void pass_doc_model(void *ctx, const struct doc *d)
+{
+	struct stage *st = ctx;
+	size_t i = (size_t)(d - st->c->docs);
+	(void)sl_guard_model_score(st->doc, st->nb->buf[i] ? st->nb->buf[i] : "", st->nb->len[i]);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -360,23 +370,23 @@ static size_t agreement(const struct corpus *c, const struct normed *nb, const s
 
 static const struct sl_guard_scorer_ops model_ops = {"linear", sl_guard_model_stage};
 
-/* The shipped classifier, or NULL (said why) when there is none. */
-static struct sl_guard_model *load_model(void)
+/* A shipped model (rel under the share directory), or NULL (said why) when there is none. */
+static struct sl_guard_model *load_model(const char *rel, const char *what)
 {
-	char path[SL_GUARD_PATH_MAX + 64], err[512];
+	char path[SL_GUARD_PATH_MAX + 64], err[512] = "path too long";
 	struct sl_guard_model *m = NULL;
-	if (sl_guard_share_path(SL_GUARD_MODEL_FILE, path, sizeof(path)) == 0 &&
-	    sl_guard_model_load(path, &m, err, sizeof(err)) == 0)
+	if (sl_guard_share_path(rel, path, sizeof(path)) == 0 && sl_guard_model_load(path, &m, err, sizeof(err)) == 0)
 		return m;
-	printf("classifier: none (%s): classifier lines skipped\n", err);
+	printf("%s: none (%s): its lines skipped\n", what, err);
 	return NULL;
 }
 
-static void stages(const struct corpus *c, const struct sl_guard_rules *r, const struct sl_guard_model *m)
+static void stages(const struct corpus *c, const struct sl_guard_rules *r, const struct sl_guard_model *m,
+                   const struct sl_guard_model *doc)
 {
 	struct normed nb;
 	struct sl_guard_norm n;
-	struct stage st = {c, &nb, r, NULL, m};
+	struct stage st = {c, &nb, r, NULL, m, doc};
 	sl_guard_norm_init(&n);
 	normalize_all(c, &nb);
 	if (hs_alloc_scratch(r->db, &st.hs) != HS_SUCCESS)
@@ -386,6 +396,8 @@ static void stages(const struct corpus *c, const struct sl_guard_rules *r, const
 	printf("  rules (Vectorscan, normalized buffer):   %8.1f\n", mbs(c, pass_rules, &st));
 	if (m)
 		printf("  classifier (model, normalized buffer):   %8.1f\n", mbs(c, pass_model, &st));
+	if (doc)
+		printf("  document model (normalized buffer):      %8.1f\n", mbs(c, pass_doc_model, &st));
 	agreement(c, &nb, r, st.hs);
 	hs_free_scratch(st.hs);
 	normed_free(c, &nb);
@@ -417,19 +429,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_guard: %s\n", err);
 		return 1;
 	}
-	struct sl_guard_model *m = load_model();
+	struct sl_guard_model *m = load_model(SL_GUARD_MODEL_FILE, "classifier");
+	struct sl_guard_model *doc = load_model(SL_GUARD_INDIRECT_MODEL_FILE, "document model");
 	if (getenv("SLUICE_GUARD_PORTABLE")) /* measure the code other CPUs run */
 		sl__simd(false);
 	p.r = r;
+	p.trust = SL_GUARD_DIRECT;
 	sl_guard_opts_default(&p.o);
 	printf("corpus: %zu prompts, %.2f MB, %zu rules; code path: %s\n", c.n, c.bytes / 1e6, sl_guard_rules_count(r),
 	       sl__simd_avx512() ? "AVX-512" : "portable");
 	flagged_by_source(&c, r, p.s);
-	stages(&c, r, m);
+	stages(&c, r, m, doc);
 	double rules_only = mbs(&c, pass_pipeline, &p), with_model = 0;
 	if (m) {
 		p.o.scorer = (struct sl_guard_scorer){&model_ops, m};
 		with_model = mbs(&c, pass_pipeline, &p);
+	}
+	double as_docs = 0;
+	if (m && doc) {
+		p.o.indirect = (struct sl_guard_scorer){&model_ops, doc};
+		p.trust = SL_GUARD_INDIRECT;
+		as_docs = mbs(&c, pass_pipeline, &p);
+		p.o.indirect = (struct sl_guard_scorer){0};
+		p.trust = SL_GUARD_DIRECT;
 	}
 	double peer = pcre2_throughput(&c, r);
 	printf("sluice pipeline without classifier (normalize + decode + Vectorscan + decision), one core: %.1f MB/s\n",
@@ -437,6 +459,9 @@ int main(int argc, char **argv)
 	if (m)
 		printf("sluice pipeline with classifier, one core:                                              %.1f MB/s\n",
 		       with_model);
+	if (m && doc)
+		printf("sluice pipeline, prompts read as indirect content (classifier + document model), one core: %.1f MB/s\n",
+		       as_docs);
 	printf("pcre2 JIT, same expressions, raw text only, one core: %.1f MB/s\n", peer);
 	printf("ratio sluice (without classifier) / pcre2: %.2fx\n", rules_only / peer);
 	p.o.scorer = (struct sl_guard_scorer){0};
@@ -446,6 +471,7 @@ int main(int argc, char **argv)
 		latency(&c, &p, "with classifier");
 	}
 	sl_guard_model_free(m);
+	sl_guard_model_free(doc);
 	sl_guard_scratch_free(p.s);
 	sl_guard_rules_free(r);
 	release(&c);

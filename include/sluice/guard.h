@@ -37,6 +37,7 @@
 #define SL_GUARD_PATH_MAX 512
 #define SL_GUARD_RULES_FILE "guard/rules.txt"   /* relative to the share directory */
 #define SL_GUARD_MODEL_FILE "guard/model.bin"
+#define SL_GUARD_INDIRECT_MODEL_FILE "guard/indirect.bin" /* the document model (indirect segments) */
 
 /* ---- segments ---- */
 
@@ -210,6 +211,8 @@ struct sl_guard_opts {
 	enum sl_guard_action action; /* what a firing verdict asks for */
 	bool scan_trusted;           /* scan trusted segments too */
 	struct sl_guard_scorer scorer;
+	struct sl_guard_scorer indirect; /* the document model: scores indirect segments too, and the
+	                                    larger of its and scorer's probabilities counts */
 };
 void sl_guard_opts_default(struct sl_guard_opts *o); /* threshold 0.5, flag, no trusted, no scorer */
 
@@ -260,6 +263,7 @@ struct sl_guard_input_spec {
 	double threshold;               /* default SL_GUARD_DEFAULT_THRESHOLD, in [0, 1] */
 	char rules_file[SL_GUARD_PATH_MAX]; /* extra rules; "" none */
 	char model_file[SL_GUARD_PATH_MAX]; /* classifier model; "" the default when present */
+	char indirect_model_file[SL_GUARD_PATH_MAX]; /* document model; "" the default when present */
 	bool scan_trusted;              /* default false */
 };
 void sl_guard_input_spec_defaults(struct sl_guard_input_spec *s);

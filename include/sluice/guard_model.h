@@ -81,6 +81,10 @@ int sl_guard_model_train(const struct sl_guard_example *ex, size_t n, const stru
  * weights are refused with a clear message. */
 int sl_guard_model_load(const char *path, struct sl_guard_model **out, char *err, size_t errlen);
 int sl_guard_model_load_mem(const void *data, size_t len, struct sl_guard_model **out, char *err, size_t errlen);
+/* The path of the model a setting names, into out[cap]: file itself; for NULL or "" the shipped
+ * model, rel under the share directory (sl_guard_share_path), when it is readable, else "";
+ * for "none", "" (no model). SL_ETOOBIG when the path does not fit. */
+int sl_guard_model_path(const char *file, const char *rel, char *out, size_t cap);
 /* Writes to path atomically (a temporary file renamed over it). */
 int sl_guard_model_save(const struct sl_guard_model *m, const char *path, char *err, size_t errlen);
 /* Appends the serialized model to out. */

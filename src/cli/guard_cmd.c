@@ -42,12 +42,18 @@ static const char usage[] = "usage: sluice guard train CORPUS.jsonl [-o FILE] [-
                             "                        is chosen for, by cross-validation on the corpus (default 0.01)\n"
                             "  --folds N             cross-validation folds (default 5, 0 = off)\n"
                             "  --cv-by-source        folds hold whole sources (rate on unseen sources; see docs)\n"
+                            "  --window N            bytes per scoring window (default 512; the document model 128)\n"
+                            "  --stride N            window step, dividing the window (default 128; the document model 64)\n"
                             "eval:\n"
                             "  --model FILE          model (default share/guard/model.bin)\n"
                             "  --threshold X         decision threshold (default: the pipeline's 0.5, at which the\n"
                             "                        calibrated classifier meets the model's threshold fixed at\n"
                             "                        training; with --classifier-only the model's own)\n"
                             "  --source S            evaluate only rows of source S (repeatable)\n"
+                            "  --trust T             direct (default: rows are user prompts) or indirect (rows are\n"
+                            "                        documents or tool results, scored by the document model too)\n"
+                            "  --indirect-model FILE document model (default share/guard/indirect.bin when present;\n"
+                            "                        none: without it)\n"
                             "  --no-rules            the pipeline without its rules (normalization + classifier)\n"
                             "  --classifier-only     the classifier alone on normalized text\n"
                             "  --json                one JSON document instead of the table\n"
@@ -275,8 +281,9 @@ static int corpus_normalize(struct corpus *c)
 /* ---- arguments ---- */
 
 struct args {
-	const char *input, *model, *out;
+	const char *input, *model, *out, *indirect_model;
 	struct filter filter;
+	enum sl_guard_trust trust;
 	bool json, classifier_only, no_rules;
 	double threshold; /* NaN: the model's */
 	struct sl_guard_train_opts train;
@@ -314,6 +321,14 @@ static int option(struct args *a, const char *opt, const char *v)
 		a->out = v;
 	else if (strcmp(opt, "--model") == 0)
 		a->model = v;
+	else if (strcmp(opt, "--indirect-model") == 0)
+		a->indirect_model = v;
+	else if (strcmp(opt, "--trust") == 0) {
+		if (strcmp(v, "direct") == 0 || strcmp(v, "indirect") == 0)
+			a->trust = v[0] == 'd' ? SL_GUARD_DIRECT : SL_GUARD_INDIRECT;
+		else
+			return fail("--trust: want direct or indirect");
+	}
 	else if (strcmp(opt, "--exclude-source") == 0)
 		return add_listed(a->filter.skip, &a->filter.nskip, v, opt);
 	else if (strcmp(opt, "--source") == 0)
@@ -322,6 +337,10 @@ static int option(struct args *a, const char *opt, const char *v)
 		return parse_u(opt, v, 1000, &a->train.epochs);
 	else if (strcmp(opt, "--folds") == 0)
 		return parse_u(opt, v, 64, &a->train.cv_folds);
+	else if (strcmp(opt, "--window") == 0)
+		return parse_u(opt, v, 1u << 20, &a->train.params.window);
+	else if (strcmp(opt, "--stride") == 0)
+		return parse_u(opt, v, 1u << 20, &a->train.params.stride);
 	else if (strcmp(opt, "--target-fpr") == 0)
 		return parse_frac(opt, v, &a->train.target_fpr);
 	else if (strcmp(opt, "--threshold") == 0)
@@ -406,6 +425,8 @@ static int cmd_train(struct args *a)
 /* How texts are scored: the whole pipeline (rules may be NULL), or the classifier alone. */
 struct scorer {
 	const struct sl_guard_model *m;
+	struct sl_guard_model *doc; /* the document model (indirect rows), or NULL */
+	enum sl_guard_trust trust;
 	struct sl_guard_rules *rules;
 	struct sl_guard_scratch *scratch;
 	struct sl_guard_opts opts;
@@ -417,11 +438,17 @@ static const struct sl_guard_scorer_ops model_ops = {"linear", sl_guard_model_st
 static int scorer_init(struct scorer *s, const struct args *a, const struct sl_guard_model *m)
 {
 	char err[512];
+	char doc[SL_GUARD_PATH_MAX];
 	s->m = m;
+	s->trust = a->trust;
 	s->pipeline = !a->classifier_only;
 	if (!s->pipeline)
 		return 0;
 	if (!a->no_rules && sl_guard_rules_load_default(NULL, &s->rules, err, sizeof(err)) != 0)
+		return fail("%s", err);
+	if (sl_guard_model_path(a->indirect_model, SL_GUARD_INDIRECT_MODEL_FILE, doc, sizeof(doc)) != 0)
+		return fail("--indirect-model: path too long");
+	if (doc[0] && sl_guard_model_load(doc, &s->doc, err, sizeof(err)) != 0)
 		return fail("%s", err);
 	if (sl_guard_scratch_new(s->rules, &s->scratch) != 0) {
 		fprintf(stderr, "sluice guard: out of memory\n");
@@ -429,6 +456,8 @@ static int scorer_init(struct scorer *s, const struct args *a, const struct sl_g
 	}
 	sl_guard_opts_default(&s->opts);
 	s->opts.scorer = (struct sl_guard_scorer){&model_ops, (void *)m};
+	if (s->doc)
+		s->opts.indirect = (struct sl_guard_scorer){&model_ops, s->doc};
 	return 0;
 }
 
@@ -436,6 +465,7 @@ static void scorer_release(struct scorer *s)
 {
 	sl_guard_scratch_free(s->scratch);
 	sl_guard_rules_free(s->rules);
+	sl_guard_model_free(s->doc);
 }
 
 /* Pipeline risk of the raw text, or the classifier's probability on the normalized text. */
@@ -446,7 +476,8 @@ static int score_row(struct scorer *s, const struct row *r, double *out)
 		return 0;
 	}
 	struct sl_guard_verdict v;
-	int rc = sl_guard_scan_text(s->rules, s->scratch, &s->opts, r->raw, r->rawlen, &v);
+	struct sl_guard_segment seg = {s->trust, r->raw, r->rawlen};
+	int rc = sl_guard_scan(s->rules, s->scratch, &s->opts, &seg, 1, &v);
 	*out = v.score;
 	return rc;
 }
@@ -608,7 +639,11 @@ static int cmd_eval(struct args *a)
 	r.threshold = !isnan(a->threshold)  ? a->threshold
 		      : a->classifier_only ? sl_guard_model_threshold(m)
 					   : SL_GUARD_DEFAULT_THRESHOLD;
-	r.mode = a->classifier_only ? "classifier" : a->no_rules ? "pipeline without rules" : "pipeline";
+	r.mode = a->classifier_only ? "classifier"
+	         : a->trust == SL_GUARD_INDIRECT ? (a->no_rules ? "pipeline without rules, rows as indirect content"
+	                                                        : "pipeline, rows as indirect content")
+	         : a->no_rules ? "pipeline without rules"
+	                       : "pipeline";
 	if (st == 0)
 		st = eval_rows(&s, &c, &r);
 	if (st == 0)
@@ -625,7 +660,7 @@ static int cmd_eval(struct args *a)
 int sl_cmd_guard(int argc, char **argv)
 {
 	static char model_path[SL_GUARD_PATH_MAX];
-	struct args a = {.threshold = NAN};
+	struct args a = {.threshold = NAN, .trust = SL_GUARD_DIRECT};
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

@@ -29,14 +29,17 @@ static const char usage[] =
     "  --threshold X   risk in [0, 1] at which a prompt is flagged (default 0.5)\n"
     "  --rules FILE    extra rules, same format as share/guard/rules.txt\n"
     "  --model FILE    classifier model (default: share/guard/model.bin when present)\n"
-    "  --no-model      rules only\n"
+    "  --no-model      rules only (no classifier, no document model)\n"
+    "  --indirect      each input is untrusted content (a document or tool result), not a user\n"
+    "                  prompt: it is scanned as an indirect segment, by the document model too\n"
+    "  --indirect-model FILE  document model (default: share/guard/indirect.bin when present)\n"
     "  --help          this text\n"
     "\n"
     "The share directory is $SLUICE_SHARE when set. exit status: 0 done, 2 bad usage or input\n";
 
 struct args {
-	const char *file, *rules, *model;
-	bool json, no_model;
+	const char *file, *rules, *model, *indirect_model;
+	bool json, no_model, indirect;
 	double threshold;
 };
 
@@ -64,6 +67,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->json = true;
 		else if (strcmp(s, "--no-model") == 0)
 			a->no_model = true;
+		else if (strcmp(s, "--indirect") == 0)
+			a->indirect = true;
+		else if (strcmp(s, "--indirect-model") == 0 && has_val)
+			a->indirect_model = argv[++i];
 		else if (strcmp(s, "--threshold") == 0 && has_val) {
 			if (sl_parse_double(argv[++i], &a->threshold) || !(a->threshold >= 0 && a->threshold <= 1))
 				return fail("--threshold: must be a number in [0, 1]");
@@ -81,17 +88,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-static int load_model(const struct args *a, struct sl_guard_model **m)
+/* The model a setting names (sl_guard_model_path); *m stays NULL for none. */
+static int load_model(const char *setting, const char *rel, struct sl_guard_model **m)
 {
-	char path[SL_GUARD_PATH_MAX + 64], err[256];
+	char path[SL_GUARD_PATH_MAX], err[SL_GUARD_PATH_MAX + 256];
 	*m = NULL;
-	if (a->no_model)
-		return 0;
-	if (!a->model) {
-		if (sl_guard_share_path(SL_GUARD_MODEL_FILE, path, sizeof(path)) || access(path, R_OK) != 0)
-			return 0;
-	}
-	if (sl_guard_model_load(a->model ? a->model : path, m, err, sizeof(err)))
+	if (sl_guard_model_path(setting, rel, path, sizeof(path)))
+		return fail("model path '%s' too long", setting);
+	if (path[0] && sl_guard_model_load(path, m, err, sizeof(err)))
 		return fail("%s", err);
 	return 0;
 }
@@ -167,7 +171,8 @@ static int scan_stream(FILE *in, const struct args *a, const struct sl_guard_rul
 		size_t tlen;
 		struct sl_guard_verdict v;
 		prompt_of(line, (size_t)n, &obj, &text, &tlen);
-		int rc = sl_guard_scan_text(rules, s, o, text, tlen, &v);
+		struct sl_guard_segment seg = {a->indirect ? SL_GUARD_INDIRECT : SL_GUARD_DIRECT, text, tlen};
+		int rc = sl_guard_scan(rules, s, o, &seg, 1, &v);
 		if (rc)
 			fprintf(stderr, "sluice scan: line %zu: %s\n", lineno, sl_strerror(rc));
 		else
@@ -184,7 +189,7 @@ int sl_cmd_scan(int argc, char **argv)
 	struct args a;
 	struct sl_guard_rules *rules = NULL;
 	struct sl_guard_scratch *s = NULL;
-	struct sl_guard_model *m = NULL;
+	struct sl_guard_model *m = NULL, *doc = NULL;
 	char err[512];
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -194,7 +199,11 @@ int sl_cmd_scan(int argc, char **argv)
 		return fail("cannot open '%s': %s", a.file, strerror(errno));
 	if (sl_guard_rules_load_default(a.rules, &rules, err, sizeof(err)))
 		rc = fail("%s", err);
-	else if ((rc = load_model(&a, &m)) == 0 && sl_guard_scratch_new(rules, &s))
+	if (rc == 0 && !a.no_model)
+		rc = load_model(a.model, SL_GUARD_MODEL_FILE, &m);
+	if (rc == 0 && !a.no_model)
+		rc = load_model(a.indirect_model, SL_GUARD_INDIRECT_MODEL_FILE, &doc);
+	if (rc == 0 && sl_guard_scratch_new(rules, &s))
 		rc = fail("out of memory");
 	if (rc == 0) {
 		struct sl_guard_opts o;
@@ -202,12 +211,15 @@ int sl_cmd_scan(int argc, char **argv)
 		o.threshold = a.threshold;
 		if (m)
 			o.scorer = (struct sl_guard_scorer){&model_ops, m};
+		if (doc)
+			o.indirect = (struct sl_guard_scorer){&model_ops, doc};
 		rc = scan_stream(in, &a, rules, s, &o);
 	}
 	if (in != stdin)
 		fclose(in);
 	sl_guard_scratch_free(s);
 	sl_guard_model_free(m);
+	sl_guard_model_free(doc);
 	sl_guard_rules_free(rules);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /* input_json.c: the `input` part of the guard configuration as JSON (the lead turns YAML into
- * JSON): action, threshold, rules_file, model_file, scan_trusted. Invariants: strict (unknown
+ * JSON): action, threshold, rules_file, model_file, indirect_model_file, scan_trusted. Invariants: strict (unknown
  * keys, wrong types and out-of-range values are refused with an error naming the key); starts
  * from the defaults; *out is written only on success. Reuses core's strict JSON helpers (src/core/json_util.c). */
 #include <string.h>
@@ -34,10 +34,12 @@ static int member(const char *key, struct json_object *v, struct sl_guard_input_
 		return sl__json_string(v, key, s->rules_file, sizeof(s->rules_file), err, errlen);
 	if (strcmp(key, "model_file") == 0)
 		return sl__json_string(v, key, s->model_file, sizeof(s->model_file), err, errlen);
+	if (strcmp(key, "indirect_model_file") == 0)
+		return sl__json_string(v, key, s->indirect_model_file, sizeof(s->indirect_model_file), err, errlen);
 	if (strcmp(key, "scan_trusted") == 0)
 		return sl__json_bool(v, key, &s->scan_trusted, err, errlen);
-	return sl__gerr(SL_EINVAL, err, errlen, "%s: unknown field (expected action, threshold, rules_file, model_file "
-	                                        "or scan_trusted)",
+	return sl__gerr(SL_EINVAL, err, errlen, "%s: unknown field (expected action, threshold, rules_file, model_file, "
+	                                        "indirect_model_file or scan_trusted)",
 	                key);
 }
 
@@ -71,5 +73,7 @@ int sl_guard_input_spec_to_json(const struct sl_guard_input_spec *s, struct sl_b
 		rc = sl__json_str_field(b, "rules_file", s->rules_file, sizeof(s->rules_file));
 	if (!rc)
 		rc = sl__json_str_field(b, "model_file", s->model_file, sizeof(s->model_file));
+	if (!rc)
+		rc = sl__json_str_field(b, "indirect_model_file", s->indirect_model_file, sizeof(s->indirect_model_file));
 	return rc ? rc : sl_buf_printf(b, ",\"scan_trusted\":%s}", s->scan_trusted ? "true" : "false");
 }

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "model-int.h"
+#include "sluice/guard.h"
 
 #define GM_MAGIC   "SLGM"
 #define GM_VERSION 1u
@@ -221,6 +223,21 @@ int sl_guard_model_load(const char *path, struct sl_guard_model **out, char *err
 		sl_gm_err(err, errlen, "'%s': %s", path, why);
 	free(data);
 	return rc;
+}
+
+int sl_guard_model_path(const char *file, const char *rel, char *out, size_t cap)
+{
+	if (!cap)
+		return SL_ETOOBIG;
+	out[0] = '\0';
+	if (file && strcmp(file, "none") == 0)
+		return 0;
+	if (file && file[0])
+		return (size_t)snprintf(out, cap, "%s", file) < cap ? 0 : SL_ETOOBIG;
+	int rc = sl_guard_share_path(rel, out, cap);
+	if (rc == 0 && access(out, R_OK) != 0)
+		out[0] = '\0';
+	return rc ? SL_ETOOBIG : 0;
 }
 
 int sl_guard_model_save(const struct sl_guard_model *m, const char *path, char *err, size_t errlen)

@@ -72,11 +72,15 @@ static double rule_risk(const struct sl_guard_rules *rules, const struct sl_guar
 static double model_prob(const struct sl_guard_opts *o, const struct sl_guard_scratch *s, unsigned seg,
                          enum sl_guard_trust trust, struct sl_guard_verdict *v)
 {
-	const struct sl_guard_scorer_ops *ops = o->scorer.ops;
-	if (!ops || !ops->score)
+	const struct sl_guard_scorer_ops *ops = o->scorer.ops, *doc = o->indirect.ops;
+	if (trust != SL_GUARD_INDIRECT || !doc || !doc->score)
+		doc = NULL;
+	if ((!ops || !ops->score) && !doc)
 		return -1;
 	const struct sl_guard_norm *n = sl_guard_scratch_norm(s);
-	double p = clamp01(ops->score(o->scorer.ctx, n->out.data, n->out.len));
+	double p = ops && ops->score ? clamp01(ops->score(o->scorer.ctx, n->out.data, n->out.len)) : 0;
+	if (doc) /* the document model: instructions planted in untrusted content */
+		p = fmax(p, clamp01(doc->score(o->indirect.ctx, n->out.data, n->out.len)));
 	if (p >= CLASSIFIER_REASON_MIN) {
 		struct sl_guard_reason r = {.kind = SL_GUARD_REASON_CLASSIFIER, .score = p, .segment = seg, .trust = trust};
 		add_reason(v, &r);

@@ -66,16 +66,16 @@ static int get_rules(struct sl_guard_rt *rt, const char *file, const struct sl_g
 	return 0;
 }
 
-/* The classifier named by file, or the shipped one when file is "" (none when it is absent). */
-static int get_model(struct sl_guard_rt *rt, const char *file, struct sl_guard_model **out, char *err, size_t errlen)
+/* The model a setting names (sl_guard_model_path), loaded once per distinct file. */
+static int get_model(struct sl_guard_rt *rt, const char *setting, const char *rel, struct sl_guard_model **out,
+		     char *err, size_t errlen)
 {
-	char path[SL_GUARD_PATH_MAX];
+	char file[SL_GUARD_PATH_MAX];
 	*out = NULL;
-	if (!file[0]) {
-		if (sl_guard_share_path(SL_GUARD_MODEL_FILE, path, sizeof(path)) != 0 || access(path, R_OK) != 0)
-			return 0;
-		file = path;
-	}
+	if (sl_guard_model_path(setting, rel, file, sizeof(file)) != 0)
+		return snprintf(err, errlen, "guard: model path '%s' too long", setting), SL_ECONFIG;
+	if (!file[0])
+		return 0;
 	for (size_t i = 0; i < rt->nclf; i++)
 		if (strcmp(rt->clf[i].file, file) == 0)
 			return *out = rt->clf[i].model, 0;
@@ -110,9 +110,13 @@ static int build_model(struct sl_guard_rt *rt, const struct sl_config *cfg, unsi
 	m->opts.scan_trusted = m->cfg.input.scan_trusted;
 	rc = get_rules(rt, m->cfg.input.rules_file, &m->rules, err, errlen);
 	if (!rc)
-		rc = get_model(rt, m->cfg.input.model_file, &clf, err, errlen);
+		rc = get_model(rt, m->cfg.input.model_file, SL_GUARD_MODEL_FILE, &clf, err, errlen);
 	if (!rc && clf)
 		m->opts.scorer = (struct sl_guard_scorer){&linear_ops, clf};
+	if (!rc)
+		rc = get_model(rt, m->cfg.input.indirect_model_file, SL_GUARD_INDIRECT_MODEL_FILE, &clf, err, errlen);
+	if (!rc && clf)
+		m->opts.indirect = (struct sl_guard_scorer){&linear_ops, clf};
 	return rc;
 }
 

@@ -488,3 +488,27 @@ Test(model, empty_and_arbitrary_bytes)
 	sl_guard_model_free(c);
 	sl_guard_model_free(m);
 }
+
+Test(model, model_path_of_a_setting)
+{
+	char path[64], dir[] = "/tmp/sluice-gmp-XXXXXX", file[128];
+	cr_assert(mkdtemp(dir));
+	cr_assert_eq(setenv("SLUICE_SHARE", dir, 1), 0);
+	cr_assert_eq(sl_guard_model_path("none", "guard/m.bin", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, "", "none: no model");
+	cr_assert_eq(sl_guard_model_path("x/my.bin", "guard/m.bin", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, "x/my.bin", "a named file is taken as it is, present or not");
+	cr_assert_eq(sl_guard_model_path("", "m.bin", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, "", "the shipped model is optional");
+	snprintf(file, sizeof(file), "%s/m.bin", dir);
+	FILE *f = fopen(file, "w");
+	cr_assert(f);
+	fclose(f);
+	cr_assert_eq(sl_guard_model_path(NULL, "m.bin", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, file);
+	cr_assert_eq(sl_guard_model_path(NULL, "m.bin", path, 8), SL_ETOOBIG);
+	cr_assert_eq(sl_guard_model_path("a-long-file-name.bin", "m.bin", path, 8), SL_ETOOBIG);
+	unlink(file);
+	rmdir(dir);
+	unsetenv("SLUICE_SHARE");
+}

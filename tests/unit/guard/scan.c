@@ -139,6 +139,40 @@ Test(scan, scorer_output_is_clamped)
 	cr_assert_float_eq(v.model_score, 1, 1e-12, "the scorer sees the normalized buffer");
 }
 
+Test(scan, document_scorer_reads_indirect_segments_only)
+{
+	struct sl_guard_segment segs[] = {
+	    {SL_GUARD_TRUSTED, "system text", 11},
+	    {SL_GUARD_DIRECT, "user text", 9},
+	    {SL_GUARD_INDIRECT, "tool text", 9},
+	};
+	struct sl_guard_opts o;
+	struct sl_guard_verdict v;
+	double general = 0.2, doc = 0.7;
+	sl_guard_opts_default(&o);
+	o.scan_trusted = true;
+	o.indirect = (struct sl_guard_scorer){&fixed_ops, &doc};
+	/* without a general scorer the document model still scores indirect text, and only that */
+	cr_assert_eq(sl_guard_scan(rules, scratch, &o, segs, 3, &v), 0);
+	cr_assert(v.fired);
+	cr_assert_eq(v.segment, 2);
+	cr_assert_float_eq(v.model_score, 0.7, 1e-12);
+	cr_assert_eq(sl_guard_scan(rules, scratch, &o, segs, 2, &v), 0);
+	cr_assert_not(v.fired);
+	cr_assert_float_eq(v.model_score, -1, 0, "no scorer reads trusted or direct text");
+	/* with both, an indirect segment takes the larger probability */
+	o.scorer = (struct sl_guard_scorer){&fixed_ops, &general};
+	cr_assert_eq(sl_guard_scan(rules, scratch, &o, segs, 3, &v), 0);
+	cr_assert_float_eq(v.model_score, 0.7, 1e-12);
+	cr_assert_eq(v.segment, 2);
+	doc = 0.1;
+	cr_assert_eq(sl_guard_scan(rules, scratch, &o, segs + 2, 1, &v), 0);
+	cr_assert_float_eq(v.model_score, 0.2, 1e-12);
+	doc = NAN; /* clamped like the general scorer's */
+	cr_assert_eq(sl_guard_scan(rules, scratch, &o, segs + 2, 1, &v), 0);
+	cr_assert_float_eq(v.model_score, 0.2, 1e-12);
+}
+
 Test(scan, classifier_only_without_rules)
 {
 	struct sl_guard_scratch *s;
@@ -208,12 +242,14 @@ Test(input_spec, defaults_and_values)
 	cr_assert_not(s.scan_trusted);
 	cr_assert_str_eq(s.rules_file, "");
 	cr_assert_eq(sl_guard_input_spec_from_json("{\"action\":\"sanitize\",\"threshold\":0.7,\"rules_file\":\"x.rules\","
-	                                           "\"model_file\":\"m.bin\",\"scan_trusted\":true}",
+	                                           "\"model_file\":\"m.bin\",\"indirect_model_file\":\"none\","
+	                                           "\"scan_trusted\":true}",
 	                                           &s, err, sizeof(err)),
 	             0, "%s", err);
 	cr_assert_eq(s.action, SL_GUARD_SANITIZE);
 	cr_assert_float_eq(s.threshold, 0.7, 0);
 	cr_assert_str_eq(s.model_file, "m.bin");
+	cr_assert_str_eq(s.indirect_model_file, "none");
 	cr_assert(s.scan_trusted);
 	struct sl_buf b;
 	struct sl_guard_input_spec back;
@@ -239,7 +275,8 @@ Test(input_spec, strict)
 	refused("{\"action\":\"drop\"}", "action: must be allow, flag, block or sanitize");
 	refused("{\"scan_trusted\":1}", "scan_trusted: must be true or false");
 	refused("{\"treshold\":0.5}",
-	        "treshold: unknown field (expected action, threshold, rules_file, model_file or scan_trusted)");
+	        "treshold: unknown field (expected action, threshold, rules_file, model_file, indirect_model_file or "
+	        "scan_trusted)");
 	refused("[]", "input: must be a JSON object");
 	refused("{", "json: unexpected end of input");
 }

@@ -182,21 +182,18 @@ static const unsigned char runtab[256] = {
  * run, or len. Per block of 64 bytes: bit k of m says whether byte k may be in a run; and-ing
  * m with itself shifted by 1, 2, 4 and 8 leaves bit k set when bytes k..k+15 all may, which is
  * known for k <= 48 (the next block starts there). Text holds such rows rarely (long
- * identifiers, paths, encoded data). One body for both paths: with avx set, in a function
- * compiled for AVX-512, the classification is inlined, the text's last block included. */
-static inline __attribute__((always_inline)) size_t candidate_body(const unsigned char *s, size_t len, size_t i,
-                                                                   bool avx)
+ * identifiers, paths, encoded data). Compiled for AVX-512: the classification is inlined, the
+ * text's last block read with a masked load; the portable path is candidate_probe. */
+SL__AVX512 static size_t candidate_avx512(const unsigned char *s, size_t len, size_t i)
 {
 	_Static_assert(SL_GUARD_DECODE_MIN == 16, "the shifts below find rows of 16");
 	while (len - i >= SL_GUARD_DECODE_MIN) {
 		size_t n = len - i < 64 ? len - i : 64, valid = n - SL_GUARD_DECODE_MIN + 1;
 		uint64_t cls[SL__NCLASS];
-		if (avx && n == 64)
+		if (n == 64)
 			sl__classify64_avx512(s + i, runtab, 1, cls);
-		else if (avx) /* the last block of the text: a masked load */
+		else /* the last block of the text: a masked load */
 			sl__classify64_edge_avx512(s, len, (ptrdiff_t)i, runtab, 1, cls);
-		else
-			sl__classify64(s, len, (ptrdiff_t)i, runtab, 1, cls);
 		uint64_t m = cls[0];
 		m &= m >> 1;
 		m &= m >> 2;
@@ -210,14 +207,37 @@ static inline __attribute__((always_inline)) size_t candidate_body(const unsigne
 	return len;
 }
 
-SL__AVX512 static size_t candidate_avx512(const unsigned char *s, size_t len, size_t i)
+/* candidate_avx512 without vectors, for the portable path: the same answer from one byte in 16.
+ * Every row of SL_GUARD_DECODE_MIN bytes holds the probe p or a byte before it that was ruled
+ * out, so while no row was found, none starts at or before p - MIN (the invariant): a probe
+ * byte that may not be in a run rules out the rows through it (next probe MIN on); one that may
+ * is measured, back to r (not before i: the run before r ended there) and on to e; a run of at
+ * least MIN bytes starts the first row, at r (a row starting before r holds r - 1, or starts
+ * before i); a shorter one rules out every row through e. Prose costs a probe and a short
+ * word per 16 bytes, about a third of classifying every byte; each byte is read at most twice
+ * (measuring goes back no further than the last run's end). */
+static size_t candidate_probe(const unsigned char *s, size_t len, size_t i)
 {
-	return candidate_body(s, len, i, true);
+	for (size_t p = i + SL_GUARD_DECODE_MIN - 1; p < len;) {
+		if (!runtab[s[p]]) {
+			p += SL_GUARD_DECODE_MIN;
+			continue;
+		}
+		size_t r = p, e = p + 1;
+		while (r > i && runtab[s[r - 1]])
+			r--;
+		while (e < len && runtab[s[e]])
+			e++;
+		if (e - r >= SL_GUARD_DECODE_MIN)
+			return r;
+		p = e + SL_GUARD_DECODE_MIN;
+	}
+	return len;
 }
 
 static size_t next_candidate(const unsigned char *s, size_t len, size_t i)
 {
-	return sl__simd_avx512() ? candidate_avx512(s, len, i) : candidate_body(s, len, i, false);
+	return sl__simd_avx512() ? candidate_avx512(s, len, i) : candidate_probe(s, len, i);
 }
 
 /* Runs of the base64 alphabet (at most two '=' closing them): hex when all hex digits. */
@@ -276,8 +296,13 @@ static int url_runs(const char *text, size_t len, struct sl_buf *dec, sl__decode
 	return rc;
 }
 
+/* A text shorter than SL_GUARD_DECODE_MIN holds no run: b64_runs decodes only j - i >= MIN and
+ * url_runs only end - start >= MIN, with 0 <= i < j <= len and 0 <= start < end <= len; so the
+ * searches (and their set-up) are skipped, which is most of the cost of a short prompt's. */
 int sl__find_encoded(const char *text, size_t len, struct sl_buf *dec, sl__decoded_fn fn, void *ctx)
 {
+	if (len < SL_GUARD_DECODE_MIN)
+		return 0;
 	int rc = b64_runs(text, len, dec, fn, ctx);
 	return rc ? rc : url_runs(text, len, dec, fn, ctx);
 }

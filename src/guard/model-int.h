@@ -54,6 +54,10 @@ struct sl_guard_model {
 	 * scorer reads them without hashing (rebuilt by sl_gm_seal with w8) */
 	int8_t cue_w8[GM_CONCEPTS], pair_w8[GM_CONCEPTS][GM_CONCEPTS];
 	struct gm_cues cues;
+	/* log(thr_at / (1 - thr_at)), the logit of the threshold the model was made with (sl_gm_new),
+	 * so that sl_guard_model_stage takes one log less while p.threshold == thr_at (training may
+	 * set p.threshold later: then the stage computes the logit itself, to the same bits) */
+	double thr_at, thr_logit;
 	/* For the scorer's word hashes (model.c): kpow[r] = K1^r, kinv[r] = K1^-r (K1 is odd, so
 	 * it has an inverse mod 2^64), skinv[r] = gm_word_seed * K1^-r. */
 	uint64_t kpow[GM_CHUNK + 1], kinv[GM_CHUNK], skinv[GM_CHUNK];

@@ -200,6 +200,8 @@ struct sl_guard_model *sl_gm_new(const struct sl_guard_model_params *p)
 	if (!m)
 		return NULL;
 	m->p = *p;
+	m->thr_at = p->threshold;
+	m->thr_logit = log(p->threshold / (1 - p->threshold));
 	m->mask = (1u << p->hash_bits) - 1;
 	m->shift = 64 - p->hash_bits;
 	for (unsigned k = 1; k <= SL_GUARD_MODEL_MAX_NGRAM; k++)
@@ -506,7 +508,9 @@ AVX512 static void chunk_map_avx512(const struct sl_guard_model *m, const unsign
 		    high | _mm512_cmpeq_epi8_mask(c, _mm512_set1_epi8('0')) |
 		    _mm512_cmple_epu8_mask(_mm512_sub_epi8(c, _mm512_set1_epi8('a')), _mm512_set1_epi8(25));
 		k->wmask[q] = (uint64_t)(word & live);
-		for (unsigned g = 0; g < 8; g++) { /* all 8 groups: t and kinv have room, t past len is not read */
+		for (unsigned g = 0; g < 8; g++) { /* t up to t[q * 64 + n]; t past len is not read */
+			if (8 * g >= n) /* only in the last block: a short text maps its own groups, not 8 */
+				break;
 			size_t r = q * 64 + 8 * g;
 			__m128i part = _mm512_extracti32x4_epi32(c, 0); /* bytes 8g.. of c, from the register */
 			if (g / 2 == 1)
@@ -646,11 +650,15 @@ double sl_guard_model_score(const struct sl_guard_model *m, const char *text, si
 double sl_guard_model_stage(void *ctx, const char *text, size_t len)
 {
 	const struct sl_guard_model *m = ctx;
-	double p = sl_guard_model_score(m, text, len), t = m ? m->p.threshold : 0.5;
+	double p = sl_guard_model_score(m, text, len); /* 0 without a model */
+	if (!m)
+		return p;
+	double t = m->p.threshold;
 	if (!(p > 0 && p < 1 && t > 0 && t < 1))
 		return p;
 	const double d = SL_GUARD_DEFAULT_THRESHOLD;
-	double z = log(p / (1 - p)) - log(t / (1 - t)) + log(d / (1 - d));
+	double lt = t == m->thr_at ? m->thr_logit : log(t / (1 - t));
+	double z = log(p / (1 - p)) - lt + log(d / (1 - d));
 	return 1.0 / (1.0 + exp(-z));
 }
 

@@ -113,7 +113,9 @@ static int find_runs(struct sl_guard_norm *n, struct decode_ctx *d, const char *
  * are queued one level deeper. */
 static int decoded_views(struct sl_guard_norm *n, const char *text, size_t len)
 {
-	struct decode_ctx d = {.dropped = &n->dropped};
+	struct decode_ctx d; /* items[i] is written before i < d.n: the 1.5 KB table is not zeroed */
+	d.n = 0;
+	d.dropped = &n->dropped;
 	int rc = find_runs(n, &d, text, len, 1);
 	if (!rc && n->hidden.len)
 		rc = find_runs(n, &d, n->hidden.data, n->hidden.len, 1);

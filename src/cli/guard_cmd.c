@@ -42,6 +42,7 @@ static const char usage[] = "usage: sluice guard train CORPUS.jsonl [-o FILE] [-
                             "                        is chosen for, by cross-validation on the corpus (default 0.01)\n"
                             "  --folds N             cross-validation folds (default 5, 0 = off)\n"
                             "  --cv-by-source        folds hold whole sources (rate on unseen sources; see docs)\n"
+                            "  --hash-bits N         2^N hashed weights (10-24, default 18)\n"
                             "  --window N            bytes per scoring window (default 512; the document model 128)\n"
                             "  --stride N            window step, dividing the window (default 128; the document model 64)\n"
                             "eval:\n"
@@ -337,6 +338,8 @@ static int option(struct args *a, const char *opt, const char *v)
 		return parse_u(opt, v, 1000, &a->train.epochs);
 	else if (strcmp(opt, "--folds") == 0)
 		return parse_u(opt, v, 64, &a->train.cv_folds);
+	else if (strcmp(opt, "--hash-bits") == 0)
+		return parse_u(opt, v, SL_GUARD_MODEL_MAX_BITS, &a->train.params.hash_bits);
 	else if (strcmp(opt, "--window") == 0)
 		return parse_u(opt, v, 1u << 20, &a->train.params.window);
 	else if (strcmp(opt, "--stride") == 0)

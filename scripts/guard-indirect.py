@@ -19,8 +19,9 @@ train: builds the data from every carrier and writes the model.
 eval: the held-out check. The corpus' documents and the prose paragraphs are split in two; the
 model is trained on the first halves (with injections planted in them only), then scored as
 `sluice guard eval --trust indirect` on the second halves (false positives on unseen benign
-documents) and on the corpus' indirect-injection rows (family "indirect", e.g. BIPIA), which
-training never sees. The threshold is the model's own, fixed at training.
+documents), on the corpus' indirect-injection rows (family "indirect", e.g. BIPIA), which
+training never sees, and on the corpus' short direct attacks planted in the unseen documents
+(held out for the document model alone: the general classifier was trained on them). The threshold is the model's own, fixed at training.
 The corpus is not part of the repository: pass its path (default ../shared/data/injection/corpus.jsonl).
 """
 import gzip
@@ -85,9 +86,13 @@ def injection(rng):
 
 
 def plant(rng, doc):
-    """The carrier with one injection: appended to a random line, or as a line of its own."""
+    """The carrier with one injection of the templates."""
+    return plant_text(rng, doc, injection(rng))
+
+
+def plant_text(rng, doc, inj):
+    """The carrier with inj appended to a random line, or as a line of its own."""
     lines = doc.split("\n")
-    inj = injection(rng)
     i = rng.randrange(len(lines) + 1)
     if len(lines) < 2 or rng.random() < 0.5:
         j = min(i, len(lines) - 1)
@@ -190,8 +195,15 @@ def main(argv):
         subprocess.run([sluice, "guard", "train", corpus, "-o", general] +
                        [a for src in skip for a in ("--exclude-source", src)], check=True)
         held = os.path.join(tmp, "held.jsonl")
-        write(held, [dict(r, source="corpus_documents_unseen") for r in docs[1::2]] +
-              group(prose[DOC_PARAS:], 5, "prose_docs_unseen") + attacks)
+        unseen_docs = [dict(r, source="corpus_documents_unseen") for r in docs[1::2]]
+        unseen_prose = group(prose[DOC_PARAS:], 5, "prose_docs_unseen")
+        # the corpus' short direct attacks (other wording than the templates) planted in unseen
+        # documents: held out for the document model, not for the general classifier
+        rng = random.Random(13)
+        direct = [r["text"] for r in rows if r["label"] == 1 and r.get("family") != "indirect" and len(r["text"]) < 400]
+        planted = [{"text": plant_text(rng, rng.choice(unseen_docs + unseen_prose)["text"], t), "label": 1,
+                    "source": "direct_attacks_planted"} for t in direct]
+        write(held, unseen_docs + unseen_prose + attacks + planted)
         for what, opts in (("pipeline (rules, general classifier, document model), rows as indirect content",
                             ["--model", general, "--indirect-model", model, "--trust", "indirect"]),
                            ("the same without the document model",

@@ -35,6 +35,7 @@ struct sl_event {
 	int status;                /* HTTP status sent to the client (0 if none was sent) */
 	const char *error_class;   /* NULL on success, else one of the classes in docs (e.g. "upstream_timeout") */
 	const char *finish_reason; /* last finish_reason seen; NULL if none */
+	bool refused;              /* the model refused: a "refusal" in the answer, or finish_reason content_filter */
 	bool stream;
 	bool sticky;               /* the version was chosen by a sticky key */
 	double total_s;            /* arrival to last byte sent; < 0 when not measured */

@@ -40,6 +40,7 @@ struct sl_oai_usage {
 	long completion_tokens; /* < 0 when unknown */
 	char finish_reason[32]; /* "" when none seen */
 	bool saw_content;       /* a choice carried content, text, tool calls or an embedding */
+	bool refused;           /* a choice refused: a non-empty "refusal", or finish_reason content_filter */
 };
 void sl_oai_usage_init(struct sl_oai_usage *u);
 /* Reads usage, finish_reason and content presence from one response object (a whole JSON

@@ -100,6 +100,9 @@ enum sl_builtin_metric {
 	SL_BM_RECS_NOVELTY,       /* value: a slate's mean novelty */
 	SL_BM_RECS_REPETITION,    /* value: Jaccard of a user's consecutive slates */
 	SL_BM_RECS_WATCH_SECONDS, /* value: seconds of one watch */
+	SL_BM_REFUSAL_RATE,       /* rate: answers the model refused ("refusal", finish_reason content_filter) */
+	SL_BM_SAFETY_FLAG_RATE,   /* rate: answers the guard's output checks or the Rule of Two flagged,
+	                             redacted or blocked (docs/GUARD.md) */
 	SL_BM_COUNT
 };
 const char *sl_builtin_metric_name(enum sl_builtin_metric m);

@@ -51,15 +51,20 @@ static bool nonempty(struct json_object *obj, const char *name)
 static void scan_choice(struct sl_oai_usage *u, struct json_object *choice)
 {
 	struct json_object *fr, *delta;
-	if (json_object_object_get_ex(choice, "finish_reason", &fr) && json_object_is_type(fr, json_type_string))
+	if (json_object_object_get_ex(choice, "finish_reason", &fr) && json_object_is_type(fr, json_type_string)) {
 		snprintf(u->finish_reason, sizeof(u->finish_reason), "%s", json_object_get_string(fr));
+		if (strcmp(u->finish_reason, "content_filter") == 0)
+			u->refused = true;
+	}
 	if (nonempty(choice, "text"))
 		u->saw_content = true;
 	if ((json_object_object_get_ex(choice, "delta", &delta) || json_object_object_get_ex(choice, "message", &delta)) &&
-	    json_object_is_type(delta, json_type_object) &&
-	    (nonempty(delta, "content") || nonempty(delta, "tool_calls") || nonempty(delta, "function_call") ||
-	     nonempty(delta, "refusal")))
-		u->saw_content = true;
+	    json_object_is_type(delta, json_type_object)) {
+		if (nonempty(delta, "refusal"))
+			u->refused = u->saw_content = true;
+		else if (nonempty(delta, "content") || nonempty(delta, "tool_calls") || nonempty(delta, "function_call"))
+			u->saw_content = true;
+	}
 }
 
 bool sl_oai_usage_scan(struct sl_oai_usage *u, struct json_object *obj)

@@ -364,8 +364,7 @@ static void request_obs(const struct sl_event *ev, struct sl_exp_request_obs *o)
 	o->output_tokens = ev->completion_tokens > 0 ? (double)ev->completion_tokens : 0;
 	o->cost = (o->input_tokens * price_of(ev, false) + o->output_tokens * price_of(ev, true)) / 1e6;
 	const char *c = ev->error_class;
-	o->refusal = (ev->finish_reason && strcmp(ev->finish_reason, "content_filter") == 0) ||
-	             (c && strcmp(c, "guard_blocked") == 0);
+	o->refusal = ev->refused || (c && strcmp(c, "guard_blocked") == 0);
 	o->error = c && strcmp(c, "guard_blocked") != 0 && strcmp(c, "client_closed") != 0;
 }
 

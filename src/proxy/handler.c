@@ -75,6 +75,7 @@ static void on_dispose(void *p)
 		ex->ev.completion_tokens = ex->tap.usage.completion_tokens;
 		if (ex->tap.usage.finish_reason[0])
 			ex->ev.finish_reason = h2o_strdup(&ex->req->pool, ex->tap.usage.finish_reason, SIZE_MAX).base;
+		ex->ev.refused = ex->tap.usage.refused;
 		sl_sse_tap_release(&ex->tap);
 	}
 	if (ex->answer) {
@@ -240,6 +241,7 @@ static bool read_copy(struct exchange *ex)
 		ex->ev.completion_tokens = u.completion_tokens;
 		if (u.finish_reason[0])
 			ex->ev.finish_reason = h2o_strdup(&ex->req->pool, u.finish_reason, SIZE_MAX).base;
+		ex->ev.refused = u.refused;
 		if (ex->hold_body)
 			ex->held = obj;
 		else

@@ -364,8 +364,12 @@ void sl_rollouts_observe(const struct sl_event *ev, bool shadow)
 	bool failed = ev->status == 0 || ev->status >= 500 ||
 		      (ev->error_class && strncmp(ev->error_class, "upstream", 8) == 0);
 	add_rate(t, side, SL_BM_ERROR_RATE, failed, 1);
+	bool answer_blocked = ev->error_class && strcmp(ev->error_class, "guard_blocked") == 0;
+	if (!failed && (ev->status < 400 || answer_blocked)) /* the model answered: what the guard made of it */
+		add_rate(t, side, SL_BM_SAFETY_FLAG_RATE, ev->guard_output != NULL, 1);
 	if (failed || ev->status >= 400)
 		return;
+	add_rate(t, side, SL_BM_REFUSAL_RATE, ev->refused, 1);
 	add_value(t, side, SL_BM_LATENCY, ev->total_s * 1000.0);
 	if (ev->ttft_s >= 0)
 		add_value(t, side, SL_BM_TTFT, ev->ttft_s * 1000.0);

@@ -89,6 +89,8 @@ static const struct {
     {"recs_novelty", SL_METRIC_VALUE},
     {"recs_repetition", SL_METRIC_VALUE},
     {"recs_watch_seconds", SL_METRIC_VALUE},
+    {"refusal_rate", SL_METRIC_RATE},
+    {"safety_flag_rate", SL_METRIC_RATE},
 };
 _Static_assert(COUNT(builtin) == SL_BM_COUNT, "one row per built-in metric");
 

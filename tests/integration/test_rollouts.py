@@ -524,6 +524,58 @@ class Canary(RolloutCase):
         self.assertGreater(tr.feedback_posted.get(("v2", "thumbs_down"), 0), 0)
         self.assertEqual(tr.errors, [])
 
+    def test_refusals_and_safety_flags_reach_the_judge(self):
+        """The candidate refuses every second answer (the structured "refusal" field) and leaks the
+        guard's canary in one answer of four: refusal_rate (critical) rolls it back, and
+        safety_flag_rate (dry run) shows the guard's output flags per version."""
+        canary = "CANARY-7f3a9c2e"
+        count = iter(range(10 ** 9))
+
+        def candidate(sock, req):
+            i = next(count)
+            msg = ({"role": "assistant", "content": None, "refusal": "I can't help with that."} if i % 2 == 0 else
+                   {"role": "assistant", "content": "the code is " + canary} if i % 4 == 1 else
+                   {"role": "assistant", "content": "Blue."})
+            body = json.dumps({"id": "c%d" % i, "object": "chat.completion", "created": 1, "model": "m2",
+                               "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
+                               "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}).encode()
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                         % (len(body), body))
+            return True
+
+        up = self.scripted(candidate)
+        s1 = self.sim(name="sim-v1", model_id="m1", seed=11, **self.SIM)
+        checks = [{"name": "refusal_rate", "kind": "rate", "critical": True},
+                  {"name": "safety_flag_rate", "kind": "rate", "dry_run": True}]
+        model = {"name": "chat",
+                 "rollout": {"steps": [{"percent": 50}, {"percent": 100}], "interval_ms": 500, "min_requests": 30,
+                             "progress_deadline_ms": 20000, "checks": checks},
+                 "versions": [harness.version("v1", s1, 100, upstream_model="m1"),
+                              harness.version("v2", up.url, 0, upstream_model="m2")]}
+        gw = self.gateway([model], access_log="off", guard={"output": {"action": "flag", "canaries": [canary]}})
+        admin = Admin(gw.admin_port)
+        tr = self.traffic(gw, users=2000, seed=5)
+        tr.wait_count(20)
+        rid = self.started(admin)["id"]
+        doc, seen = self.watch(admin, rid, lambda d: d["state"] not in LIVE, timeout=30)
+        tr.stop()
+        self.assertEqual(doc["state"], "rolled_back", (doc["reason"], seen))
+        fails = [j for j in doc["judgments"] if j["outcome"] == "fail"]
+        self.assertTrue(fails, [j["outcome"] for j in doc["judgments"]])
+        j = fails[0]
+        self.assertEqual(j["decided_by"], "refusal_rate", j["reason"])
+        c = {x["name"]: x for x in j["checks"]}
+        self.assertEqual(c["refusal_rate"]["stable"], 0, c["refusal_rate"])
+        self.assertGreater(c["refusal_rate"]["candidate"], 0.3, c["refusal_rate"])
+        self.assertLess(c["refusal_rate"]["candidate"], 0.7, c["refusal_rate"])
+        flags = c["safety_flag_rate"]
+        self.assertTrue(flags["dry_run"], flags)
+        self.assertEqual(flags["stable"], 0, flags)
+        self.assertGreater(flags["candidate"], 0.1, flags)
+        self.assertLess(flags["candidate"], 0.4, flags)
+        self.assertEqual(tr.errors, [])
+        self.assertEqual(up.errors, [])
+
     def test_good_candidate_is_promoted_through_every_step(self):
         hooks = self.receiver()
         s1, _s2, gw, admin = self.chat(

@@ -99,6 +99,32 @@ Test(request, usage_scan_of_a_whole_response)
 	json_object_put(o);
 }
 
+/* A refusal: the structured "refusal" field (whole answers and stream deltas) or a content filter. */
+Test(request, usage_scan_sees_refusals)
+{
+	static const struct {
+		const char *json;
+		bool refused;
+	} cases[] = {
+	    {"{\"choices\":[{\"message\":{\"content\":null,\"refusal\":\"I can't help with that.\"},"
+	     "\"finish_reason\":\"stop\"}]}", true},
+	    {"{\"choices\":[{\"delta\":{\"refusal\":\"I can't\"},\"finish_reason\":null}]}", true},
+	    {"{\"choices\":[{\"message\":{\"content\":\"\"},\"finish_reason\":\"content_filter\"}]}", true},
+	    {"{\"choices\":[{\"message\":{\"content\":\"hi\",\"refusal\":null},\"finish_reason\":\"stop\"}]}", false},
+	    {"{\"choices\":[{\"delta\":{\"refusal\":\"\"},\"finish_reason\":\"length\"}]}", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sl_oai_usage u;
+		struct json_object *o = json_tokener_parse(cases[i].json);
+		cr_assert_not_null(o, "%zu", i);
+		sl_oai_usage_init(&u);
+		sl_oai_usage_scan(&u, o);
+		cr_expect_eq(u.refused, cases[i].refused, "case %zu: %s", i, cases[i].json);
+		cr_expect(u.saw_content == (i < 2 || i == 3), "case %zu: content seen", i);
+		json_object_put(o);
+	}
+}
+
 Test(request, error_body_is_openai_shaped)
 {
 	struct sl_buf out;

@@ -94,7 +94,7 @@ static int load_model(const char *setting, const char *rel, struct sl_guard_mode
 	char path[SL_GUARD_PATH_MAX], err[SL_GUARD_PATH_MAX + 256];
 	*m = NULL;
 	if (sl_guard_model_path(setting, rel, path, sizeof(path)))
-		return fail("model path '%s' too long", setting);
+		return fail("model path '%s' too long", setting ? setting : rel);
 	if (path[0] && sl_guard_model_load(path, m, err, sizeof(err)))
 		return fail("%s", err);
 	return 0;

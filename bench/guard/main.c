@@ -205,7 +205,7 @@ struct stage {
 	const struct normed *nb;
 	const struct sl_guard_rules *r;
 	hs_scratch_t *hs;
-	const struct sl_guard_model *m, *doc;
+	const struct sl_guard_model *m;
 };
 
 static void pass_rules(void *ctx, const struct doc *d)
@@ -222,12 +222,6 @@ static void pass_model(void *ctx, const struct doc *d)
 	(void)sl_guard_model_score(st->m, st->nb->buf[i] ? st->nb->buf[i] : "", st->nb->len[i]);
 }
 
-static void pass_doc_model(void *ctx, const struct doc *d)
-{
-	struct stage *st = ctx;
-	size_t i = (size_t)(d - st->c->docs);
-	(void)sl_guard_model_score(st->doc, st->nb->buf[i] ? st->nb->buf[i] : "", st->nb->len[i]);
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -386,7 +380,7 @@ static void stages(const struct corpus *c, const struct sl_guard_rules *r, const
 {
 	struct normed nb;
 	struct sl_guard_norm n;
-	struct stage st = {c, &nb, r, NULL, m, doc};
+	struct stage st = {c, &nb, r, NULL, m};
 	sl_guard_norm_init(&n);
 	normalize_all(c, &nb);
 	if (hs_alloc_scratch(r->db, &st.hs) != HS_SUCCESS)
@@ -396,8 +390,10 @@ static void stages(const struct corpus *c, const struct sl_guard_rules *r, const
 	printf("  rules (Vectorscan, normalized buffer):   %8.1f\n", mbs(c, pass_rules, &st));
 	if (m)
 		printf("  classifier (model, normalized buffer):   %8.1f\n", mbs(c, pass_model, &st));
-	if (doc)
-		printf("  document model (normalized buffer):      %8.1f\n", mbs(c, pass_doc_model, &st));
+	if (doc) {
+		st.m = doc;
+		printf("  document model (normalized buffer):      %8.1f\n", mbs(c, pass_model, &st));
+	}
 	agreement(c, &nb, r, st.hs);
 	hs_free_scratch(st.hs);
 	normed_free(c, &nb);

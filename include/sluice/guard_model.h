@@ -85,6 +85,9 @@ int sl_guard_model_load_mem(const void *data, size_t len, struct sl_guard_model 
  * model, rel under the share directory (sl_guard_share_path), when it is readable, else "";
  * for "none", "" (no model). SL_ETOOBIG when the path does not fit. */
 int sl_guard_model_path(const char *file, const char *rel, char *out, size_t cap);
+/* Loads the model a setting names (sl_guard_model_path); 0 with *out NULL when it names none. */
+int sl_guard_model_load_setting(const char *file, const char *rel, struct sl_guard_model **out, char *err,
+                                size_t errlen);
 /* Writes to path atomically (a temporary file renamed over it). */
 int sl_guard_model_save(const struct sl_guard_model *m, const char *path, char *err, size_t errlen);
 /* Appends the serialized model to out. */

@@ -440,8 +440,7 @@ static const struct sl_guard_scorer_ops model_ops = {"linear", sl_guard_model_st
 
 static int scorer_init(struct scorer *s, const struct args *a, const struct sl_guard_model *m)
 {
-	char err[512];
-	char doc[SL_GUARD_PATH_MAX];
+	char err[SL_GUARD_PATH_MAX + 256];
 	s->m = m;
 	s->trust = a->trust;
 	s->pipeline = !a->classifier_only;
@@ -449,9 +448,7 @@ static int scorer_init(struct scorer *s, const struct args *a, const struct sl_g
 		return 0;
 	if (!a->no_rules && sl_guard_rules_load_default(NULL, &s->rules, err, sizeof(err)) != 0)
 		return fail("%s", err);
-	if (sl_guard_model_path(a->indirect_model, SL_GUARD_INDIRECT_MODEL_FILE, doc, sizeof(doc)) != 0)
-		return fail("--indirect-model: path too long");
-	if (doc[0] && sl_guard_model_load(doc, &s->doc, err, sizeof(err)) != 0)
+	if (sl_guard_model_load_setting(a->indirect_model, SL_GUARD_INDIRECT_MODEL_FILE, &s->doc, err, sizeof(err)))
 		return fail("%s", err);
 	if (sl_guard_scratch_new(s->rules, &s->scratch) != 0) {
 		fprintf(stderr, "sluice guard: out of memory\n");
@@ -624,7 +621,7 @@ static int cmd_eval(struct args *a)
 	struct sl_guard_model *m = NULL;
 	struct scorer s = {0};
 	struct results r = {0};
-	char err[512];
+	char err[512], mode[64];
 	int st = 0;
 	if (sl_guard_model_load(a->model, &m, err, sizeof(err)) != 0)
 		return fail("%s", err);
@@ -642,11 +639,10 @@ static int cmd_eval(struct args *a)
 	r.threshold = !isnan(a->threshold)  ? a->threshold
 		      : a->classifier_only ? sl_guard_model_threshold(m)
 					   : SL_GUARD_DEFAULT_THRESHOLD;
-	r.mode = a->classifier_only ? "classifier"
-	         : a->trust == SL_GUARD_INDIRECT ? (a->no_rules ? "pipeline without rules, rows as indirect content"
-	                                                        : "pipeline, rows as indirect content")
-	         : a->no_rules ? "pipeline without rules"
-	                       : "pipeline";
+	snprintf(mode, sizeof(mode), "%s%s",
+	         a->classifier_only ? "classifier" : a->no_rules ? "pipeline without rules" : "pipeline",
+	         !a->classifier_only && a->trust == SL_GUARD_INDIRECT ? ", rows as indirect content" : "");
+	r.mode = mode;
 	if (st == 0)
 		st = eval_rows(&s, &c, &r);
 	if (st == 0)

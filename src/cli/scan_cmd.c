@@ -88,16 +88,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* The model a setting names (sl_guard_model_path); *m stays NULL for none. */
+/* The model a setting names (sl_guard_model_load_setting); *m stays NULL for none. */
 static int load_model(const char *setting, const char *rel, struct sl_guard_model **m)
 {
-	char path[SL_GUARD_PATH_MAX], err[SL_GUARD_PATH_MAX + 256];
-	*m = NULL;
-	if (sl_guard_model_path(setting, rel, path, sizeof(path)))
-		return fail("model path '%s' too long", setting ? setting : rel);
-	if (path[0] && sl_guard_model_load(path, m, err, sizeof(err)))
-		return fail("%s", err);
-	return 0;
+	char err[SL_GUARD_PATH_MAX + 256];
+	return sl_guard_model_load_setting(setting, rel, m, err, sizeof(err)) ? fail("%s", err) : 0;
 }
 
 /* The prompt of one line: a JSON object's "text", else the line itself. */

@@ -240,6 +240,18 @@ int sl_guard_model_path(const char *file, const char *rel, char *out, size_t cap
 	return rc ? SL_ETOOBIG : 0;
 }
 
+int sl_guard_model_load_setting(const char *file, const char *rel, struct sl_guard_model **out, char *err,
+                                size_t errlen)
+{
+	char path[SL_GUARD_PATH_MAX];
+	*out = NULL;
+	if (sl_guard_model_path(file, rel, path, sizeof(path)) != 0) {
+		sl_gm_err(err, errlen, "model path '%s' too long", file && file[0] ? file : rel);
+		return SL_ETOOBIG;
+	}
+	return path[0] ? sl_guard_model_load(path, out, err, errlen) : 0;
+}
+
 int sl_guard_model_save(const struct sl_guard_model *m, const char *path, char *err, size_t errlen)
 {
 	struct sl_buf b;

@@ -229,6 +229,8 @@ struct sl_guard_verdict {
 	unsigned categories;            /* bit (1u << category) for every category that fired */
 	unsigned nreasons;              /* reasons kept (riskiest first), at most SL_GUARD_MAX_REASONS */
 	unsigned more_reasons;          /* reasons left out */
+	unsigned scanned;               /* segments scanned (trusted ones skipped are not counted) */
+	unsigned remembered;            /* of those, how many the memo answered (sl_guard_scan_memo) */
 	struct sl_guard_reason reasons[SL_GUARD_MAX_REASONS]; /* past nreasons: unspecified */
 };
 
@@ -236,6 +238,35 @@ struct sl_guard_verdict {
  * for (or fitted to) rules. */
 int sl_guard_scan(const struct sl_guard_rules *rules, struct sl_guard_scratch *s, const struct sl_guard_opts *o,
                   const struct sl_guard_segment *segs, size_t n, struct sl_guard_verdict *out);
+
+/* ---- memo: segments seen before (memo.c) ---- */
+
+/* What segments scanned before contributed to their verdicts, so that the same bytes with the
+ * same trust are not scanned again: a conversation sends its earlier turns again with every
+ * request, an agent its tool results at every step. Exact: a segment is recognised by its
+ * bytes (hash, then memcmp), and its stored reasons and risk are replayed in the order the scan
+ * made them, so a verdict is the same with or without a memo (segments with more than
+ * SL_GUARD_MAX_REASONS reasons are not kept). Bounded: one slot per hash value (a newcomer
+ * replaces the slot's holder), at most max_bytes of slots, texts and reasons; a segment larger
+ * than max_bytes / 8 is never kept. One memo serves one (rules, opts) pair for its life (a
+ * rebuilt rule set or model needs a new memo) and belongs to one thread. */
+#define SL_GUARD_MEMO_MIN ((size_t)64 << 10)     /* smallest max_bytes */
+#define SL_GUARD_MEMO_DEFAULT ((size_t)4 << 20)  /* the gateway's, per model with input checks */
+#define SL_GUARD_MEMO_MAX ((size_t)1 << 30)
+struct sl_guard_memo; /* opaque */
+/* SL_EINVAL when max_bytes < SL_GUARD_MEMO_MIN. */
+int sl_guard_memo_new(size_t max_bytes, struct sl_guard_memo **out);
+void sl_guard_memo_free(struct sl_guard_memo *m);
+struct sl_guard_memo_stats {
+	uint64_t hits, misses; /* lookups answered and not */
+	size_t entries, bytes; /* segments held; bytes in use, slots included */
+};
+void sl_guard_memo_stats(const struct sl_guard_memo *m, struct sl_guard_memo_stats *out);
+/* sl_guard_scan with a memo (NULL: none). SL_EINVAL when memo was used before with other
+ * rules or opts (compared by address). */
+int sl_guard_scan_memo(const struct sl_guard_rules *rules, struct sl_guard_scratch *s, const struct sl_guard_opts *o,
+                       struct sl_guard_memo *memo, const struct sl_guard_segment *segs, size_t n,
+                       struct sl_guard_verdict *out);
 /* One direct (user) segment. */
 int sl_guard_scan_text(const struct sl_guard_rules *rules, struct sl_guard_scratch *s, const struct sl_guard_opts *o,
                        const char *text, size_t len, struct sl_guard_verdict *out);
@@ -265,6 +296,9 @@ struct sl_guard_input_spec {
 	char model_file[SL_GUARD_PATH_MAX]; /* classifier model; "" the default when present */
 	char indirect_model_file[SL_GUARD_PATH_MAX]; /* document model; "" the default when present */
 	bool scan_trusted;              /* default false */
+	uint64_t memo_bytes;            /* memo of segments seen before (sl_guard_memo_new); default
+	                                   SL_GUARD_MEMO_DEFAULT, 0 none, else in
+	                                   [SL_GUARD_MEMO_MIN, SL_GUARD_MEMO_MAX] */
 };
 void sl_guard_input_spec_defaults(struct sl_guard_input_spec *s);
 /* Strict: a JSON object with only the keys above; errors name the key ("threshold: must be a

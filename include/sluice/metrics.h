@@ -47,6 +47,8 @@ struct sl_event {
 	const char *guard_input;   /* what the guard did to the request: NULL, "flag", "block", "sanitize", "remove" */
 	const char *guard_output;  /* ... and to the answer: NULL, "flag", "redact", "block" */
 	double guard_score;        /* injection risk of the request in [0, 1]; < 0 when not scanned */
+	unsigned guard_scanned;    /* input segments checked (0 when none) ... */
+	unsigned guard_remembered; /* ... and of those, answered by the guard's memo (<= guard_scanned) */
 	const char *body;          /* request body, only when the config asks to log bodies; any bytes */
 	size_t body_len;
 };

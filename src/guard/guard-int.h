@@ -17,6 +17,21 @@
 #define SLUICE_SHARE_DIR "share"
 #endif
 
+/* What one segment contributed to a verdict (scan.c): its risk, rule risk, classifier
+ * probability (-1 without a scorer), the categories its rules fired, and its reasons in the
+ * order the scan added them (segment fields are rewritten on replay). The memo keeps these. */
+struct sl__gseg {
+	double risk, r, p;
+	unsigned categories, n;
+	const struct sl_guard_reason *reasons;
+};
+/* memo.c, for scan.c. bind: 0 when the memo serves (rules, o), binding a fresh one, else
+ * SL_EINVAL. get: the entry of seg, or NULL (then *hash is what put takes). put: keeps g for seg
+ * when it fits (silently not when memory is short). */
+int sl__memo_bind(struct sl_guard_memo *m, const void *rules, const void *o);
+const struct sl__gseg *sl__memo_get(struct sl_guard_memo *m, const struct sl_guard_segment *seg, uint64_t *hash);
+void sl__memo_put(struct sl_guard_memo *m, uint64_t hash, const struct sl_guard_segment *seg, const struct sl__gseg *g);
+
 /* Writes the formatted message into err (when err != NULL and errlen > 0); returns rc. */
 int sl__gerr(int rc, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

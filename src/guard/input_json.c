@@ -1,5 +1,6 @@
 /* input_json.c: the `input` part of the guard configuration as JSON (the lead turns YAML into
- * JSON): action, threshold, rules_file, model_file, indirect_model_file, scan_trusted. Invariants: strict (unknown
+ * JSON): action, threshold, rules_file, model_file, indirect_model_file, scan_trusted, memo_bytes.
+ * Invariants: strict (unknown
  * keys, wrong types and out-of-range values are refused with an error naming the key); starts
  * from the defaults; *out is written only on success. Reuses core's strict JSON helpers (src/core/json_util.c). */
 #include <string.h>
@@ -12,6 +13,7 @@ void sl_guard_input_spec_defaults(struct sl_guard_input_spec *s)
 	memset(s, 0, sizeof(*s));
 	s->action = SL_GUARD_FLAG;
 	s->threshold = SL_GUARD_DEFAULT_THRESHOLD;
+	s->memo_bytes = SL_GUARD_MEMO_DEFAULT;
 }
 
 static int member(const char *key, struct json_object *v, struct sl_guard_input_spec *s, char *err, size_t errlen)
@@ -38,8 +40,17 @@ static int member(const char *key, struct json_object *v, struct sl_guard_input_
 		return sl__json_string(v, key, s->indirect_model_file, sizeof(s->indirect_model_file), err, errlen);
 	if (strcmp(key, "scan_trusted") == 0)
 		return sl__json_bool(v, key, &s->scan_trusted, err, errlen);
+	if (strcmp(key, "memo_bytes") == 0) {
+		uint64_t n;
+		if (!json_object_is_type(v, json_type_int) ||
+		    sl__json_u64(v, key, SL_GUARD_MEMO_MAX, &n, NULL, 0) != 0 || (n && n < SL_GUARD_MEMO_MIN))
+			return sl__gerr(SL_EINVAL, err, errlen, "memo_bytes: must be 0 (no memo) or an integer in [%zu, %zu]",
+			                SL_GUARD_MEMO_MIN, SL_GUARD_MEMO_MAX);
+		s->memo_bytes = n;
+		return 0;
+	}
 	return sl__gerr(SL_EINVAL, err, errlen, "%s: unknown field (expected action, threshold, rules_file, model_file, "
-	                                        "indirect_model_file or scan_trusted)",
+	                                        "indirect_model_file, scan_trusted or memo_bytes)",
 	                key);
 }
 
@@ -75,5 +86,7 @@ int sl_guard_input_spec_to_json(const struct sl_guard_input_spec *s, struct sl_b
 		rc = sl__json_str_field(b, "model_file", s->model_file, sizeof(s->model_file));
 	if (!rc)
 		rc = sl__json_str_field(b, "indirect_model_file", s->indirect_model_file, sizeof(s->indirect_model_file));
-	return rc ? rc : sl_buf_printf(b, ",\"scan_trusted\":%s}", s->scan_trusted ? "true" : "false");
+	return rc ? rc
+	          : sl_buf_printf(b, ",\"scan_trusted\":%s,\"memo_bytes\":%llu}", s->scan_trusted ? "true" : "false",
+	                          (unsigned long long)s->memo_bytes);
 }

@@ -101,6 +101,7 @@ struct sl_series {
 	size_t nreasons, capreasons;
 	uint64_t reason_other;
 	uint64_t guard[SL_GUARD_STAGES][SL_GUARD_ACTIONS]; /* by stage and action, see sl_guard_action_names */
+	uint64_t guard_segments[2]; /* input segments checked: [0] scanned, [1] answered by the memo */
 };
 
 /* series.c: the bounded table of series and its hash index. */

@@ -135,4 +135,6 @@ void sl_metrics_observe(struct sl_metrics *m, const struct sl_event *ev)
 	observe_labels(s, ev);
 	observe_guard(s, 0, ev->guard_input);
 	observe_guard(s, 1, ev->guard_output);
+	s->guard_segments[0] += ev->guard_scanned - ev->guard_remembered;
+	s->guard_segments[1] += ev->guard_remembered;
 }

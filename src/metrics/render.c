@@ -151,6 +151,18 @@ static void render_guard(const struct sl_metrics *m, struct sl_mw *w)
 				sl_mw_put(w, "\"", 1);
 				close_sample(w, s->guard[st][a]);
 			}
+	static const char seg[] = "sluice_guard_segments_total";
+	static const char *const from[2] = {",from=\"scan\"", ",from=\"memo\""};
+	family(w, seg, "Input segments the guard checked, by how: scanned, or answered by its memo of segments "
+	               "seen before.", "counter");
+	for (size_t i = 0; (s = nth(m, i)); i++)
+		for (int k = 0; k < 2; k++) {
+			if (!s->guard_segments[k])
+				continue;
+			open_sample(w, seg, s);
+			sl_mw_puts(w, from[k]);
+			close_sample(w, s->guard_segments[k]);
+		}
 }
 
 static uint64_t streams_of(const struct sl_series *s)

@@ -3,7 +3,9 @@
  * (one of each per distinct file). The Vectorscan scratch is one per process (the loop thread),
  * fitted to every rule set built; fitting only grows it, so an older runtime still held by a
  * request keeps working. The segment table and the buffer of the system text are the loop
- * thread's too, reused from request to request.
+ * thread's too, reused from request to request. Each model with input checks has its own memo
+ * of segments seen before (input.memo_bytes), made and freed with the runtime, so a reload that
+ * changes rules or models starts with an empty one.
  *
  * Trust of a message: system and developer are trusted; user is direct; tool and function
  * results, and any message named "document" (how an application marks retrieved content), are
@@ -117,6 +119,8 @@ static int build_model(struct sl_guard_rt *rt, const struct sl_config *cfg, unsi
 		rc = get_model(rt, m->cfg.input.indirect_model_file, SL_GUARD_INDIRECT_MODEL_FILE, &clf, err, errlen);
 	if (!rc && clf)
 		m->opts.indirect = (struct sl_guard_scorer){&linear_ops, clf};
+	if (!rc && m->cfg.input.memo_bytes)
+		rc = sl_guard_memo_new(m->cfg.input.memo_bytes, &m->memo);
 	return rc;
 }
 
@@ -146,8 +150,10 @@ void sl_guard_rt_free(struct sl_guard_rt *rt)
 {
 	if (!rt)
 		return;
-	for (size_t i = 0; i < rt->nmodels; i++)
+	for (size_t i = 0; i < rt->nmodels; i++) {
 		sl_guard_config_release(&rt->models[i].cfg);
+		sl_guard_memo_free(rt->models[i].memo);
+	}
 	for (size_t i = 0; i < rt->nrules; i++)
 		sl_guard_rules_free(rt->rules[i].rules);
 	for (size_t i = 0; i < rt->nclf; i++)
@@ -339,10 +345,12 @@ static int input_scan(const struct sl_guard_mrt *g, struct json_object *root, co
 		      struct sl_guard_req *res)
 {
 	struct sl_guard_verdict v;
-	int rc = sl_guard_scan(g->rules, scratch, &g->opts, sg->s, sg->n, &v);
+	int rc = sl_guard_scan_memo(g->rules, scratch, &g->opts, g->memo, sg->s, sg->n, &v);
 	if (rc)
 		return rc;
 	res->score = v.score;
+	res->scanned = v.scanned;
+	res->remembered = v.remembered;
 	if (!v.fired || v.action == SL_GUARD_ALLOW)
 		return 0;
 	describe(&v, sg, res);

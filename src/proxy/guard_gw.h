@@ -21,6 +21,8 @@ struct sl_guard_mrt {
 	struct sl_guard_config cfg;
 	const struct sl_guard_rules *rules; /* NULL when input is off */
 	struct sl_guard_opts opts;
+	struct sl_guard_memo *memo; /* segments seen before (input.memo_bytes); NULL: none. The loop
+	                             * thread's; mutable although the runtime is shared read-only */
 };
 
 /* Builds the runtime of cfg. *out is NULL (and 0 returned) when no model has a guard. Errors
@@ -43,6 +45,7 @@ struct sl_guard_req {
 	const char *code;    /* "prompt_injection_detected" or "rule_of_two_violation" */
 	const char *outcome; /* for the event and metrics: NULL (nothing), "flag", "block", "sanitize", "remove" */
 	double score;        /* injection risk; -1 when not scanned */
+	unsigned scanned, remembered; /* segments scanned, and of those answered by the memo */
 	char message[512];   /* the error message, or the reason of a flag */
 	char header[320];    /* value of x-sluice-guard, "" for none */
 	struct sl_agent_session session; /* what the session holds, for checking the answer's tool calls */

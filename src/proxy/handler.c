@@ -527,6 +527,8 @@ static int guard_request(struct exchange *ex, const struct sl_guard_mrt *g, stru
 		rc = sl_guard_answer_new(g, &res, &ex->answer);
 	ex->ev.guard_input = res.outcome;
 	ex->ev.guard_score = res.score;
+	ex->ev.guard_scanned = res.scanned;
+	ex->ev.guard_remembered = res.remembered;
 	if (res.header[0])
 		h2o_add_header_by_str(&ex->req->pool, &ex->req->res.headers, H2O_STRLIT("x-sluice-guard"), 0, NULL,
 				      h2o_strdup(&ex->req->pool, res.header, SIZE_MAX).base, strlen(res.header));

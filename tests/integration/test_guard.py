@@ -204,6 +204,37 @@ class Input(GuardCase):
         gw = self.start({"input": {"action": "block", "indirect_model_file": "none"}})
         self.assertEqual(post(gw.port, CHAT, self.tool_body(planted)).status, 200)
 
+    def segments(self, source):
+        return metric_sum(self.gw.metrics(), "sluice_guard_segments_total", **{"from": source})
+
+    def test_a_conversation_scans_each_turn_once_and_decides_the_same(self):
+        gw = self.start({"input": {"action": "flag"}})
+        turns = [{"role": "system", "content": "You are terse."}]
+        headers = []
+        for i, text in enumerate(["Name one colour.", INJECTION, "And one more colour?"]):
+            turns.append({"role": "user", "content": text})
+            body = chat_body(content="x")
+            body["messages"] = list(turns)
+            r = post(gw.port, CHAT, body)
+            self.assertEqual(r.status, 200, r)
+            headers.append(r.headers.get("x-sluice-guard"))
+            turns.append({"role": "assistant", "content": "Blue."})
+        # the injection (message 3) flags the second request and, sent again, the third, alike
+        self.assertIsNone(headers[0])
+        self.assertRegex(headers[1] or "", r"^flag; risk=[01]\.\d\d; message=3; trust=direct")
+        self.assertEqual(headers[2], headers[1])
+        # user turns 1 + 2 + 3 checked; the earlier ones answered by the memo (0 + 1 + 2)
+        self.assertEqual(self.segments("scan"), 3)
+        self.assertEqual(self.segments("memo"), 3)
+        # without a memo every turn is scanned every time
+        gw = self.start({"input": {"action": "flag", "memo_bytes": 0}})
+        for _ in range(2):
+            body = chat_body(content="x")
+            body["messages"] = turns[:4]
+            self.assertEqual(post(gw.port, CHAT, body).headers.get("x-sluice-guard"), headers[1])
+        self.assertEqual(self.segments("scan"), 4)
+        self.assertEqual(self.segments("memo"), 0)
+
 
 class Output(GuardCase):
     OUT = {"canaries": [CANARY]}

@@ -241,9 +241,12 @@ Test(input_spec, defaults_and_values)
 	cr_assert_float_eq(s.threshold, SL_GUARD_DEFAULT_THRESHOLD, 0);
 	cr_assert_not(s.scan_trusted);
 	cr_assert_str_eq(s.rules_file, "");
+	cr_assert_eq(s.memo_bytes, SL_GUARD_MEMO_DEFAULT);
+	cr_assert_eq(sl_guard_input_spec_from_json("{\"memo_bytes\":0}", &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(s.memo_bytes, 0);
 	cr_assert_eq(sl_guard_input_spec_from_json("{\"action\":\"sanitize\",\"threshold\":0.7,\"rules_file\":\"x.rules\","
 	                                           "\"model_file\":\"m.bin\",\"indirect_model_file\":\"none\","
-	                                           "\"scan_trusted\":true}",
+	                                           "\"scan_trusted\":true,\"memo_bytes\":65536}",
 	                                           &s, err, sizeof(err)),
 	             0, "%s", err);
 	cr_assert_eq(s.action, SL_GUARD_SANITIZE);
@@ -251,6 +254,7 @@ Test(input_spec, defaults_and_values)
 	cr_assert_str_eq(s.model_file, "m.bin");
 	cr_assert_str_eq(s.indirect_model_file, "none");
 	cr_assert(s.scan_trusted);
+	cr_assert_eq(s.memo_bytes, 65536);
 	struct sl_buf b;
 	struct sl_guard_input_spec back;
 	sl_buf_init(&b, 0);
@@ -275,8 +279,12 @@ Test(input_spec, strict)
 	refused("{\"action\":\"drop\"}", "action: must be allow, flag, block or sanitize");
 	refused("{\"scan_trusted\":1}", "scan_trusted: must be true or false");
 	refused("{\"treshold\":0.5}",
-	        "treshold: unknown field (expected action, threshold, rules_file, model_file, indirect_model_file or "
-	        "scan_trusted)");
+	        "treshold: unknown field (expected action, threshold, rules_file, model_file, indirect_model_file, "
+	        "scan_trusted or memo_bytes)");
+	refused("{\"memo_bytes\":1000}", "memo_bytes: must be 0 (no memo) or an integer in [65536, 1073741824]");
+	refused("{\"memo_bytes\":1073741825}", "memo_bytes: must be 0 (no memo) or an integer in [65536, 1073741824]");
+	refused("{\"memo_bytes\":-1}", "memo_bytes: must be 0 (no memo) or an integer in [65536, 1073741824]");
+	refused("{\"memo_bytes\":\"4MB\"}", "memo_bytes: must be 0 (no memo) or an integer in [65536, 1073741824]");
 	refused("[]", "input: must be a JSON object");
 	refused("{", "json: unexpected end of input");
 }

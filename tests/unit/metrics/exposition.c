@@ -15,6 +15,7 @@ static const char *const families[][2] = {
     {"sluice_requests_total", "counter"},
     {"sluice_finish_reasons_total", "counter"},
     {"sluice_guard_actions_total", "counter"},
+    {"sluice_guard_segments_total", "counter"},
     {"sluice_streams_total", "counter"},
     {"sluice_request_bytes_total", "counter"},
     {"sluice_response_bytes_total", "counter"},
@@ -72,6 +73,17 @@ Test(metrics_exposition, guard_actions_by_stage_and_action)
 	cr_expect(strstr(text, "sluice_guard_actions_total{model=\"m\",version=\"v\",stage=\"input\",action=\"sanitize\"} 3\n"));
 	cr_expect(strstr(text, "sluice_guard_actions_total{model=\"m\",version=\"v\",stage=\"output\",action=\"redact\"} 2\n"));
 	cr_expect_eq(expo_lines(text, "sluice_guard_actions_total{"), 3);
+	cr_expect_eq(expo_lines(text, "sluice_guard_segments_total{"), 0, "no segment was checked");
+	ev = ev_make("m", "v", 200, 0.1);
+	ev.guard_scanned = 5;
+	ev.guard_remembered = 3;
+	sl_metrics_observe(m, &ev);
+	ev.guard_scanned = 1;
+	ev.guard_remembered = 0;
+	sl_metrics_observe(m, &ev);
+	render();
+	cr_expect(strstr(text, "sluice_guard_segments_total{model=\"m\",version=\"v\",from=\"scan\"} 3\n"), "%s", text);
+	cr_expect(strstr(text, "sluice_guard_segments_total{model=\"m\",version=\"v\",from=\"memo\"} 3\n"));
 	expect_promtool_clean();
 }
 

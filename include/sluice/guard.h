@@ -247,8 +247,9 @@ int sl_guard_scan(const struct sl_guard_rules *rules, struct sl_guard_scratch *s
  * bytes (hash, then memcmp), and its stored reasons and risk are replayed in the order the scan
  * made them, so a verdict is the same with or without a memo (segments with more than
  * SL_GUARD_MAX_REASONS reasons are not kept). Bounded: one slot per hash value (a newcomer
- * replaces the slot's holder), at most max_bytes of slots, texts and reasons; a segment larger
- * than max_bytes / 8 is never kept. One memo serves one (rules, opts) pair for its life (a
+ * replaces the slot's holder) and one ring of texts and reasons written in turn, the oldest
+ * dropped first, together at most max_bytes (allocated once); a segment larger than
+ * max_bytes / 8 is never kept. One memo serves one (rules, opts) pair for its life (a
  * rebuilt rule set or model needs a new memo) and belongs to one thread. */
 #define SL_GUARD_MEMO_MIN ((size_t)64 << 10)     /* smallest max_bytes */
 #define SL_GUARD_MEMO_DEFAULT ((size_t)4 << 20)  /* the gateway's, per model with input checks */

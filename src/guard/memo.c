@@ -1,9 +1,13 @@
 /* memo.c: what segments scanned before contributed to their verdicts (see guard.h).
- * Invariants: a slot is empty (hash 0) or holds one segment: its hash (never 0), trust, length,
- * contribution and one allocation with its reasons then its bytes; bytes counts the slot array
- * plus every held allocation and never exceeds max_bytes (the slot array is under a tenth of it
- * and a segment kept under an eighth, so emptying slots always makes room); a lookup answers only when trust,
- * length and every byte agree, so a hash collision costs a scan, never a wrong verdict. */
+ * Storage: a slot table (one slot per hash value) and one ring of bytes written in turn, so
+ * keeping a segment allocates nothing: its record (a header, its reasons, its bytes) goes at the
+ * ring's head, and room is made by dropping the oldest records at the tail (first in, first
+ * out). A slot's newcomer leaves the old record in the ring, dead, until the tail passes it.
+ * Invariants: a slot is empty (hash 0) or points at its live record (pos), which is in
+ * [tail, head); every record is 8-byte aligned and whole (a record that would cross the ring's
+ * end is preceded by a filler record up to the end); head - tail <= ring size, so slots, texts
+ * and reasons stay within max_bytes; a lookup answers only when trust, length and every byte
+ * agree, so a hash collision costs a scan, never a wrong verdict. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,24 +15,31 @@
 
 #define BYTES_PER_SLOT 1024 /* the slot count is max_bytes / this, rounded down to a power of two */
 #define MAX_SLOTS      ((size_t)1 << 20)
+#define FILLER         UINT32_MAX /* the slot field of a filler record */
 
 struct slot {
 	uint64_t hash; /* 0: empty */
+	uint64_t pos;  /* its record's position (counted from the ring's first byte ever written) */
 	size_t len;
 	enum sl_guard_trust trust;
-	struct sl__gseg g; /* g.reasons points into mem */
-	void *mem;         /* g.n reasons, then the segment's len bytes */
-	size_t cost;       /* bytes of mem */
+	struct sl__gseg g; /* g.reasons points into the ring */
+};
+
+/* At the start of each record, then g.n reasons, then the segment's bytes, then padding to 8. */
+struct rec {
+	uint32_t slot; /* index, or FILLER */
+	uint32_t size; /* bytes of the whole record */
 };
 
 struct sl_guard_memo {
 	struct slot *slot;
-	size_t mask;             /* slots - 1 */
-	size_t max_bytes, bytes; /* bytes: the slot array plus every held mem */
-	size_t entries;
-	size_t hand; /* the next slot emptied when room is needed */
+	size_t mask;            /* slots - 1 */
+	char *ring;
+	size_t cap;             /* ring bytes, a multiple of 8 */
+	uint64_t head, tail;    /* positions; the ring offset is pos % cap */
+	size_t max_bytes, slot_bytes, entries;
 	uint64_t hits, misses;
-	const void *rules, *opts; /* what it serves (NULL, NULL until first used) */
+	const void *rules, *opts; /* what it serves, once bound */
 	bool bound;
 };
 
@@ -41,13 +52,16 @@ int sl_guard_memo_new(size_t max_bytes, struct sl_guard_memo **out)
 	while (slots < MAX_SLOTS && slots * 2 <= max_bytes / BYTES_PER_SLOT)
 		slots *= 2;
 	struct sl_guard_memo *m = calloc(1, sizeof(*m));
-	if (!m || !(m->slot = calloc(slots, sizeof(*m->slot)))) {
-		free(m);
+	if (!m)
+		return SL_ENOMEM;
+	m->max_bytes = max_bytes;
+	m->slot_bytes = slots * sizeof(*m->slot); /* under a tenth of max_bytes */
+	m->cap = (max_bytes - m->slot_bytes) & ~(size_t)7;
+	if (!(m->slot = calloc(slots, sizeof(*m->slot))) || !(m->ring = malloc(m->cap))) {
+		sl_guard_memo_free(m);
 		return SL_ENOMEM;
 	}
 	m->mask = slots - 1;
-	m->max_bytes = max_bytes;
-	m->bytes = slots * sizeof(*m->slot);
 	*out = m;
 	return 0;
 }
@@ -56,15 +70,14 @@ void sl_guard_memo_free(struct sl_guard_memo *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i <= m->mask; i++)
-		free(m->slot[i].mem);
 	free(m->slot);
+	free(m->ring);
 	free(m);
 }
 
 void sl_guard_memo_stats(const struct sl_guard_memo *m, struct sl_guard_memo_stats *out)
 {
-	*out = (struct sl_guard_memo_stats){m->hits, m->misses, m->entries, m->bytes};
+	*out = (struct sl_guard_memo_stats){m->hits, m->misses, m->entries, m->slot_bytes + (size_t)(m->head - m->tail)};
 }
 
 int sl__memo_bind(struct sl_guard_memo *m, const void *rules, const void *o)
@@ -99,14 +112,9 @@ static uint64_t hash_of(const char *s, size_t n, enum sl_guard_trust trust)
 	return h | 1;
 }
 
-static void empty(struct sl_guard_memo *m, struct slot *e)
+static struct rec *rec_at(const struct sl_guard_memo *m, uint64_t pos)
 {
-	if (!e->hash)
-		return;
-	free(e->mem);
-	m->bytes -= e->cost;
-	m->entries--;
-	memset(e, 0, sizeof(*e));
+	return (struct rec *)(m->ring + pos % m->cap);
 }
 
 const struct sl__gseg *sl__memo_get(struct sl_guard_memo *m, const struct sl_guard_segment *seg, uint64_t *hash)
@@ -115,7 +123,7 @@ const struct sl__gseg *sl__memo_get(struct sl_guard_memo *m, const struct sl_gua
 	const struct slot *e = &m->slot[h & m->mask];
 	*hash = h;
 	if (e->hash == h && e->len == seg->len && e->trust == seg->trust &&
-	    (!seg->len || memcmp((const char *)e->mem + e->g.n * sizeof(struct sl_guard_reason), seg->text, seg->len) == 0)) {
+	    (!seg->len || memcmp((const char *)(e->g.reasons + e->g.n), seg->text, seg->len) == 0)) {
 		m->hits++;
 		return &e->g;
 	}
@@ -123,26 +131,44 @@ const struct sl__gseg *sl__memo_get(struct sl_guard_memo *m, const struct sl_gua
 	return NULL;
 }
 
+/* Drops the oldest record (a live one empties its slot). */
+static void drop_tail(struct sl_guard_memo *m)
+{
+	const struct rec *r = rec_at(m, m->tail);
+	if (r->slot != FILLER && m->slot[r->slot].hash && m->slot[r->slot].pos == m->tail) {
+		m->slot[r->slot].hash = 0;
+		m->entries--;
+	}
+	m->tail += r->size;
+}
+
 void sl__memo_put(struct sl_guard_memo *m, uint64_t hash, const struct sl_guard_segment *seg, const struct sl__gseg *g)
 {
-	size_t rbytes = g->n * sizeof(struct sl_guard_reason), cost = rbytes + seg->len;
-	struct slot *e = &m->slot[hash & m->mask];
+	size_t rbytes = g->n * sizeof(struct sl_guard_reason);
+	size_t size = (sizeof(struct rec) + rbytes + seg->len + 7) & ~(size_t)7;
+	size_t idx = hash & m->mask;
 	if (seg->len > m->max_bytes / 8)
-		return;
-	empty(m, e);
-	while (m->bytes + cost > m->max_bytes) { /* room: the hand empties slots in turn */
-		empty(m, &m->slot[m->hand]);
-		m->hand = (m->hand + 1) & m->mask;
+		return; /* (which keeps a record and a filler before it well within the ring) */
+	if (m->slot[idx].hash) { /* the holder's record stays, dead, until the tail passes it */
+		m->slot[idx].hash = 0;
+		m->entries--;
 	}
-	void *mem = malloc(cost ? cost : 1);
-	if (!mem)
-		return;
+	size_t off = m->head % m->cap, filler = m->cap - off < size ? m->cap - off : 0;
+	while (m->head + filler + size - m->tail > m->cap && m->tail < m->head)
+		drop_tail(m);
+	if (filler) {
+		*rec_at(m, m->head) = (struct rec){FILLER, (uint32_t)filler};
+		m->head += filler;
+	}
+	struct rec *r = rec_at(m, m->head);
+	struct sl_guard_reason *reasons = (struct sl_guard_reason *)(r + 1);
+	*r = (struct rec){(uint32_t)idx, (uint32_t)size};
 	if (rbytes)
-		memcpy(mem, g->reasons, rbytes);
+		memcpy(reasons, g->reasons, rbytes);
 	if (seg->len)
-		memcpy((char *)mem + rbytes, seg->text, seg->len);
-	*e = (struct slot){hash, seg->len, seg->trust, *g, mem, cost};
-	e->g.reasons = mem;
-	m->bytes += cost;
+		memcpy(reasons + g->n, seg->text, seg->len);
+	m->slot[idx] = (struct slot){hash, m->head, seg->len, seg->trust, *g};
+	m->slot[idx].g.reasons = reasons;
+	m->head += size;
 	m->entries++;
 }

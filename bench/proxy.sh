@@ -29,7 +29,10 @@
 #   results go to proxy-DATE.txt there; "-" prints only), BENCH_KEEP_TMP (0; 1 keeps configs,
 #   logs and perf data), BENCH_SERVER_CPU, BENCH_CLIENT_CPU, BENCH_GUARD (0; 1 adds a fourth path
 #   to part 1, "guard": a second sluice, the same but with the guard on (input scan and answer
-#   checks, action flag), measured in the same rounds, and prints guard/sluice per round).
+#   checks, action flag), measured in the same rounds, and prints guard/sluice per round),
+#   BENCH_GUARD_MEMO (the guard's memo_bytes; default: its default, 4 MiB; 0: no memo),
+#   BENCH_SHAPE (chat: one new 16-25 byte user message per request; conversation: 10-request
+#   conversations that send their history again; see bench/chat.lua).
 # Exit status: 0 when every component started and every request succeeded, 1 otherwise.
 set -euo pipefail
 
@@ -47,6 +50,8 @@ DO_HAPROXY=${BENCH_HAPROXY:-auto}
 NGINX_LOG=${BENCH_NGINX_LOG:-1}
 DO_PERF=${BENCH_PERF:-0}
 GUARD=${BENCH_GUARD:-0}
+GUARD_MEMO=${BENCH_GUARD_MEMO:-}
+export BENCH_SHAPE=${BENCH_SHAPE:-chat}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
@@ -60,6 +65,9 @@ STEADY_RATE=$((STREAMS * 1000 / (SSE_TTFT_MS + SSE_TOKENS * 1000 / SSE_TPS)))
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+case $BENCH_SHAPE in chat | conversation) ;; *) die "BENCH_SHAPE must be chat or conversation" ;; esac
+case $GUARD_MEMO in *[!0-9]*) die "BENCH_GUARD_MEMO must be a whole number of bytes" ;; esac
 
 # ---- tools ----
 
@@ -303,7 +311,8 @@ EOF
 # (flag only, so the traffic is the same): the guard's cost in the gateway, against "sluice".
 guard_conf() {
 	[ "$1" = 1 ] || return 0
-	printf 'guard:\n  input: {action: flag}\n  output: {action: flag, canaries: [CANARY-7f3a9c2e]}\n'
+	printf 'guard:\n  input: {action: flag%s}\n' "${GUARD_MEMO:+, memo_bytes: $GUARD_MEMO}"
+	printf '  output: {action: flag, canaries: [CANARY-7f3a9c2e]}\n'
 }
 
 # sluice_conf LISTEN ADMIN UPSTREAM LOG [GUARD]

@@ -362,8 +362,6 @@ static size_t agreement(const struct corpus *c, const struct normed *nb, const s
 	return bad;
 }
 
-static const struct sl_guard_scorer_ops model_ops = {"linear", sl_guard_model_stage};
-
 /* A shipped model (rel under the share directory), or NULL (said why) when there is none. */
 static struct sl_guard_model *load_model(const char *rel, const char *what)
 {
@@ -436,17 +434,20 @@ int main(int argc, char **argv)
 	       sl__simd_avx512() ? "AVX-512" : "portable");
 	flagged_by_source(&c, r, p.s);
 	stages(&c, r, m, doc);
+	struct sl_guard_model_pair pair;
 	double rules_only = mbs(&c, pass_pipeline, &p), with_model = 0;
 	if (m) {
-		p.o.scorer = (struct sl_guard_scorer){&model_ops, m};
+		sl_guard_opts_models(&p.o, &pair, m, NULL);
 		with_model = mbs(&c, pass_pipeline, &p);
 	}
-	double as_docs = 0;
-	if (m && doc) {
-		p.o.indirect = (struct sl_guard_scorer){&model_ops, doc};
+	double as_docs = 0, as_docs_apart = 0;
+	if (m && doc) { /* the two models in one walk (when they pair), then each on its own */
+		sl_guard_opts_models(&p.o, &pair, m, doc);
 		p.trust = SL_GUARD_INDIRECT;
 		as_docs = mbs(&c, pass_pipeline, &p);
-		p.o.indirect = (struct sl_guard_scorer){0};
+		p.o.both = (struct sl_guard_scorer){0};
+		as_docs_apart = mbs(&c, pass_pipeline, &p);
+		sl_guard_opts_models(&p.o, &pair, m, NULL);
 		p.trust = SL_GUARD_DIRECT;
 	}
 	double peer = pcre2_throughput(&c, r);
@@ -456,14 +457,15 @@ int main(int argc, char **argv)
 		printf("sluice pipeline with classifier, one core:                                              %.1f MB/s\n",
 		       with_model);
 	if (m && doc)
-		printf("sluice pipeline, prompts read as indirect content (classifier + document model), one core: %.1f MB/s\n",
-		       as_docs);
+		printf("sluice pipeline, prompts read as indirect content (classifier + document model), one core: %.1f MB/s "
+		       "(%s; each model walking the text on its own: %.1f MB/s)\n",
+		       as_docs, sl_guard_model_pairs(m, doc) ? "one walk for both" : "the models do not pair", as_docs_apart);
 	printf("pcre2 JIT, same expressions, raw text only, one core: %.1f MB/s\n", peer);
 	printf("ratio sluice (without classifier) / pcre2: %.2fx\n", rules_only / peer);
-	p.o.scorer = (struct sl_guard_scorer){0};
+	sl_guard_opts_models(&p.o, &pair, NULL, NULL);
 	latency(&c, &p, "without classifier");
 	if (m) {
-		p.o.scorer = (struct sl_guard_scorer){&model_ops, m};
+		sl_guard_opts_models(&p.o, &pair, m, NULL);
 		latency(&c, &p, "with classifier");
 	}
 	sl_guard_model_free(m);

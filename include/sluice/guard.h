@@ -213,6 +213,9 @@ struct sl_guard_opts {
 	struct sl_guard_scorer scorer;
 	struct sl_guard_scorer indirect; /* the document model: scores indirect segments too, and the
 	                                    larger of its and scorer's probabilities counts */
+	struct sl_guard_scorer both;     /* optional: scores indirect segments in place of the two
+	                                    above, giving what fmax(clamp(scorer), clamp(indirect))
+	                                    gives, in one pass (sl_guard_opts_models sets it) */
 };
 void sl_guard_opts_default(struct sl_guard_opts *o); /* threshold 0.5, flag, no trusted, no scorer */
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "sluice/core.h"
+#include "sluice/guard.h"
 
 struct sl_guard_model; /* opaque */
 
@@ -105,6 +106,26 @@ double sl_guard_model_score(const struct sl_guard_model *m, const char *text, si
  * (0.5): sigmoid(logit(p) - logit(threshold)). A pipeline at 0.5 then fires on the classifier
  * alone exactly where the model's own operating point (<= 1% out-of-fold benign) would. */
 double sl_guard_model_stage(void *ctx, const char *text, size_t len);
+
+/* Two models that compute the same features (hash size and seed, n-grams, word features and
+ * cues) with strides of which the larger is a multiple of the smaller: the general classifier
+ * and the document model as shipped. */
+bool sl_guard_model_pairs(const struct sl_guard_model *a, const struct sl_guard_model *b);
+/* sl_guard_model_score of a and of b (which must pair), bit for bit, from one walk over text:
+ * the features are found once and each is looked up in both weight tables. */
+void sl_guard_model_score_pair(const struct sl_guard_model *a, const struct sl_guard_model *b, const char *text,
+                               size_t len, double *pa, double *pb);
+struct sl_guard_model_pair {
+	const struct sl_guard_model *general, *document;
+};
+/* The stage of an indirect segment with ctx a struct sl_guard_model_pair: the larger of the two
+ * models' sl_guard_model_stage values, clamped to [0, 1], computed in one walk. */
+double sl_guard_model_stage_pair(void *ctx, const char *text, size_t len);
+/* Sets o's classifier stages: scorer (general), indirect (document) and, when the two pair,
+ * both (the document path in one walk, ctx = pair, which the caller keeps as long as o). Either
+ * model may be NULL (that stage off). */
+void sl_guard_opts_models(struct sl_guard_opts *o, struct sl_guard_model_pair *pair,
+                          const struct sl_guard_model *general, const struct sl_guard_model *document);
 
 const struct sl_guard_model_params *sl_guard_model_params(const struct sl_guard_model *m);
 double sl_guard_model_threshold(const struct sl_guard_model *m);

@@ -433,10 +433,9 @@ struct scorer {
 	struct sl_guard_rules *rules;
 	struct sl_guard_scratch *scratch;
 	struct sl_guard_opts opts;
+	struct sl_guard_model_pair pair; /* opts.both's */
 	bool pipeline;
 };
-
-static const struct sl_guard_scorer_ops model_ops = {"linear", sl_guard_model_stage};
 
 static int scorer_init(struct scorer *s, const struct args *a, const struct sl_guard_model *m)
 {
@@ -455,9 +454,7 @@ static int scorer_init(struct scorer *s, const struct args *a, const struct sl_g
 		return 1;
 	}
 	sl_guard_opts_default(&s->opts);
-	s->opts.scorer = (struct sl_guard_scorer){&model_ops, (void *)m};
-	if (s->doc)
-		s->opts.indirect = (struct sl_guard_scorer){&model_ops, s->doc};
+	sl_guard_opts_models(&s->opts, &s->pair, m, s->doc);
 	return 0;
 }
 

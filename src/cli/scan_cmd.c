@@ -141,8 +141,6 @@ static void print_verdict(const struct args *a, size_t lineno, const struct sl_g
 	printf("%s\n", b->data);
 }
 
-static const struct sl_guard_scorer_ops model_ops = {"model", sl_guard_model_stage};
-
 static int scan_stream(FILE *in, const struct args *a, const struct sl_guard_rules *rules,
                        struct sl_guard_scratch *s, const struct sl_guard_opts *o)
 {
@@ -202,12 +200,10 @@ int sl_cmd_scan(int argc, char **argv)
 		rc = fail("out of memory");
 	if (rc == 0) {
 		struct sl_guard_opts o;
+		struct sl_guard_model_pair pair;
 		sl_guard_opts_default(&o);
 		o.threshold = a.threshold;
-		if (m)
-			o.scorer = (struct sl_guard_scorer){&model_ops, m};
-		if (doc)
-			o.indirect = (struct sl_guard_scorer){&model_ops, doc};
+		sl_guard_opts_models(&o, &pair, m, doc);
 		rc = scan_stream(in, &a, rules, s, &o);
 	}
 	if (in != stdin)

@@ -310,20 +310,29 @@ static void chunk_map(const struct sl_guard_model *m, const unsigned char *s, si
  * returns their number. pk: the hash of the word before wh[0] times K3, as the bigram key takes
  * it. The settings are arguments so that a call with constants compiles to a loop without
  * them (always inlined, as grams is); direct: the cue table is direct-mapped. */
-static inline __attribute__((always_inline)) size_t word_loop(const struct sl_guard_model *m, const uint64_t *wh,
-                                                              size_t n, uint64_t pk, bool uni, bool bi, bool cues,
-                                                              bool direct, int32_t *acc, uint8_t *at, uint8_t *con)
+static inline __attribute__((always_inline)) size_t word_loop(const struct sl_guard_model *m, const int8_t *w8b,
+                                                              const uint64_t *wh, size_t n, uint64_t pk, bool uni,
+                                                              bool bi, bool cues, bool direct, int32_t *acc,
+                                                              int32_t *accb, uint8_t *at, uint8_t *con)
 {
 	const unsigned sh = m->shift - 1;
 	const int8_t *w8 = m->w8;
-	int32_t a = 0;
+	int32_t a = 0, b = 0;
 	size_t nc = 0;
 	for (size_t j = 0; j < n; j++) {
 		uint64_t h = wh[j];
-		if (uni)
-			a += w8[((GM_D_WORD ^ h) * GM_K1) >> sh];
-		if (bi)
-			a += w8[((GM_D_BIGRAM ^ pk ^ h) * GM_K1) >> sh];
+		if (uni) {
+			size_t i = ((GM_D_WORD ^ h) * GM_K1) >> sh;
+			a += w8[i];
+			if (w8b)
+				b += w8b[i];
+		}
+		if (bi) {
+			size_t i = ((GM_D_BIGRAM ^ pk ^ h) * GM_K1) >> sh;
+			a += w8[i];
+			if (w8b)
+				b += w8b[i];
+		}
 		pk = h * GM_K3;
 		int c = !cues ? 0 : direct ? sl_gm_cue_direct(&m->cues, h) : sl_gm_cue_lookup(&m->cues, h);
 		at[nc] = (uint8_t)j;
@@ -331,39 +340,57 @@ static inline __attribute__((always_inline)) size_t word_loop(const struct sl_gu
 		nc += c != 0;
 	}
 	*acc += a;
+	if (w8b)
+		*accb += b;
 	return nc;
 }
 
 /* The features of the words wh[0..n) in order, as gm_word_end emits them: word_loop (unrolled
  * for the shipped settings: every feature on, a direct-mapped cue table), then the cue words
- * added as gm_cue_add adds them, with their weights read by concept (cue_w8, pair_w8). */
-static void words_feats(const struct sl_guard_model *m, const uint64_t *wh, size_t n, struct gm_words *w, int32_t *sum,
-                        uint32_t *cnt)
+ * added as gm_cue_add adds them, with their weights read by concept (cue_w8, pair_w8). With a
+ * second model m2 (the same features, sl_guard_model_pairs), its weights go to *sum2. */
+static inline __attribute__((always_inline)) void words_feats(const struct sl_guard_model *m,
+                                                              const struct sl_guard_model *m2, const uint64_t *wh,
+                                                              size_t n, struct gm_words *w, int32_t *sum,
+                                                              int32_t *sum2, uint32_t *cnt)
 {
 	const struct sl_guard_model_params *p = &m->p;
 	const size_t n0 = w->nwords;
 	const uint64_t pk = w->prev * GM_K3;
-	int32_t acc = 0;
+	const int8_t *w8b = m2 ? m2->w8 : NULL;
+	int32_t acc = 0, acc2 = 0;
 	uint32_t nf = (uint32_t)n * (p->word_unigrams + p->word_bigrams);
 	uint8_t at[GM_CHUNK_WORDS], con[GM_CHUNK_WORDS]; /* the cue words: where, which concept */
 	size_t nc;
 	if (p->word_unigrams && p->word_bigrams && p->cues && m->cues.direct)
-		nc = word_loop(m, wh, n, pk, true, true, true, true, &acc, at, con);
+		nc = word_loop(m, w8b, wh, n, pk, true, true, true, true, &acc, &acc2, at, con);
 	else
-		nc = word_loop(m, wh, n, pk, p->word_unigrams, p->word_bigrams, p->cues, false, &acc, at, con);
+		nc = word_loop(m, w8b, wh, n, pk, p->word_unigrams, p->word_bigrams, p->cues, false, &acc, &acc2, at,
+		               con);
 	if (p->word_bigrams && n && n0 == 0) { /* the text's first word has no bigram */
-		acc -= m->w8[((GM_D_BIGRAM ^ pk ^ wh[0]) * GM_K1) >> (m->shift - 1)];
+		size_t i = ((GM_D_BIGRAM ^ pk ^ wh[0]) * GM_K1) >> (m->shift - 1);
+		acc -= m->w8[i];
+		if (m2)
+			acc2 -= m2->w8[i];
 		nf--;
 	}
 	for (size_t k = 0; k < nc; k++) { /* gm_cue_add, with the weights read by concept */
 		int c = con[k];
 		size_t nw = n0 + at[k] + 1;
 		acc += m->cue_w8[c];
+		if (m2)
+			acc2 += m2->cue_w8[c];
 		nf++;
-		if (w->c1 && nw - w->c1w <= GM_CUE_SPAN)
+		if (w->c1 && nw - w->c1w <= GM_CUE_SPAN) {
 			acc += m->pair_w8[w->c1][c], nf++;
-		if (w->c2 && nw - w->c2w <= GM_CUE_SPAN)
+			if (m2)
+				acc2 += m2->pair_w8[w->c1][c];
+		}
+		if (w->c2 && nw - w->c2w <= GM_CUE_SPAN) {
 			acc += m->pair_w8[w->c2][c], nf++;
+			if (m2)
+				acc2 += m2->pair_w8[w->c2][c];
+		}
 		w->c2 = w->c1;
 		w->c2w = w->c1w;
 		w->c1 = c;
@@ -373,6 +400,8 @@ static void words_feats(const struct sl_guard_model *m, const uint64_t *wh, size
 	if (n)
 		w->prev = wh[n - 1];
 	*sum += acc;
+	if (m2)
+		*sum2 += acc2;
 	*cnt += nf;
 }
 
@@ -382,8 +411,10 @@ static void words_feats(const struct sl_guard_model *m, const uint64_t *wh, size
  * word mask; in a block of 64 bytes they alternate, so the i-th end closes the i-th start (or,
  * first, the word open from before the block), and one step takes a whole word without a
  * branch on the kind of edge; the hashes are collected, then words_feats adds them. */
-static void chunk_words(const struct sl_guard_model *m, const struct chunk *k, size_t len, bool last, struct scan *z,
-                        int32_t *sum, uint32_t *cnt)
+static inline __attribute__((always_inline)) void chunk_words(const struct sl_guard_model *m,
+                                                              const struct sl_guard_model *m2, const struct chunk *k,
+                                                              size_t len, bool last, struct scan *z, int32_t *sum,
+                                                              int32_t *sum2, uint32_t *cnt)
 {
 	uint64_t v = z->wh, prev = z->inw, w = 0, wh[GM_CHUNK_WORDS];
 	size_t nw = 0;
@@ -414,7 +445,7 @@ static void chunk_words(const struct sl_guard_model *m, const struct chunk *k, s
 		wh[nw++] = z->wh;
 		z->inw = 0;
 	}
-	words_feats(m, wh, nw, &z->w, sum, cnt);
+	words_feats(m, m2, wh, nw, &z->w, sum, sum2, cnt);
 }
 
 /* The weight of character n-gram x (before hashing), from locals the compiler keeps in
@@ -429,49 +460,64 @@ static inline int32_t gram_w8(const int8_t *w8, unsigned shift, uint64_t x)
  * position pos: their weight sum, their number added to *cnt. lo..hi: the model's n-gram range
  * as constants (hi <= 7), all present (pos >= hi - 1), so the loop over n is unrolled; 0..0
  * reads the range from the model (any settings, any position). */
-static inline __attribute__((always_inline)) int32_t grams(const struct sl_guard_model *m, const unsigned char *c,
-                                                           size_t len, size_t pos, struct scan *z, uint32_t *cnt,
-                                                           unsigned lo, unsigned hi)
+static inline __attribute__((always_inline)) int32_t grams(const struct sl_guard_model *m, const int8_t *w8b,
+                                                           const unsigned char *c, size_t len, size_t pos,
+                                                           struct scan *z, uint32_t *cnt, int32_t *accb, unsigned lo,
+                                                           unsigned hi)
 {
 	const unsigned cmin = m->p.char_min, cmax = m->p.char_max, shift = m->shift;
 	const int8_t *w8 = m->w8;
 	uint64_t reg = z->reg, cs = z->cseed;
 	uint32_t c_n = 0;
-	int32_t acc = 0;
+	int32_t acc = 0, b = 0;
 	for (size_t r = 0; r < len; r++) {
 		reg = reg << 8 | c[r];
 		if (hi) {
-			for (unsigned k = lo; k <= hi; k++)
-				acc += gram_w8(w8, shift, ((reg & ((1ULL << (8 * k)) - 1)) ^ cs) + ((uint64_t)k << 59));
+			for (unsigned k = lo; k <= hi; k++) {
+				uint64_t x = ((reg & ((1ULL << (8 * k)) - 1)) ^ cs) + ((uint64_t)k << 59);
+				acc += gram_w8(w8, shift, x);
+				if (w8b)
+					b += gram_w8(w8b, shift, x);
+			}
 		} else {
-			for (unsigned k = cmin; k <= cmax && k <= pos + r + 1; k++, c_n++)
-				acc += gram_w8(w8, shift, ((reg & m->cmask[k]) ^ cs) + ((uint64_t)k << 59));
+			for (unsigned k = cmin; k <= cmax && k <= pos + r + 1; k++, c_n++) {
+				uint64_t x = ((reg & m->cmask[k]) ^ cs) + ((uint64_t)k << 59);
+				acc += gram_w8(w8, shift, x);
+				if (w8b)
+					b += gram_w8(w8b, shift, x);
+			}
 		}
 	}
 	if (hi)
 		c_n = (hi - lo + 1) * (uint32_t)len;
 	z->reg = reg;
 	*cnt += c_n;
+	if (w8b)
+		*accb += b;
 	return acc;
 }
 
-/* The n-grams of a chunk at text position pos, unrolled for the ranges listed. */
-static int32_t chunk_grams(const struct sl_guard_model *m, const unsigned char *c, size_t len, size_t pos,
-                           struct scan *z, uint32_t *cnt)
+/* The n-grams of a chunk at text position pos, unrolled for the ranges listed (m2's weights,
+ * when given, to *accb). */
+static inline __attribute__((always_inline)) int32_t chunk_grams(const struct sl_guard_model *m,
+                                                                 const struct sl_guard_model *m2,
+                                                                 const unsigned char *c, size_t len, size_t pos,
+                                                                 struct scan *z, uint32_t *cnt, int32_t *accb)
 {
 	const unsigned lo = m->p.char_min, hi = m->p.char_max;
+	const int8_t *w8b = m2 ? m2->w8 : NULL;
 	size_t full = hi ? hi - 1 : 0; /* from here on every n-gram is present */
 	int32_t acc = 0;
 	if (pos < full) {
 		size_t head = len < full - pos ? len : full - pos;
-		acc += grams(m, c, head, pos, z, cnt, 0, 0);
+		acc += grams(m, w8b, c, head, pos, z, cnt, accb, 0, 0);
 		c += head, len -= head, pos += head;
 	}
 	if (lo == 4 && hi == 4)
-		return acc + grams(m, c, len, pos, z, cnt, 4, 4);
+		return acc + grams(m, w8b, c, len, pos, z, cnt, accb, 4, 4);
 	if (lo == 3 && hi == 5)
-		return acc + grams(m, c, len, pos, z, cnt, 3, 5);
-	return acc + grams(m, c, len, pos, z, cnt, 0, 0);
+		return acc + grams(m, w8b, c, len, pos, z, cnt, accb, 3, 5);
+	return acc + grams(m, w8b, c, len, pos, z, cnt, accb, 0, 0);
 }
 
 /* ---- AVX-512 (F, BW, DQ, VL, VBMI) versions of chunk_map and of the 4-gram sums, chosen at
@@ -538,8 +584,10 @@ AVX512 static void chunk_map_avx512(const struct sl_guard_model *m, const unsign
  * has the constant high half xh, so the top half of x * K1 is hi(xl * kl) + lo(xl * kh) +
  * lo(xh * kl) (mod 2^32), whose top hash_bits + 1 bits index w8 as gram_w8 does; the weights
  * are gathered 16 at a time (w8 has GM_W8_PAD bytes after its end, as a gather reads 4). */
-AVX512 static int32_t grams4_avx512(const struct sl_guard_model *m, struct chunk *k, size_t len, size_t skip,
-                                    struct scan *z, uint32_t *cnt)
+AVX512 static inline __attribute__((always_inline)) int32_t grams4_body(const struct sl_guard_model *m,
+                                                                        const int8_t *w8b, struct chunk *k,
+                                                                        size_t len, size_t skip, struct scan *z,
+                                                                        uint32_t *cnt, int32_t *accb)
 {
 	static const uint8_t perm[64] = {
 	    3,  2,  1,  0,  4,  3,  2,  1,  5,  4,  3,  2,  6,  5,  4,  3,  7,  6,  5,  4,  8,  7,
@@ -553,7 +601,7 @@ AVX512 static int32_t grams4_avx512(const struct sl_guard_model *m, struct chunk
 	const __m512i vkl = _mm512_set1_epi32((int)kl), vkh = _mm512_set1_epi32((int)kh);
 	const __m512i va = _mm512_set1_epi32((int)(xh * kl));
 	const __m128i sh = _mm_cvtsi32_si128((int)(m->shift - 33));
-	__m512i acc = _mm512_setzero_si512();
+	__m512i acc = _mm512_setzero_si512(), acc2 = _mm512_setzero_si512();
 	/* prev: the block before; for the first, the last three bytes before the chunk at 61..63 */
 	__m512i prev = _mm512_set1_epi32((int)__builtin_bswap32((uint32_t)z->reg)), ix4[4];
 	for (unsigned g = 0; g < 4; g++) /* grams 16g..16g + 15 of a block: bytes 61 + 16g.. of prev:cur */
@@ -575,6 +623,10 @@ AVX512 static int32_t grams4_avx512(const struct sl_guard_model *m, struct chunk
 				live &= (__mmask16)(0xffffu << skip);
 			__m512i w = _mm512_i32gather_epi32(ix, m->w8, 1); /* any index is inside w8 and its pad */
 			acc = _mm512_mask_add_epi32(acc, live, acc, _mm512_srai_epi32(_mm512_slli_epi32(w, 24), 24));
+			if (w8b) {
+				__m512i w2 = _mm512_i32gather_epi32(ix, w8b, 1);
+				acc2 = _mm512_mask_add_epi32(acc2, live, acc2, _mm512_srai_epi32(_mm512_slli_epi32(w2, 24), 24));
+			}
 		}
 		before = prev;
 		prev = cur;
@@ -591,27 +643,113 @@ AVX512 static int32_t grams4_avx512(const struct sl_guard_model *m, struct chunk
 			z->reg = z->reg << 8 | k->c[i];
 	}
 	*cnt += (uint32_t)(len > skip ? len - skip : 0);
+	if (w8b)
+		*accb += _mm512_reduce_add_epi32(acc2);
 	return _mm512_reduce_add_epi32(acc);
 }
 
-/* The features ending at bytes [a, b) of s[0..n): their integer weight sum and their number. */
-static void block_features(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n,
-                           struct scan *z, int32_t *sum, uint32_t *cnt)
+AVX512 static int32_t grams4_avx512(const struct sl_guard_model *m, struct chunk *k, size_t len, size_t skip,
+                                    struct scan *z, uint32_t *cnt)
+{
+	return grams4_body(m, NULL, k, len, skip, z, cnt, NULL);
+}
+
+/* The same with the weights of a second model summed into *accb. */
+AVX512 static int32_t grams4_avx512_2(const struct sl_guard_model *m, const int8_t *w8b, struct chunk *k,
+                                      size_t len, size_t skip, struct scan *z, uint32_t *cnt, int32_t *accb)
+{
+	return grams4_body(m, w8b, k, len, skip, z, cnt, accb);
+}
+
+/* The features ending at bytes [a, b) of s[0..n): their integer weight sum and their number
+ * (and, with a second model m2 of the same features, its weight sum in *sum2). */
+static inline __attribute__((always_inline)) void block_feats(const struct sl_guard_model *m,
+                                                              const struct sl_guard_model *m2,
+                                                              const unsigned char *s, size_t a, size_t b, size_t n,
+                                                              struct scan *z, int32_t *sum, int32_t *sum2,
+                                                              uint32_t *cnt)
 {
 	struct chunk k;
 	*sum = 0;
+	if (m2)
+		*sum2 = 0;
 	*cnt = 0;
 	for (size_t e; a < b; a = e) {
 		e = b - a > GM_CHUNK ? a + GM_CHUNK : b;
 		if (sl__simd_avx512() && m->p.char_min == 4 && m->p.char_max == 4) {
 			chunk_map_avx512(m, s + a, e - a, &k);
-			*sum += grams4_avx512(m, &k, e - a, a < 3 ? 3 - a : 0, z, cnt);
+			size_t skip = a < 3 ? 3 - a : 0;
+			*sum += m2 ? grams4_avx512_2(m, m2->w8, &k, e - a, skip, z, cnt, sum2)
+			           : grams4_avx512(m, &k, e - a, skip, z, cnt);
 		} else {
 			chunk_map(m, s + a, e - a, &k);
-			*sum += chunk_grams(m, k.c, e - a, a, z, cnt);
+			*sum += chunk_grams(m, m2, k.c, e - a, a, z, cnt, sum2);
 		}
-		chunk_words(m, &k, e - a, e == n, z, sum, cnt);
+		chunk_words(m, m2, &k, e - a, e == n, z, sum, sum2, cnt);
 	}
+}
+
+static void block_features(const struct sl_guard_model *m, const unsigned char *s, size_t a, size_t b, size_t n,
+                           struct scan *z, int32_t *sum, uint32_t *cnt)
+{
+	block_feats(m, NULL, s, a, b, n, z, sum, NULL, cnt);
+}
+
+static void block_features2(const struct sl_guard_model *m, const struct sl_guard_model *m2, const unsigned char *s,
+                            size_t a, size_t b, size_t n, struct scan *z, int32_t *sum, int32_t *sum2, uint32_t *cnt)
+{
+	block_feats(m, m2, s, a, b, n, z, sum, sum2, cnt);
+}
+
+/* A model's windows over the blocks of one text, block by block: a ring of the last K block
+ * sums, the window's running sums (integers: exact) and the best window logit so far. */
+struct windows {
+	size_t K, blk, ring; /* ring = blk % K */
+	int32_t rsum[GM_MAX_BLOCKS];
+	uint32_t rcnt[GM_MAX_BLOCKS];
+	int64_t wsum;
+	uint32_t wcnt;
+	float best;
+};
+
+static void windows_init(struct windows *w, const struct sl_guard_model *m)
+{
+	w->K = gm_blocks_per_window(m);
+	w->blk = w->ring = 0;
+	w->wsum = 0;
+	w->wcnt = 0;
+	w->best = -INFINITY;
+}
+
+/* The next block's sums. */
+static void windows_push(struct windows *w, const struct sl_guard_model *m, int32_t sum, uint32_t cnt)
+{
+	if (w->blk >= w->K) { /* the block leaving the window */
+		w->wsum -= w->rsum[w->ring];
+		w->wcnt -= w->rcnt[w->ring];
+	}
+	w->rsum[w->ring] = sum;
+	w->rcnt[w->ring] = cnt;
+	w->wsum += sum;
+	w->wcnt += cnt;
+	if (w->blk + 1 >= w->K) {
+		float l = gm_window_logit(m, (float)w->wsum * m->scale, w->wcnt);
+		w->best = l > w->best ? l : w->best;
+	}
+	w->blk++;
+	w->ring = w->ring + 1 == w->K ? 0 : w->ring + 1;
+}
+
+/* The score after the last block: the best window, or the one short window. */
+static double windows_score(const struct windows *w, const struct sl_guard_model *m)
+{
+	float best = w->blk < w->K ? gm_window_logit(m, (float)w->wsum * m->scale, w->wcnt) : w->best;
+	return 1.0 / (1.0 + exp(-(double)best));
+}
+
+static struct scan scan_start(const struct sl_guard_model *m)
+{
+	return (struct scan){.cseed = ((uint64_t)m->p.seed + 1) * GM_K2, .wh = gm_word_seed(m)};
 }
 
 double sl_guard_model_score(const struct sl_guard_model *m, const char *text, size_t len)
@@ -621,38 +759,69 @@ double sl_guard_model_score(const struct sl_guard_model *m, const char *text, si
 	if (!text)
 		len = 0;
 	const unsigned char *s = (const unsigned char *)text;
-	size_t S = m->p.stride, K = gm_blocks_per_window(m), nblocks = len ? (len - 1) / S + 1 : 1;
-	struct scan z = {.cseed = ((uint64_t)m->p.seed + 1) * GM_K2, .wh = gm_word_seed(m)};
-	int32_t rsum[GM_MAX_BLOCKS];
-	uint32_t rcnt[GM_MAX_BLOCKS];
-	int64_t wsum = 0; /* the window's sums, kept as the ring turns (integers: exact) */
-	uint32_t wcnt = 0;
-	float best = -INFINITY;
-	for (size_t blk = 0, ring = 0; blk < nblocks; blk++, ring = ring + 1 == K ? 0 : ring + 1) { /* ring = blk % K */
+	size_t S = m->p.stride, nblocks = len ? (len - 1) / S + 1 : 1;
+	struct scan z = scan_start(m);
+	struct windows w;
+	windows_init(&w, m);
+	for (size_t blk = 0; blk < nblocks; blk++) {
 		size_t a = blk * S, b = a + S < len ? a + S : len;
-		if (blk >= K) { /* the block leaving the window */
-			wsum -= rsum[ring];
-			wcnt -= rcnt[ring];
-		}
-		block_features(m, s, a, b, len, &z, &rsum[ring], &rcnt[ring]);
-		wsum += rsum[ring];
-		wcnt += rcnt[ring];
-		if (blk + 1 >= K) {
-			float l = gm_window_logit(m, (float)wsum * m->scale, wcnt);
-			best = l > best ? l : best;
-		}
+		int32_t sum;
+		uint32_t cnt;
+		block_features(m, s, a, b, len, &z, &sum, &cnt);
+		windows_push(&w, m, sum, cnt);
 	}
-	if (nblocks < K) /* one short window */
-		best = gm_window_logit(m, (float)wsum * m->scale, wcnt);
-	return 1.0 / (1.0 + exp(-(double)best));
+	return windows_score(&w, m);
 }
 
-double sl_guard_model_stage(void *ctx, const char *text, size_t len)
+bool sl_guard_model_pairs(const struct sl_guard_model *a, const struct sl_guard_model *b)
 {
-	const struct sl_guard_model *m = ctx;
-	double p = sl_guard_model_score(m, text, len); /* 0 without a model */
-	if (!m)
-		return p;
+	const struct sl_guard_model_params *p = &a->p, *q = &b->p;
+	uint32_t lo = p->stride < q->stride ? p->stride : q->stride, hi = p->stride ^ q->stride ^ lo;
+	return p->hash_bits == q->hash_bits && p->seed == q->seed && p->char_min == q->char_min &&
+	       p->char_max == q->char_max && p->word_unigrams == q->word_unigrams &&
+	       p->word_bigrams == q->word_bigrams && p->cues == q->cues && a->cues.direct == b->cues.direct &&
+	       a->cues.dmul == b->cues.dmul && hi % lo == 0;
+}
+
+/* One walk in blocks of the smaller stride G; each model's block of k * G bytes is the sum of k
+ * of them (integers: exact), so each model's windows see the sums sl_guard_model_score gives. */
+void sl_guard_model_score_pair(const struct sl_guard_model *a, const struct sl_guard_model *b, const char *text,
+                               size_t len, double *pa, double *pb)
+{
+	if (!text)
+		len = 0;
+	const unsigned char *s = (const unsigned char *)text;
+	size_t G = a->p.stride < b->p.stride ? a->p.stride : b->p.stride, n = len ? (len - 1) / G + 1 : 1;
+	size_t ka = a->p.stride / G, kb = b->p.stride / G;
+	struct scan z = scan_start(a);
+	struct windows wa, wb;
+	int32_t suma = 0, sumb = 0;
+	uint32_t cnta = 0, cntb = 0;
+	windows_init(&wa, a);
+	windows_init(&wb, b);
+	for (size_t g = 0; g < n; g++) {
+		size_t lo = g * G, hi = lo + G < len ? lo + G : len;
+		int32_t x, y;
+		uint32_t c;
+		block_features2(a, b, s, lo, hi, len, &z, &x, &y, &c);
+		suma += x, cnta += c, sumb += y, cntb += c;
+		if ((g + 1) % ka == 0 || g + 1 == n) {
+			windows_push(&wa, a, suma, cnta);
+			suma = 0, cnta = 0;
+		}
+		if ((g + 1) % kb == 0 || g + 1 == n) {
+			windows_push(&wb, b, sumb, cntb);
+			sumb = 0, cntb = 0;
+		}
+	}
+	*pa = windows_score(&wa, a);
+	*pb = windows_score(&wb, b);
+}
+
+/* p calibrated so that m's threshold maps to the pipeline's default threshold (see
+ * sl_guard_model_stage). */
+static double calibrated(const struct sl_guard_model *m, double p)
+{
 	double t = m->p.threshold;
 	if (!(p > 0 && p < 1 && t > 0 && t < 1))
 		return p;
@@ -660,6 +829,40 @@ double sl_guard_model_stage(void *ctx, const char *text, size_t len)
 	double lt = t == m->thr_at ? m->thr_logit : log(t / (1 - t));
 	double z = log(p / (1 - p)) - lt + log(d / (1 - d));
 	return 1.0 / (1.0 + exp(-z));
+}
+
+double sl_guard_model_stage(void *ctx, const char *text, size_t len)
+{
+	const struct sl_guard_model *m = ctx;
+	double p = sl_guard_model_score(m, text, len); /* 0 without a model */
+	return m ? calibrated(m, p) : p;
+}
+
+static double clamp01(double p)
+{
+	return p > 0 ? (p < 1 ? p : 1) : 0; /* NaN compares false: 0 */
+}
+
+double sl_guard_model_stage_pair(void *ctx, const char *text, size_t len)
+{
+	const struct sl_guard_model_pair *q = ctx;
+	double pa, pb;
+	sl_guard_model_score_pair(q->general, q->document, text, len, &pa, &pb);
+	return fmax(clamp01(calibrated(q->general, pa)), clamp01(calibrated(q->document, pb)));
+}
+
+void sl_guard_opts_models(struct sl_guard_opts *o, struct sl_guard_model_pair *pair,
+                          const struct sl_guard_model *general, const struct sl_guard_model *document)
+{
+	static const struct sl_guard_scorer_ops one = {"linear", sl_guard_model_stage},
+	                                        two = {"linear pair", sl_guard_model_stage_pair};
+	o->scorer = general ? (struct sl_guard_scorer){&one, (void *)general} : (struct sl_guard_scorer){0};
+	o->indirect = document ? (struct sl_guard_scorer){&one, (void *)document} : (struct sl_guard_scorer){0};
+	o->both = (struct sl_guard_scorer){0};
+	if (general && document && sl_guard_model_pairs(general, document)) {
+		*pair = (struct sl_guard_model_pair){general, document};
+		o->both = (struct sl_guard_scorer){&two, pair};
+	}
 }
 
 const struct sl_guard_model_params *sl_guard_model_params(const struct sl_guard_model *m)

@@ -91,15 +91,20 @@ static double rule_risk(const struct sl_guard_rules *rules, const struct sl_guar
 static double model_prob(const struct sl_guard_opts *o, const struct sl_guard_scratch *s, unsigned seg,
                          enum sl_guard_trust trust, struct sl_guard_verdict *v, struct record *rec)
 {
-	const struct sl_guard_scorer_ops *ops = o->scorer.ops, *doc = o->indirect.ops;
+	const struct sl_guard_scorer_ops *ops = o->scorer.ops, *doc = o->indirect.ops, *both = o->both.ops;
 	if (trust != SL_GUARD_INDIRECT || !doc || !doc->score)
 		doc = NULL;
 	if ((!ops || !ops->score) && !doc)
 		return -1;
 	const struct sl_guard_norm *n = sl_guard_scratch_norm(s);
-	double p = ops && ops->score ? clamp01(ops->score(o->scorer.ctx, n->out.data, n->out.len)) : 0;
-	if (doc) /* the document model: instructions planted in untrusted content */
-		p = fmax(p, clamp01(doc->score(o->indirect.ctx, n->out.data, n->out.len)));
+	double p;
+	if (doc && ops && ops->score && both && both->score) /* the two below in one pass */
+		p = clamp01(both->score(o->both.ctx, n->out.data, n->out.len));
+	else {
+		p = ops && ops->score ? clamp01(ops->score(o->scorer.ctx, n->out.data, n->out.len)) : 0;
+		if (doc) /* the document model: instructions planted in untrusted content */
+			p = fmax(p, clamp01(doc->score(o->indirect.ctx, n->out.data, n->out.len)));
+	}
 	if (p >= CLASSIFIER_REASON_MIN) {
 		struct sl_guard_reason r = {.kind = SL_GUARD_REASON_CLASSIFIER, .score = p, .segment = seg, .trust = trust};
 		note(v, rec, &r);

@@ -42,8 +42,6 @@ struct sl_guard_rt {
 
 static struct sl_guard_scratch *scratch; /* loop thread */
 
-static const struct sl_guard_scorer_ops linear_ops = {"linear", sl_guard_model_stage};
-
 /* ---- building ---- */
 
 static int get_rules(struct sl_guard_rt *rt, const char *file, const struct sl_guard_rules **out, char *err,
@@ -106,19 +104,17 @@ static int build_model(struct sl_guard_rt *rt, const struct sl_config *cfg, unsi
 		return snprintf(err, errlen, "guard of model '%s': %s", m->model, sub), rc;
 	if (!m->cfg.input_on)
 		return 0;
-	struct sl_guard_model *clf;
+	struct sl_guard_model *clf = NULL, *doc = NULL;
 	m->opts.threshold = m->cfg.input.threshold;
 	m->opts.action = m->cfg.input.action;
 	m->opts.scan_trusted = m->cfg.input.scan_trusted;
 	rc = get_rules(rt, m->cfg.input.rules_file, &m->rules, err, errlen);
 	if (!rc)
 		rc = get_model(rt, m->cfg.input.model_file, SL_GUARD_MODEL_FILE, &clf, err, errlen);
-	if (!rc && clf)
-		m->opts.scorer = (struct sl_guard_scorer){&linear_ops, clf};
 	if (!rc)
-		rc = get_model(rt, m->cfg.input.indirect_model_file, SL_GUARD_INDIRECT_MODEL_FILE, &clf, err, errlen);
-	if (!rc && clf)
-		m->opts.indirect = (struct sl_guard_scorer){&linear_ops, clf};
+		rc = get_model(rt, m->cfg.input.indirect_model_file, SL_GUARD_INDIRECT_MODEL_FILE, &doc, err, errlen);
+	if (!rc)
+		sl_guard_opts_models(&m->opts, &m->pair, clf, doc);
 	if (!rc && m->cfg.input.memo_bytes)
 		rc = sl_guard_memo_new(m->cfg.input.memo_bytes, &m->memo);
 	return rc;

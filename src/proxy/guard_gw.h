@@ -11,6 +11,7 @@
 #include "sluice/config.h"
 #include "sluice/core.h"
 #include "sluice/guard_config.h"
+#include "sluice/guard_model.h"
 
 struct json_object;
 struct sl_guard_rt;
@@ -21,6 +22,7 @@ struct sl_guard_mrt {
 	struct sl_guard_config cfg;
 	const struct sl_guard_rules *rules; /* NULL when input is off */
 	struct sl_guard_opts opts;
+	struct sl_guard_model_pair pair; /* opts.both's: the classifier and the document model */
 	struct sl_guard_memo *memo; /* segments seen before (input.memo_bytes); NULL: none. The loop
 	                             * thread's; mutable although the runtime is shared read-only */
 };

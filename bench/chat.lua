@@ -7,6 +7,8 @@
 --   chat (default)  a system message and a user message never sent before ("Name colour number
 --                   17."), so the guard's memo of segments seen before never answers and the
 --                   guard path pays the whole scan every time;
+--   same            the chat shape with one user message sent again and again ("Name one
+--                   colour."), which the guard's memo answers after the first time;
 --   conversation    conversations of 10 requests: each sends the system message and the whole
 --                   history again (user turns of about 200 bytes, short assistant turns) plus a
 --                   new user turn, as chat clients do (0.3 to 2.4 KB a request).
@@ -37,6 +39,8 @@ request = function()
 	local msgs
 	if shape == "conversation" then
 		msgs = conversation(n)
+	elseif shape == "same" then
+		msgs = '{"role":"system","content":"You are terse."},{"role":"user","content":"Name one colour."}'
 	else
 		msgs = '{"role":"system","content":"You are terse."},{"role":"user","content":"Name colour number '
 			.. n .. '."}'

@@ -31,8 +31,9 @@
 #   to part 1, "guard": a second sluice, the same but with the guard on (input scan and answer
 #   checks, action flag), measured in the same rounds, and prints guard/sluice per round),
 #   BENCH_GUARD_MEMO (the guard's memo_bytes; default: its default, 4 MiB; 0: no memo),
-#   BENCH_SHAPE (chat: one new 16-25 byte user message per request; conversation: 10-request
-#   conversations that send their history again; see bench/chat.lua).
+#   BENCH_SHAPE (chat: one new 16-25 byte user message per request; same: one user message sent
+#   again and again; conversation: 10-request conversations that send their history again; see
+#   bench/chat.lua).
 # Exit status: 0 when every component started and every request succeeded, 1 otherwise.
 set -euo pipefail
 
@@ -66,7 +67,7 @@ STEADY_RATE=$((STREAMS * 1000 / (SSE_TTFT_MS + SSE_TOKENS * 1000 / SSE_TPS)))
 say() { printf '%s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
-case $BENCH_SHAPE in chat | conversation) ;; *) die "BENCH_SHAPE must be chat or conversation" ;; esac
+case $BENCH_SHAPE in chat | same | conversation) ;; *) die "BENCH_SHAPE must be chat, same or conversation" ;; esac
 case $GUARD_MEMO in *[!0-9]*) die "BENCH_GUARD_MEMO must be a whole number of bytes" ;; esac
 
 # ---- tools ----

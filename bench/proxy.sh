@@ -31,6 +31,8 @@
 #   to part 1, "guard": a second sluice, the same but with the guard on (input scan and answer
 #   checks, action flag), measured in the same rounds, and prints guard/sluice per round),
 #   BENCH_GUARD_MEMO (the guard's memo_bytes; default: its default, 4 MiB; 0: no memo),
+#   BENCH_GUARD_PARTS ("input output", the default, or one of them: which checks the guard path
+#   runs),
 #   BENCH_SHAPE (chat: one new 16-25 byte user message per request; same: one user message sent
 #   again and again; conversation: 10-request conversations that send their history again; see
 #   bench/chat.lua).
@@ -52,6 +54,7 @@ NGINX_LOG=${BENCH_NGINX_LOG:-1}
 DO_PERF=${BENCH_PERF:-0}
 GUARD=${BENCH_GUARD:-0}
 GUARD_MEMO=${BENCH_GUARD_MEMO:-}
+GUARD_PARTS=${BENCH_GUARD_PARTS:-input output}
 export BENCH_SHAPE=${BENCH_SHAPE:-chat}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
@@ -69,6 +72,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 case $BENCH_SHAPE in chat | same | conversation) ;; *) die "BENCH_SHAPE must be chat, same or conversation" ;; esac
 case $GUARD_MEMO in *[!0-9]*) die "BENCH_GUARD_MEMO must be a whole number of bytes" ;; esac
+case $GUARD_PARTS in "input output" | input | output) ;; *) die "BENCH_GUARD_PARTS must be 'input output', input or output" ;; esac
 
 # ---- tools ----
 
@@ -312,8 +316,9 @@ EOF
 # (flag only, so the traffic is the same): the guard's cost in the gateway, against "sluice".
 guard_conf() {
 	[ "$1" = 1 ] || return 0
-	printf 'guard:\n  input: {action: flag%s}\n' "${GUARD_MEMO:+, memo_bytes: $GUARD_MEMO}"
-	printf '  output: {action: flag, canaries: [CANARY-7f3a9c2e]}\n'
+	printf 'guard:\n'
+	case $GUARD_PARTS in *input*) printf '  input: {action: flag%s}\n' "${GUARD_MEMO:+, memo_bytes: $GUARD_MEMO}" ;; esac
+	case $GUARD_PARTS in *output*) printf '  output: {action: flag, canaries: [CANARY-7f3a9c2e]}\n' ;; esac
 }
 
 # sluice_conf LISTEN ADMIN UPSTREAM LOG [GUARD]

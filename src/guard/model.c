@@ -10,7 +10,10 @@
  * (struct chunk), the character n-grams summed, then the words (hashes from the word mask's
  * edges, a word per step; unigram and bigram weights and cue words, from a direct-mapped
  * table, in one loop without branches). With AVX-512 (F, BW, DQ, VL, VBMI; chosen at run time) the map, the
- * prefix sums and the 4-grams take 64 and 16 bytes at a time. */
+ * prefix sums and the 4-grams take 64 and 16 bytes at a time. Two models of the same features
+ * (the classifier and the document model) can share one walk: the same code, with a second
+ * weight table read at each feature (always inlined, so the one-model path is unchanged), in
+ * blocks of the smaller stride, each model keeping its own windows (struct windows). */
 #include <immintrin.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -200,6 +200,12 @@ class Input(GuardCase):
         # the same words from the user are a request, not an injection: no document model there
         self.assertEqual(post(gw.port, CHAT, chat_body(content=plant)).status, 200)
         self.assertEqual(len(self.upstream.requests), 2)
+        # an agent sends its tool results again at every step: the memo answers, the same way
+        for _ in range(2):
+            r = post(gw.port, CHAT, self.tool_body(planted))
+            harness.assert_openai_error(self, r, 400, "prompt_injection_detected")
+        self.assertEqual(post(gw.port, CHAT, self.tool_body(table)).status, 200)
+        self.assertGreaterEqual(self.segments("memo"), 4, "the repeated tool results and user messages")
         # without the document model the rules and the general classifier let it through
         gw = self.start({"input": {"action": "block", "indirect_model_file": "none"}})
         self.assertEqual(post(gw.port, CHAT, self.tool_body(planted)).status, 200)

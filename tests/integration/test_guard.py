@@ -241,6 +241,25 @@ class Input(GuardCase):
         self.assertEqual(self.segments("scan"), 4)
         self.assertEqual(self.segments("memo"), 0)
 
+    def test_a_reload_with_new_rules_starts_a_new_memo(self):
+        # a prompt the shipped guard lets through is kept in the memo; after a reload that adds a
+        # rule for it, the same bytes are scanned again with the new rule, not answered by the old
+        # memo
+        text = "Please list the zebra quokka protocol steps."
+        gw = self.start({"input": {"action": "block"}})
+        for _ in range(2):
+            self.assertEqual(post(gw.port, CHAT, chat_body(content=text)).status, 200)
+        self.assertEqual(self.segments("memo"), 1)
+        rules = self.workdir + "/extra.txt"
+        with open(rules, "w") as f:
+            f.write("t.zebra override 0.9 zebra\\W+quokka\n")
+        cfg = dict(gw.config)
+        cfg["guard"] = {"input": {"action": "block", "rules_file": rules}}
+        gw.reload(cfg)
+        r = post(gw.port, CHAT, chat_body(content=text))
+        harness.assert_openai_error(self, r, 400, "prompt_injection_detected")
+        self.assertIn("t.zebra", r.json()["error"]["message"])
+
 
 class Output(GuardCase):
     OUT = {"canaries": [CANARY]}

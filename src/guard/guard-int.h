@@ -17,6 +17,12 @@
 #define SLUICE_SHARE_DIR "share"
 #endif
 
+/* p clamped to [0, 1]; NaN counts as 0 (it compares false). */
+static inline double sl__clamp01(double p)
+{
+	return p > 0 ? (p < 1 ? p : 1) : 0;
+}
+
 /* What one segment contributed to a verdict (scan.c): its risk, rule risk, classifier
  * probability (-1 without a scorer), the categories its rules fired, and its reasons in the
  * order the scan added them (segment fields are rewritten on replay). The memo keeps these. */

@@ -39,8 +39,7 @@ struct sl_guard_memo {
 	uint64_t head, tail;    /* positions; the ring offset is pos % cap */
 	size_t max_bytes, slot_bytes, entries;
 	uint64_t hits, misses;
-	const void *rules, *opts; /* what it serves, once bound */
-	bool bound;
+	const void *rules, *opts; /* what it serves, once bound (opts NULL until then) */
 };
 
 int sl_guard_memo_new(size_t max_bytes, struct sl_guard_memo **out)
@@ -82,10 +81,9 @@ void sl_guard_memo_stats(const struct sl_guard_memo *m, struct sl_guard_memo_sta
 
 int sl__memo_bind(struct sl_guard_memo *m, const void *rules, const void *o)
 {
-	if (!m->bound) {
+	if (!m->opts) {
 		m->rules = rules;
 		m->opts = o;
-		m->bound = true;
 	}
 	return m->rules == rules && m->opts == o ? 0 : SL_EINVAL;
 }

@@ -841,17 +841,12 @@ double sl_guard_model_stage(void *ctx, const char *text, size_t len)
 	return m ? calibrated(m, p) : p;
 }
 
-static double clamp01(double p)
-{
-	return p > 0 ? (p < 1 ? p : 1) : 0; /* NaN compares false: 0 */
-}
-
 double sl_guard_model_stage_pair(void *ctx, const char *text, size_t len)
 {
 	const struct sl_guard_model_pair *q = ctx;
 	double pa, pb;
 	sl_guard_model_score_pair(q->general, q->document, text, len, &pa, &pb);
-	return fmax(clamp01(calibrated(q->general, pa)), clamp01(calibrated(q->document, pb)));
+	return fmax(sl__clamp01(calibrated(q->general, pa)), sl__clamp01(calibrated(q->document, pb)));
 }
 
 void sl_guard_opts_models(struct sl_guard_opts *o, struct sl_guard_model_pair *pair,

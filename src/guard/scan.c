@@ -22,11 +22,6 @@ void sl_guard_opts_default(struct sl_guard_opts *o)
 	o->action = SL_GUARD_FLAG;
 }
 
-static double clamp01(double p)
-{
-	return p > 0 ? (p < 1 ? p : 1) : 0; /* NaN compares false: 0 */
-}
-
 /* Keeps the strongest reasons: a new one replaces the weakest kept when the table is full. */
 static void add_reason(struct sl_guard_verdict *v, const struct sl_guard_reason *r)
 {
@@ -85,7 +80,7 @@ static double rule_risk(const struct sl_guard_rules *rules, const struct sl_guar
 		*cats |= 1u << rule->category;
 		note(v, rec, &r);
 	}
-	return clamp01(1 - keep);
+	return sl__clamp01(1 - keep);
 }
 
 static double model_prob(const struct sl_guard_opts *o, const struct sl_guard_scratch *s, unsigned seg,
@@ -99,11 +94,11 @@ static double model_prob(const struct sl_guard_opts *o, const struct sl_guard_sc
 	const struct sl_guard_norm *n = sl_guard_scratch_norm(s);
 	double p;
 	if (doc && ops && ops->score && both && both->score) /* the two below in one pass */
-		p = clamp01(both->score(o->both.ctx, n->out.data, n->out.len));
+		p = sl__clamp01(both->score(o->both.ctx, n->out.data, n->out.len));
 	else {
-		p = ops && ops->score ? clamp01(ops->score(o->scorer.ctx, n->out.data, n->out.len)) : 0;
+		p = ops && ops->score ? sl__clamp01(ops->score(o->scorer.ctx, n->out.data, n->out.len)) : 0;
 		if (doc) /* the document model: instructions planted in untrusted content */
-			p = fmax(p, clamp01(doc->score(o->indirect.ctx, n->out.data, n->out.len)));
+			p = fmax(p, sl__clamp01(doc->score(o->indirect.ctx, n->out.data, n->out.len)));
 	}
 	if (p >= CLASSIFIER_REASON_MIN) {
 		struct sl_guard_reason r = {.kind = SL_GUARD_REASON_CLASSIFIER, .score = p, .segment = seg, .trust = trust};
@@ -141,7 +136,7 @@ static int scan_segment(const struct sl_guard_rules *rules, struct sl_guard_scra
 		rec.n = 0, rec.over = false;
 	g.r = rule_risk(rules, hits, nhits, idx, seg->trust, v, rp, &g.categories);
 	g.p = model_prob(o, s, idx, seg->trust, v, rp);
-	g.risk = clamp01(1 - (1 - g.r) * (1 - (g.p > 0 ? g.p : 0)));
+	g.risk = sl__clamp01(1 - (1 - g.r) * (1 - (g.p > 0 ? g.p : 0)));
 	keep_riskiest(v, &g, idx, seg->trust);
 	if (rp && !rec.over) {
 		g.n = rec.n;

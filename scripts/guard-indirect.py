@@ -11,17 +11,24 @@ instruction planted in a document" from:
     model of indirect prompt injection (Greshake et al., 2023: information gathering, fraud,
     malware and intrusion, manipulated content, availability), each planted at a random place in a
     carrier. No row of an attack source of the corpus is used, and no template was written from one.
+  With --positives requests, the planted text is instead a benign user prompt of the corpus (an
+  instruction where only data belongs): the rows of selfinstruct, wildguard, xstest and notinject
+  under 400 characters, whitespace collapsed to one line, in a seeded order (awesome_prompts' long
+  role plays are left out); with --positives both, every other injection is of each kind.
 
 usage:
-  scripts/guard-indirect.py train [CORPUS.jsonl] [-o share/guard/indirect.bin] [--sluice BIN]
-  scripts/guard-indirect.py eval  [CORPUS.jsonl] [--sluice BIN]
+  scripts/guard-indirect.py train [CORPUS.jsonl] [-o share/guard/indirect.bin] [--sluice BIN] [--positives P]
+  scripts/guard-indirect.py eval  [CORPUS.jsonl] [-o FILE] [--sluice BIN] [--positives P]
+P: templates (default), requests or both; the count of injections (2,700) is the same.
 train: builds the data from every carrier and writes the model.
 eval: the held-out check. The corpus' documents and the prose paragraphs are split in two; the
 model is trained on the first halves (with injections planted in them only), then scored as
 `sluice guard eval --trust indirect` on the second halves (false positives on unseen benign
 documents), on the corpus' indirect-injection rows (family "indirect", e.g. BIPIA), which
 training never sees, and on the corpus' short direct attacks planted in the unseen documents
-(held out for the document model alone: the general classifier was trained on them). The threshold is the model's own, fixed at training.
+(held out for the document model alone: the general classifier was trained on them). The
+threshold is the model's own, fixed at training. eval stops if a held-out row is one of the
+training carriers or contains a planted request; with -o it keeps the document model it trained.
 The corpus is not part of the repository: pass its path (default ../shared/data/injection/corpus.jsonl).
 """
 import gzip
@@ -37,6 +44,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WINDOW, STRIDE = "128", "64"  # short windows: a planted sentence must outweigh the carrier around it
 DOC_PARAS = 9000              # prose paragraphs taken from /usr/share/doc
 SYNTH = (1200, 1500)          # injections planted in corpus documents, in prose documents
+POSITIVES = ("templates", "requests", "both")
+REQUEST_SOURCES = ("selfinstruct", "wildguard", "xstest", "notinject")  # benign user prompts
+REQUEST_MAX = 400             # characters of a planted request
 
 TOPICS = ["the ocean", "autumn leaves", "a lost cat", "space travel", "coffee", "the stock market", "friendship",
           "a rainy day", "medieval castles", "electric cars", "chess", "volcanoes", "the moon", "jazz music", "pizza"]
@@ -85,9 +95,13 @@ def injection(rng):
     return pre + act + rng.choice(ENDINGS)
 
 
-def plant(rng, doc):
-    """The carrier with one injection of the templates."""
-    return plant_text(rng, doc, injection(rng))
+def requests_of(rows):
+    """The benign user prompts planted by --positives requests/both, one line each, seeded order."""
+    out = sorted({" ".join(r["text"].split()) for r in rows
+                  if r.get("source") in REQUEST_SOURCES and r["label"] == 0})
+    out = [t for t in out if 0 < len(t) < REQUEST_MAX]
+    random.Random(17).shuffle(out)
+    return out
 
 
 def plant_text(rng, doc, inj):
@@ -103,7 +117,8 @@ def plant_text(rng, doc, inj):
 
 
 def doc_paragraphs(limit):
-    """Prose paragraphs of /usr/share/doc, in a fixed order (sorted paths, seeded shuffle)."""
+    """Prose paragraphs of /usr/share/doc, in a fixed order (sorted paths, seeded shuffle), each once:
+    the same README ships under several packages, and a repeat would cross the held-out split."""
     names = re.compile(r"(README|NEWS|FAQ|TODO|.*\.txt|.*\.md|.*\.markdown|.*\.rst)(\.gz)?$", re.I)
     paths = []
     for root, dirs, files in os.walk("/usr/share/doc"):
@@ -122,6 +137,7 @@ def doc_paragraphs(limit):
             t = " ".join(para.split())
             if 80 <= len(t) <= 2000 and sum(c.isalpha() for c in t) > 0.6 * len(t):
                 paras.append(t)
+    paras = list(dict.fromkeys(paras))
     random.Random(5).shuffle(paras)
     if len(paras) < 100:
         sys.exit("guard-indirect: fewer than 100 prose paragraphs under /usr/share/doc; is it installed?")
@@ -132,13 +148,30 @@ def group(paras, k, source):
     return [{"text": "\n\n".join(paras[i:i + k]), "label": 0, "source": source} for i in range(0, len(paras), k)]
 
 
-def training_rows(corpus_docs, prose_docs, seed):
+def training_rows(corpus_docs, prose_docs, seed, positives="templates", requests=()):
+    """The carriers, and SYNTH injections planted in them: templates, requests (cycled in their
+    order) or both (alternating)."""
     rng = random.Random(seed)
     rows = corpus_docs + prose_docs
+    k = 0
     for carriers, n, src in ((corpus_docs, SYNTH[0], "synth_in_corpus_docs"), (prose_docs, SYNTH[1], "synth_in_prose")):
-        for _ in range(n):
-            rows.append({"text": plant(rng, rng.choice(carriers)["text"]), "label": 1, "source": src})
+        for i in range(n):
+            doc = rng.choice(carriers)["text"]
+            if positives == "templates" or (positives == "both" and i % 2 == 0):
+                inj = injection(rng)
+            else:
+                inj, k = requests[k % len(requests)], k + 1
+            rows.append({"text": plant_text(rng, doc, inj), "label": 1, "source": src})
     return rows
+
+
+def check_unseen(train_carriers, requests, held):
+    """Stops if a held-out row is a training carrier, or a planted request occurs in one."""
+    seen = {" ".join(r["text"].split()) for r in train_carriers}
+    for r in held:
+        t = " ".join(r["text"].split())
+        if t in seen or any(q in t for q in requests):
+            sys.exit("guard-indirect: held-out row of %s is used in training" % r["source"])
 
 
 def write(path, rows):
@@ -159,19 +192,24 @@ def main(argv):
     corpus = os.path.join(ROOT, "..", "shared", "data", "injection", "corpus.jsonl")
     out = os.path.join(ROOT, "share", "guard", "indirect.bin")
     sluice = os.path.join(ROOT, "build", "sluice")
+    positives, keep = "templates", None
     i = 0
     while i < len(rest):
-        if rest[i] in ("-o", "--sluice") and i + 1 < len(rest):
+        if rest[i] in ("-o", "--sluice", "--positives") and i + 1 < len(rest):
             if rest[i] == "-o":
-                out = rest[i + 1]
-            else:
+                out = keep = rest[i + 1]
+            elif rest[i] == "--sluice":
                 sluice = rest[i + 1]
+            else:
+                positives = rest[i + 1]
             i += 2
         elif not rest[i].startswith("-"):
             corpus = rest[i]
             i += 1
         else:
             sys.exit("guard-indirect: unknown option '%s' (see --help)" % rest[i])
+    if positives not in POSITIVES:
+        sys.exit("guard-indirect: --positives is one of %s" % ", ".join(POSITIVES))
     if not os.path.isfile(corpus):
         sys.exit("guard-indirect: corpus '%s' not found: it is not part of the repository; pass its path" % corpus)
     rows = [json.loads(line) for line in open(corpus, encoding="utf-8") if line.strip()]
@@ -179,15 +217,19 @@ def main(argv):
     attacks = [r for r in rows if r.get("family") == "indirect" and r["label"] == 1]
     if not docs:
         sys.exit("guard-indirect: the corpus has no rows of family \"document\" to carry injections")
+    requests = requests_of(rows) if positives != "templates" else []
+    if positives != "templates" and not requests:
+        sys.exit("guard-indirect: the corpus has no benign prompts of %s to plant" % ", ".join(REQUEST_SOURCES))
     prose = doc_paragraphs(DOC_PARAS if cmd == "train" else DOC_PARAS + 2500)
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "train.jsonl")
         if cmd == "train":
-            write(data, training_rows(docs, group(prose, 3, "prose_docs"), seed=11))
+            write(data, training_rows(docs, group(prose, 3, "prose_docs"), 11, positives, requests))
             train(sluice, data, out)
             return 0
-        write(data, training_rows(docs[0::2], group(prose[:DOC_PARAS], 3, "prose_docs"), seed=11))
-        model = os.path.join(tmp, "indirect.bin")
+        carriers = (docs[0::2], group(prose[:DOC_PARAS], 3, "prose_docs"))
+        write(data, training_rows(*carriers, 11, positives, requests))
+        model = keep or os.path.join(tmp, "indirect.bin")
         train(sluice, data, model)
         # the pipeline's general classifier, trained without any document or indirect-injection row
         general = os.path.join(tmp, "general.bin")
@@ -203,6 +245,7 @@ def main(argv):
         direct = [r["text"] for r in rows if r["label"] == 1 and r.get("family") != "indirect" and len(r["text"]) < 400]
         planted = [{"text": plant_text(rng, rng.choice(unseen_docs + unseen_prose)["text"], t), "label": 1,
                     "source": "direct_attacks_planted"} for t in direct]
+        check_unseen(carriers[0] + carriers[1], requests, unseen_docs + unseen_prose + attacks + planted)
         write(held, unseen_docs + unseen_prose + attacks + planted)
         for what, opts in (("pipeline (rules, general classifier, document model), rows as indirect content",
                             ["--model", general, "--indirect-model", model, "--trust", "indirect"]),

@@ -66,13 +66,18 @@ static void note(struct sl_guard_verdict *v, struct record *rec, const struct sl
 	add_reason(v, r);
 }
 
-/* Rule risk of one segment from its hits; records the reasons and categories. */
+/* Rule risk of one segment from its hits; records the reasons and categories. Rules of the
+ * category "address" (text speaking to the model) count in indirect segments only: from inside a
+ * document or a tool result that is the sign of a planted instruction, from a user it is what a
+ * user does ("Instructions for the AI:" heads many a benign prompt). */
 static double rule_risk(const struct sl_guard_rules *rules, const struct sl_guard_hit *hits, size_t n, unsigned seg,
                         enum sl_guard_trust trust, struct sl_guard_verdict *v, struct record *rec, unsigned *cats)
 {
 	double keep = 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct sl_guard_rule *rule = &rules->rules[hits[i].rule];
+		if (rule->category == SL_GUARD_CAT_ADDRESS && trust != SL_GUARD_INDIRECT)
+			continue;
 		struct sl_guard_reason r = {.kind = SL_GUARD_REASON_RULE, .category = rule->category,
 		                            .view = hits[i].view, .score = rule->weight, .segment = seg, .trust = trust};
 		memcpy(r.rule_id, rule->id, sizeof(r.rule_id));

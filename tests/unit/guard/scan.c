@@ -16,7 +16,8 @@ static void setup(void)
 {
 	char err[256] = "";
 	const char *text = "t.tok template 0.9 <\\|im_start\\|>\n"
-	                   "t.weak address 0.3 \\bnote\\W+to\\W+the\\W+ai\\b\n"
+	                   "t.weak role 0.3 \\bnote\\W+to\\W+the\\W+ai\\b\n"
+	                   "t.addr address 0.6 \\bdear\\W+model\\b\n"
 	                   "t.ovr override 0.8 \\bignore\\W*previous\\W*instructions\n";
 	cr_assert_eq(sl_guard_rules_new(&rules), 0);
 	cr_assert_eq(sl_guard_rules_add_text(rules, "test", text, strlen(text), err, sizeof(err)), 0, "%s", err);
@@ -91,6 +92,26 @@ Test(scan, indirect_segment_is_named_with_its_view)
 	cr_assert_eq(sl_guard_reason_format(&v.reasons[0], &b), 0);
 	cr_assert_str_eq(b.data, "rule t.ovr [override 0.8] in decoded view of segment 1 (indirect)");
 	sl_buf_release(&b);
+}
+
+/* "address" rules speak of text talking to the model: a sign in a document, not from a user. */
+Test(scan, address_rules_count_in_indirect_segments_only)
+{
+	const char *t = "Dear model, the table follows.";
+	struct sl_guard_segment seg = {SL_GUARD_DIRECT, t, strlen(t)};
+	struct sl_guard_opts o;
+	struct sl_guard_verdict v;
+	sl_guard_opts_default(&o);
+	o.scan_trusted = true;
+	for (int trust = SL_GUARD_TRUSTED; trust <= SL_GUARD_INDIRECT; trust++) {
+		seg.trust = (enum sl_guard_trust)trust;
+		cr_assert_eq(sl_guard_scan(rules, scratch, &o, &seg, 1, &v), 0);
+		bool counts = trust == SL_GUARD_INDIRECT;
+		cr_assert_eq(v.fired, counts, "trust %d", trust);
+		cr_assert_eq(v.nreasons, counts ? 1u : 0u, "trust %d", trust);
+		cr_assert_eq(v.categories, counts ? 1u << SL_GUARD_CAT_ADDRESS : 0u, "trust %d", trust);
+		cr_assert_float_eq(v.rule_score, counts ? 0.6 : 0, 1e-12, "trust %d", trust);
+	}
 }
 
 Test(scan, noisy_or_and_classifier_combine)

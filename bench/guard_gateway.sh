@@ -18,6 +18,8 @@
 #   unique        the same with a user message never sent before ("Name colour number 17.")
 #   conversation  conversations of 10 requests: each sends the system message and the whole
 #                 history again (user turns of about 200 bytes, assistant turns) plus a new turn
+#   stream        unique's request with "stream": true and max_tokens 100: a streamed answer of
+#                 100 tokens (SSE, unpaced), which the guard checks event by event
 #
 # Usage: bench/guard_gateway.sh
 # Environment: SLUICE_BIN (default build/sluice), BENCH_N1 (500), BENCH_N2 (2500),
@@ -40,7 +42,7 @@ command -v valgrind >/dev/null || die "valgrind is missing (Debian package: valg
 case $N1$N2 in *[!0-9]*) die "BENCH_N1 and BENCH_N2 must be whole numbers" ;; esac
 [ "$N2" -gt "$N1" ] || die "BENCH_N2 must be larger than BENCH_N1"
 for shape in $SHAPES; do
-	case $shape in same | unique | conversation) ;; *) die "unknown shape '$shape' (same, unique, conversation)" ;; esac
+	case $shape in same | unique | conversation | stream) ;; *) die "unknown shape '$shape' (same, unique, conversation, stream)" ;; esac
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-gguard.XXXXXX")
@@ -60,7 +62,8 @@ s = [socket.socket() for _ in range(3)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
 
-"$SLUICE_BIN" sim --listen "127.0.0.1:$P_SIM" --latency-ms 0 --latency-sigma 0 --max-tokens 8 --quiet \
+"$SLUICE_BIN" sim --listen "127.0.0.1:$P_SIM" --latency-ms 0 --latency-sigma 0 --ttft-ms 0 --ttft-sigma 0 \
+	--tokens-per-second 0 --max-tokens 8 --quiet \
 	>"$TMP/sim.out" 2>"$TMP/sim.err" &
 PIDS+=($!)
 
@@ -116,14 +119,19 @@ def body_of(i):
     else:
         text = "Name one colour." if shape == "same" else "Name colour number %d." % i
         msgs = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": text}]
+    if shape == "stream":
+        return json.dumps({"model": "chat", "messages": msgs, "max_tokens": 100, "stream": True,
+                           "user": "u-%d" % (i % 10000)})
     return json.dumps({"model": "chat", "messages": msgs, "max_tokens": 8, "user": "u-%d" % (i % 10000)})
 for i in range(n):
     body = body_of(i)
     c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
     r = c.getresponse()
-    r.read()
+    answer = r.read()
     if r.status != 200:
         sys.exit("status %d" % r.status)
+    if shape == "stream" and b"data: [DONE]" not in answer:
+        sys.exit("a stream ended without data: [DONE]")
 PY
 	kill -TERM "$pid"
 	wait "$pid" || die "sluice serve (guard $1) exited with an error: $(tail -3 "$TMP/sluice.err")"

@@ -51,9 +51,25 @@ bool sl_oai_usage_scan(struct sl_oai_usage *u, struct json_object *obj);
 /* Incremental SSE tap: feed upstream bytes, get back whole events ("...\n\n") in out, with
  * usage-only chunks dropped when the client did not ask for them. Events are never held
  * longer than it takes their terminating blank line to arrive. */
+/* A streamed chat chunk of the common shape, read without json-c (chunk.c): a JSON object
+ * whose "choices" is an array of one object with a "delta" object holding only "content" (a
+ * string or null), "role" and "refusal" (null), and "finish_reason" absent or null; "usage" absent or null; no
+ * "error". Other members are checked as JSON and passed over. */
+struct sl_oai_chunk {
+	bool has_content;    /* delta.content is a string (maybe empty) */
+	const char *text;    /* its text, escapes decoded: in the data or in the scan's buffer */
+	size_t len;
+	size_t at, end;      /* the content's string token, quotes included: data[at, end) */
+};
+/* 1 when data[0..n) is a plain chunk (c filled; text may point into buf, which holds decoded
+ * escapes until the next scan), 0 when it is anything else (the caller parses it). Never
+ * fails: a buffer that cannot grow makes the event "anything else". */
+int sl_oai_chunk_scan(const char *data, size_t n, struct sl_buf *buf, struct sl_oai_chunk *c);
+
 struct sl_sse_tap {
 	struct sl_buf partial;    /* bytes of an event not yet terminated */
 	struct sl_buf scratch;    /* the data lines of the event being inspected */
+	struct sl_buf text;       /* a plain chunk's content, when it had escapes */
 	struct json_tokener *tok; /* owned */
 	struct sl_oai_usage usage;
 	bool drop_usage_chunk;
@@ -66,6 +82,9 @@ struct sl_sse_tap {
 	 * 0 to forward the event as it came, 1 when it appended what to forward instead to out (the
 	 * event itself is dropped), < 0 to fail the feed. */
 	int (*hook)(void *ctx, struct json_object *obj, struct sl_buf *out);
+	/* Optional, with hook: sees the plain chunks (sl_oai_chunk_scan) after the first content
+	 * instead, unparsed (data[0..n) is the event's data); returns as hook does. */
+	int (*plain)(void *ctx, const struct sl_oai_chunk *c, const char *data, size_t n, struct sl_buf *out);
 	void *hook_ctx;
 	bool hook_ended;
 };

@@ -19,6 +19,22 @@
 /* Writes the formatted message into err (when err != NULL) and returns SL_EINVAL. */
 int sl__rerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* JSON input read in place (json_lex.c). A string token: its text and where it ends. */
+struct sl__json_str {
+	const char *v; /* the text: a slice of the input, or the buffer's bytes when it had escapes */
+	size_t n;
+	const char *end; /* past the closing quote */
+	bool escaped;    /* it had escapes */
+};
+/* Reads the string whose opening quote is at s (the input ends at e); escapes are decoded into
+ * b (reset first, only when there are any). With b NULL the escapes are checked, not decoded,
+ * and v, n are the raw text between the quotes. Returns 0, SL_EPARSE with *why ("unterminated
+ * string", "control character in a string", "invalid escape in a string") or b's error. */
+int sl__json_str_read(const char *s, const char *e, struct sl_buf *b, struct sl__json_str *out, const char **why);
+/* The length of the number at s (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), or 0
+ * when none starts there. */
+size_t sl__json_num_len(const char *s, const char *e);
+
 /* JSON output. A number with round-trip precision, or null when not finite. */
 int sl__json_num(struct sl_buf *b, double v);
 /* A member after the first: `,"key":` and the number, or the string s of at most cap bytes. */

@@ -5,6 +5,7 @@
  * Invariants: one forward scan; lines longer than max_line, nested objects or arrays, a
  * member given twice and anything after the object are errors naming the line; blank lines
  * are skipped. */
+#include "../core/json-int.h"
 #include "table-int.h"
 
 struct jl {
@@ -26,129 +27,25 @@ static void ws(struct jl *j)
 		j->p++;
 }
 
-static int hex4(const char *s, const char *e, unsigned *out)
-{
-	unsigned v = 0;
-	if (e - s < 4)
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		unsigned d = c >= '0' && c <= '9'                 ? (unsigned)(c - '0')
-		             : (c | 32) >= 'a' && (c | 32) <= 'f' ? (unsigned)((c | 32) - 'a' + 10)
-		                                                  : 16;
-		if (d == 16)
-			return -1;
-		v = v * 16 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-static int put_utf8(struct sl_buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-	if (cp < 0x80)
-		u[0] = (char)cp, n = 1;
-	else if (cp < 0x800)
-		u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-	else if (cp < 0x10000)
-		u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)),
-		u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-	else
-		u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F)),
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-	return sl_buf_append(b, u, n);
-}
-
-/* \uXXXX at s (after the backslash and 'u'), a surrogate pair joined; *s moves past it. */
-static int unicode(const char **s, const char *e, struct sl_buf *b)
-{
-	unsigned cp, lo;
-	if (hex4(*s, e, &cp))
-		return -1;
-	*s += 4;
-	if (cp >= 0xD800 && cp < 0xDC00 && e - *s >= 6 && (*s)[0] == '\\' && (*s)[1] == 'u' &&
-	    hex4(*s + 2, e, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
-		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-		*s += 6;
-	} else if (cp >= 0xD800 && cp < 0xE000) {
-		cp = 0xFFFD;
-	}
-	return put_utf8(b, cp);
-}
-
-static int escape(const char **s, const char *e, struct sl_buf *b)
-{
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	if (*s >= e)
-		return -1;
-	char c = *(*s)++;
-	if (c == 'u')
-		return unicode(s, e, b);
-	const char *k = memchr(from, c, sizeof from - 1);
-	return k ? sl_buf_append(b, &to[k - from], 1) : -1;
-}
-
 /* A string from its opening quote: a slice of the line, or decoded into b. */
 static int string(struct jl *j, struct sl_buf *b, const char **v, size_t *n)
 {
-	const char *s = ++j->p, *start = s;
-	bool esc = false;
-	for (; s < j->e && *s != '"'; s++) {
-		if ((unsigned char)*s < 0x20)
-			return bad(j, "control character in a string");
-		if (*s == '\\' && s + 1 < j->e)
-			esc = true, s++; /* the escaped character cannot end the string */
-	}
-	if (s >= j->e)
-		return bad(j, "unterminated string");
-	j->p = s + 1;
-	if (!esc) {
-		*v = start, *n = (size_t)(s - start);
-		return 0;
-	}
-	sl_buf_reset(b);
-	for (const char *t = start; t < s;) {
-		int rc = *t == '\\' ? (t++, escape(&t, s, b)) : sl_buf_append(b, t++, 1);
-		if (rc)
-			return bad(j, "invalid escape in a string");
-	}
-	*v = b->data, *n = b->len;
+	struct sl__json_str t;
+	const char *why;
+	if (sl__json_str_read(j->p, j->e, b, &t, &why))
+		return bad(j, why);
+	j->p = t.end;
+	*v = t.v, *n = t.n;
 	return 0;
 }
 
-static size_t digits(const char *s, const char *e)
-{
-	size_t n = 0;
-	while (s + n < e && s[n] >= '0' && s[n] <= '9')
-		n++;
-	return n;
-}
-
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int number(struct jl *j, const char **v, size_t *n)
 {
-	const char *s = j->p, *e = j->e;
-	s += s < e && *s == '-';
-	size_t d = digits(s, e);
-	if (d == 0 || (d > 1 && *s == '0'))
+	size_t len = sl__json_num_len(j->p, j->e);
+	if (len == 0)
 		return bad(j, "invalid number");
-	s += d;
-	if (s < e && *s == '.') {
-		if ((d = digits(++s, e)) == 0)
-			return bad(j, "invalid number");
-		s += d;
-	}
-	if (s < e && (*s == 'e' || *s == 'E')) {
-		s++;
-		s += s < e && (*s == '+' || *s == '-');
-		if ((d = digits(s, e)) == 0)
-			return bad(j, "invalid number");
-		s += d;
-	}
-	*v = j->p, *n = (size_t)(s - j->p);
-	j->p = s;
+	*v = j->p, *n = len;
+	j->p += len;
 	return 0;
 }
 

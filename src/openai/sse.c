@@ -2,6 +2,8 @@
  * each complete event (terminated by a blank line) goes out at once, after its data is read for
  * usage, finish reason and errors. Only a usage-only chunk the client did not ask for is dropped.
  * An optional hook sees every parsed event and may replace it (the guard's answer checks).
+ * After the first content, plain chunks (chunk.c) are read without json-c: they teach the usage
+ * tap nothing, and a hook that takes them unparsed (plain) gets them so.
  * Invariant: `partial` never holds a complete event after a feed returns. */
 #include <json-c/json.h>
 #include <string.h>
@@ -13,6 +15,7 @@ int sl_sse_tap_init(struct sl_sse_tap *t, bool drop_usage_chunk, size_t max_even
 	memset(t, 0, sizeof(*t));
 	sl_buf_init(&t->partial, max_event_bytes);
 	sl_buf_init(&t->scratch, max_event_bytes);
+	sl_buf_init(&t->text, max_event_bytes);
 	sl_oai_usage_init(&t->usage);
 	t->drop_usage_chunk = drop_usage_chunk;
 	t->tok = json_tokener_new();
@@ -23,6 +26,7 @@ void sl_sse_tap_release(struct sl_sse_tap *t)
 {
 	sl_buf_release(&t->partial);
 	sl_buf_release(&t->scratch);
+	sl_buf_release(&t->text);
 	if (t->tok)
 		json_tokener_free(t->tok);
 	t->tok = NULL;
@@ -106,10 +110,19 @@ static int inspect_event(struct sl_sse_tap *t, const char *p, size_t n, struct s
 		return rc < 0 ? rc : rc == 1 ? 2 : 1;
 	}
 	/* Once content was seen, only usage, a finish reason or an error can teach the tap more:
-	 * most chunks are plain deltas and skip the parse (unless a hook wants every event). */
-	if (!t->hook && t->usage.saw_content && !memmem(data->data, data->len, "\"usage\"", 7) &&
-	    !memmem(data->data, data->len, "\"error\"", 7) && !memmem(data->data, data->len, "finish_reason\":\"", 16))
-		return 1;
+	 * most chunks are plain deltas and skip the parse. Without a hook a look for those words
+	 * does (the cheapest test), then the chunk reader ("usage": null in every chunk). */
+	if (t->usage.saw_content && (t->plain || !t->hook)) {
+		if (!t->hook && !memmem(data->data, data->len, "\"usage\"", 7) &&
+		    !memmem(data->data, data->len, "\"error\"", 7) &&
+		    !memmem(data->data, data->len, "finish_reason\":\"", 16))
+			return 1;
+		struct sl_oai_chunk c;
+		if (sl_oai_chunk_scan(data->data, data->len, &t->text, &c)) {
+			int rc = t->hook ? t->plain(t->hook_ctx, &c, data->data, data->len, out) : 0;
+			return rc < 0 ? rc : rc == 1 ? 2 : 1;
+		}
+	}
 	json_tokener_reset(t->tok);
 	struct json_object *obj = json_tokener_parse_ex(t->tok, data->data, (int)data->len);
 	if (!obj)

@@ -235,9 +235,45 @@ static int end_of_stream(struct sl_guard_answer *a, struct sl_buf *out)
 	return put_content_event(out, a->text.data, a->text.len);
 }
 
+/* An event's text (has_text: it has a text field; s[0..n) its text) and whether it ends the
+ * choice, checked. Returns what the event hooks return; *rewrite: the event must go out with
+ * a->text (what the checker released) as its text. */
+static int event_text(struct sl_guard_answer *a, const char *s, size_t n, bool has_text, bool finish,
+                      struct sl_buf *out, bool *rewrite)
+{
+	*rewrite = false;
+	if (!a->chk || (!has_text && !finish))
+		return tool_blocks(a) ? (stop(a, out) ? SL_ENOMEM : 1) : 0;
+	int rc = check_text(a, has_text ? s : "", has_text ? n : 0, finish);
+	if (rc == SL_GOUT_STOP || tool_blocks(a))
+		return stop(a, out) ? SL_ENOMEM : 1;
+	*rewrite = rc == 0 && rewrites(a);
+	return rc < 0 ? rc : 0;
+}
+
+/* A plain chunk (no tool calls, no finish reason: sl_oai_chunk_scan), unparsed; rewritten by
+ * putting the released text in place of its content's string. */
+int sl_guard_answer_plain(void *ctx, const struct sl_oai_chunk *c, const char *data, size_t n, struct sl_buf *out)
+{
+	struct sl_guard_answer *a = ctx;
+	bool rewrite;
+	if (a->stopped)
+		return 1;
+	int rc = event_text(a, c->text, c->len, c->has_content, false, out, &rewrite);
+	if (rc || !rewrite)
+		return rc;
+	rc = sl_buf_puts(out, "data: ");
+	rc = rc ? rc : sl_buf_append(out, data, c->at);
+	rc = rc ? rc : sl_buf_json_str(out, a->text.data, a->text.len);
+	rc = rc ? rc : sl_buf_append(out, data + c->end, n - c->end);
+	rc = rc ? rc : sl_buf_puts(out, "\n\n");
+	return rc ? SL_ENOMEM : 1;
+}
+
 int sl_guard_answer_event(void *ctx, struct json_object *obj, struct sl_buf *out)
 {
 	struct sl_guard_answer *a = ctx;
+	bool rewrite;
 	if (!obj)
 		return end_of_stream(a, out);
 	if (a->stopped)
@@ -245,16 +281,10 @@ int sl_guard_answer_event(void *ctx, struct json_object *obj, struct sl_buf *out
 	struct json_object *choice = choice0(obj), *t = choice ? text_of(choice) : NULL;
 	if (choice)
 		check_tools(a, choice);
-	if (!a->chk || (!t && !(choice && has_finish(choice))))
-		return tool_blocks(a) ? (stop(a, out) ? SL_ENOMEM : 1) : 0;
-	int rc = check_text(a, t ? json_object_get_string(t) : "", t ? (size_t)json_object_get_string_len(t) : 0,
-			    has_finish(choice));
-	if (rc == SL_GOUT_STOP || tool_blocks(a))
-		return stop(a, out) ? SL_ENOMEM : 1;
-	if (rc < 0)
+	int rc = event_text(a, t ? json_object_get_string(t) : NULL, t ? (size_t)json_object_get_string_len(t) : 0,
+			    t != NULL, choice && has_finish(choice), out, &rewrite);
+	if (rc || !rewrite)
 		return rc;
-	if (!rewrites(a))
-		return 0;
 	if (!t) { /* the finish chunk had no text: the tail goes out in its delta, or just before it */
 		struct json_object *d;
 		if (!json_object_object_get_ex(choice, "delta", &d) || !json_object_is_type(d, json_type_object)) {

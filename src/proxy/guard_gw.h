@@ -12,6 +12,7 @@
 #include "sluice/core.h"
 #include "sluice/guard_config.h"
 #include "sluice/guard_model.h"
+#include "sluice/openai.h"
 
 struct json_object;
 struct sl_guard_rt;
@@ -66,6 +67,9 @@ int sl_guard_answer_new(const struct sl_guard_mrt *g, const struct sl_guard_req 
 void sl_guard_answer_free(struct sl_guard_answer *a);
 /* SSE hook (sl_sse_tap's hook): one stream chunk, or NULL at the end of the stream. */
 int sl_guard_answer_event(void *a, struct json_object *obj, struct sl_buf *out);
+/* SSE plain hook (sl_sse_tap's plain): a plain chunk, unparsed, as sl_guard_answer_event takes
+ * its parsed form. */
+int sl_guard_answer_plain(void *a, const struct sl_oai_chunk *c, const char *data, size_t n, struct sl_buf *out);
 /* A whole (non-stream) JSON answer: obj, parsed from body by the caller (NULL when it is not
  * JSON: nothing to check), is checked, and body rewritten from obj when something is redacted
  * (obj's text is changed too). Returns 1 when the answer must be replaced by an error (body then

@@ -370,6 +370,7 @@ static h2o_http1client_body_cb on_head(h2o_http1client_t *client, const char *er
 		ex->tap_on = sl_sse_tap_init(&ex->tap, !ex->client_wants_usage, MAX_SSE_EVENT) == 0;
 		if (ex->tap_on && checked) {
 			ex->tap.hook = sl_guard_answer_event;
+			ex->tap.plain = sl_guard_answer_plain;
 			ex->tap.hook_ctx = ex->answer;
 		}
 	} else {

@@ -183,3 +183,55 @@ Test(sse, hook_end_without_done)
 	sl_sse_tap_release(&t);
 	sl_buf_release(&out);
 }
+
+/* With a plain hook, the plain chunks after the first content reach it unparsed; the rest (the
+ * first content, the finish, the usage chunk) still reach the parsed hook. */
+struct split_log {
+	int objects, plain;
+	char text[64];
+};
+
+static int split_hook(void *ctx, struct json_object *obj, struct sl_buf *out)
+{
+	((struct split_log *)ctx)->objects += obj != NULL;
+	return 0;
+}
+
+static int split_plain(void *ctx, const struct sl_oai_chunk *c, const char *data, size_t n, struct sl_buf *out)
+{
+	struct split_log *log = ctx;
+	log->plain++;
+	cr_assert(c->has_content && c->at < c->end && c->end <= n);
+	strncat(log->text, c->text, c->len);
+	return 0;
+}
+
+Test(sse, plain_chunks_after_the_first_content_skip_the_parse)
+{
+	static const char s[] =
+		"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}],\"usage\":null}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}],\"usage\":null}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}],\"usage\":null}\n\n"
+		"data: {\"choices\":[{\"delta\":{\"content\":\" \\u00e9\"}}],\"usage\":null}\n\n"
+		"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":null}\n\n"
+		"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":3,\"total_tokens\":6}}\n\n"
+		"data: [DONE]\n\n";
+	struct sl_buf out;
+	struct sl_sse_tap t;
+	struct split_log log = {0};
+	sl_buf_init(&out, 0);
+	cr_assert_eq(sl_sse_tap_init(&t, false, 1 << 20), 0);
+	t.hook = split_hook;
+	t.plain = split_plain;
+	t.hook_ctx = &log;
+	cr_assert_eq(sl_sse_tap_feed(&t, s, strlen(s), &out, NULL), 0);
+	cr_assert_eq(sl_sse_tap_finish(&t, &out), 0);
+	cr_expect_eq(log.objects, 4, "the role chunk, the first content, the finish and the usage are parsed");
+	cr_expect_eq(log.plain, 2);
+	cr_expect_str_eq(log.text, "lo \xC3\xA9");
+	cr_expect_eq(t.usage.completion_tokens, 3);
+	cr_expect_str_eq(t.usage.finish_reason, "stop");
+	cr_expect_eq(out.len, strlen(s), "everything forwarded as it came");
+	sl_sse_tap_release(&t);
+	sl_buf_release(&out);
+}

@@ -1,0 +1,220 @@
+/* chunk.c: reads a streamed chat chunk of the common shape without building a JSON tree. After
+ * its first content, nearly every event of a chat stream is a "plain" chunk: one choice whose
+ * delta carries content (or a role; a null refusal) and no finish reason, no usage, no error. The SSE tap and the
+ * guard's answer checks read those here instead of through json-c, whose objects cost about
+ * 30,000 instructions an event (docs/BENCHMARKS.md, "The guard on streamed answers"). Anything
+ * else (a finish reason, usage, an error, tool calls, a refusal, several choices, a
+ * completions chunk, JSON this reader does not take) is left to the caller's full parse.
+ * Invariants: strict JSON (RFC 8259) with white space limited to spaces and tabs (data over
+ * several lines is not plain, so a rewritten event stays one data line); nesting past 16 levels
+ * is not plain; a member the decision depends on ("choices", "usage", "error", "delta",
+ * "finish_reason", "content", "role") given twice is not plain; never reads past the data. */
+#include <string.h>
+
+#include "../core/json-int.h"
+#include "sluice/openai.h"
+
+#define MAX_DEPTH 16
+
+struct rd {
+	const char *p, *e;
+	int depth;
+};
+
+static void ws(struct rd *r)
+{
+	while (r->p < r->e && (*r->p == ' ' || *r->p == '\t'))
+		r->p++;
+}
+
+static bool eat(struct rd *r, char c)
+{
+	ws(r);
+	if (r->p < r->e && *r->p == c) {
+		r->p++;
+		return true;
+	}
+	return false;
+}
+
+/* A string at r->p (after white space), its escapes decoded into buf, or checked only (buf
+ * NULL: s->v is then the raw text); false when there is none. */
+static bool str(struct rd *r, struct sl_buf *buf, struct sl__json_str *s)
+{
+	const char *why;
+	ws(r);
+	if (r->p >= r->e || *r->p != '"' || sl__json_str_read(r->p, r->e, buf, s, &why))
+		return false;
+	r->p = s->end;
+	return true;
+}
+
+static bool word(struct rd *r, const char *w, size_t n)
+{
+	ws(r);
+	if ((size_t)(r->e - r->p) < n || memcmp(r->p, w, n) != 0)
+		return false;
+	r->p += n;
+	return true;
+}
+
+/* Reads an object's members: on_key reads each one's value (false: not plain). A name with
+ * escapes is not plain: it could spell a member the decision depends on. */
+typedef bool (*key_fn)(struct rd *r, const struct sl__json_str *key, void *ctx);
+static bool members(struct rd *r, key_fn on_key, void *ctx)
+{
+	struct sl__json_str key;
+	if (!eat(r, '{') || ++r->depth > MAX_DEPTH)
+		return false;
+	if (!eat(r, '}')) {
+		do
+			if (!str(r, NULL, &key) || key.escaped || !eat(r, ':') || !on_key(r, &key, ctx))
+				return false;
+		while (eat(r, ','));
+		if (!eat(r, '}'))
+			return false;
+	}
+	r->depth--;
+	return true;
+}
+
+static bool skip(struct rd *r);
+
+static bool skip_member(struct rd *r, const struct sl__json_str *key, void *ctx)
+{
+	return skip(r);
+}
+
+static bool skip_array(struct rd *r)
+{
+	if (!eat(r, '[') || ++r->depth > MAX_DEPTH)
+		return false;
+	if (!eat(r, ']')) {
+		do
+			if (!skip(r))
+				return false;
+		while (eat(r, ','));
+		if (!eat(r, ']'))
+			return false;
+	}
+	r->depth--;
+	return true;
+}
+
+/* One value, checked and passed over. */
+static bool skip(struct rd *r)
+{
+	struct sl__json_str s;
+	ws(r);
+	if (r->p >= r->e)
+		return false;
+	switch (*r->p) {
+	case '"':
+		return str(r, NULL, &s);
+	case '{':
+		return members(r, skip_member, NULL);
+	case '[':
+		return skip_array(r);
+	case 't':
+		return word(r, "true", 4);
+	case 'f':
+		return word(r, "false", 5);
+	case 'n':
+		return word(r, "null", 4);
+	default: {
+		size_t n = sl__json_num_len(r->p, r->e);
+		r->p += n;
+		return n > 0;
+	}
+	}
+}
+
+static bool is(const struct sl__json_str *k, const char *name)
+{
+	size_t n = strlen(name);
+	return k->n == n && memcmp(k->v, name, n) == 0;
+}
+
+/* Sets bit in *seen; false when it was set already (a member given twice). */
+static bool first(unsigned *seen, unsigned bit)
+{
+	if (*seen & bit)
+		return false;
+	*seen |= bit;
+	return true;
+}
+
+struct chunk_rd {
+	struct sl_oai_chunk *c;
+	struct sl_buf *buf;
+	const char *data;
+	unsigned seen;
+};
+
+enum { K_CHOICES = 1, K_USAGE = 2, K_DELTA = 4, K_FINISH = 8, K_CONTENT = 16, K_ROLE = 32, K_REFUSAL = 64 };
+
+/* delta: "content" (a string or null), "role" (a string) and "refusal" (null) only. */
+static bool delta_key(struct rd *r, const struct sl__json_str *k, void *ctx)
+{
+	struct chunk_rd *d = ctx;
+	struct sl__json_str s;
+	if (is(k, "role"))
+		return first(&d->seen, K_ROLE) && str(r, NULL, &s);
+	if (is(k, "refusal"))
+		return first(&d->seen, K_REFUSAL) && word(r, "null", 4);
+	if (!is(k, "content") || !first(&d->seen, K_CONTENT))
+		return false;
+	if (word(r, "null", 4))
+		return true;
+	d->c->at = (size_t)(r->p - d->data);
+	if (!str(r, d->buf, &s))
+		return false;
+	d->c->end = (size_t)(r->p - d->data);
+	d->c->has_content = true;
+	d->c->text = s.v, d->c->len = s.n;
+	return true;
+}
+
+/* The choice: a "delta" object and a null "finish_reason"; "text" and "message" (other
+ * shapes) are not plain; other members are passed over. */
+static bool choice_key(struct rd *r, const struct sl__json_str *k, void *ctx)
+{
+	struct chunk_rd *d = ctx;
+	if (is(k, "delta"))
+		return first(&d->seen, K_DELTA) && members(r, delta_key, d);
+	if (is(k, "finish_reason"))
+		return first(&d->seen, K_FINISH) && word(r, "null", 4);
+	if (is(k, "text") || is(k, "message"))
+		return false;
+	return skip(r);
+}
+
+/* The chunk: "choices" an array of exactly one choice, "usage" null, no "error". */
+static bool chunk_key(struct rd *r, const struct sl__json_str *k, void *ctx)
+{
+	struct chunk_rd *d = ctx;
+	if (is(k, "choices")) {
+		unsigned outer = d->seen;
+		if (!first(&outer, K_CHOICES) || !eat(r, '['))
+			return false;
+		d->seen = 0;
+		bool ok = members(r, choice_key, d) && (d->seen & K_DELTA) && eat(r, ']');
+		d->seen = outer;
+		return ok;
+	}
+	if (is(k, "usage"))
+		return first(&d->seen, K_USAGE) && word(r, "null", 4);
+	if (is(k, "error"))
+		return false;
+	return skip(r);
+}
+
+int sl_oai_chunk_scan(const char *data, size_t n, struct sl_buf *buf, struct sl_oai_chunk *c)
+{
+	struct rd r = {data, data + n, 0};
+	struct chunk_rd d = {c, buf, data, 0};
+	memset(c, 0, sizeof(*c));
+	bool plain = members(&r, chunk_key, &d) && (d.seen & K_CHOICES);
+	ws(&r);
+	return plain && r.p == r.e;
+}

@@ -65,11 +65,25 @@ struct sl_oai_chunk {
  * escapes until the next scan), 0 when it is anything else (the caller parses it). Never
  * fails: a buffer that cannot grow makes the event "anything else". */
 int sl_oai_chunk_scan(const char *data, size_t n, struct sl_buf *buf, struct sl_oai_chunk *c);
+/* The chunks of one stream differ in their content only (the id, model and the rest repeat):
+ * a plain chunk with content kept as a template, the next event is plain when it is the same
+ * bytes but for another string in the content's place (its JSON is then valid and decided the
+ * same way), which takes two compares and the string's read instead of a scan. */
+struct sl_oai_chunk_like {
+	struct sl_buf bytes; /* the template's data */
+	size_t at, end;      /* its content's string token; end 0: no template */
+};
+/* 1 and c filled when data[0..n) matches the template, else 0 (then scan). */
+int sl_oai_chunk_like(const struct sl_oai_chunk_like *like, const char *data, size_t n, struct sl_buf *buf,
+                      struct sl_oai_chunk *c);
+/* Keeps data, scanned plain as c, as the template (none when it has no content string). */
+void sl_oai_chunk_keep(struct sl_oai_chunk_like *like, const char *data, size_t n, const struct sl_oai_chunk *c);
 
 struct sl_sse_tap {
 	struct sl_buf partial;    /* bytes of an event not yet terminated */
 	struct sl_buf scratch;    /* the data lines of the event being inspected */
 	struct sl_buf text;       /* a plain chunk's content, when it had escapes */
+	struct sl_oai_chunk_like like; /* the last plain chunk with content */
 	struct json_tokener *tok; /* owned */
 	struct sl_oai_usage usage;
 	bool drop_usage_chunk;

@@ -218,3 +218,25 @@ int sl_oai_chunk_scan(const char *data, size_t n, struct sl_buf *buf, struct sl_
 	ws(&r);
 	return plain && r.p == r.e;
 }
+
+int sl_oai_chunk_like(const struct sl_oai_chunk_like *like, const char *data, size_t n, struct sl_buf *buf,
+                      struct sl_oai_chunk *c)
+{
+	const char *why, *t = like->bytes.data;
+	struct sl__json_str s;
+	size_t tail = like->bytes.len - like->end;
+	if (!like->end || n < like->at + 2 + tail || memcmp(data, t, like->at) != 0 || data[like->at] != '"' ||
+	    sl__json_str_read(data + like->at, data + n - tail, buf, &s, &why) || s.end != data + n - tail ||
+	    memcmp(s.end, t + like->end, tail) != 0)
+		return 0;
+	*c = (struct sl_oai_chunk){true, s.v, s.n, like->at, n - tail};
+	return 1;
+}
+
+void sl_oai_chunk_keep(struct sl_oai_chunk_like *like, const char *data, size_t n, const struct sl_oai_chunk *c)
+{
+	sl_buf_reset(&like->bytes);
+	like->at = like->end = 0;
+	if (c->has_content && sl_buf_append(&like->bytes, data, n) == 0)
+		like->at = c->at, like->end = c->end;
+}

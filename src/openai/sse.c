@@ -16,6 +16,7 @@ int sl_sse_tap_init(struct sl_sse_tap *t, bool drop_usage_chunk, size_t max_even
 	sl_buf_init(&t->partial, max_event_bytes);
 	sl_buf_init(&t->scratch, max_event_bytes);
 	sl_buf_init(&t->text, max_event_bytes);
+	sl_buf_init(&t->like.bytes, max_event_bytes);
 	sl_oai_usage_init(&t->usage);
 	t->drop_usage_chunk = drop_usage_chunk;
 	t->tok = json_tokener_new();
@@ -27,6 +28,7 @@ void sl_sse_tap_release(struct sl_sse_tap *t)
 	sl_buf_release(&t->partial);
 	sl_buf_release(&t->scratch);
 	sl_buf_release(&t->text);
+	sl_buf_release(&t->like.bytes);
 	if (t->tok)
 		json_tokener_free(t->tok);
 	t->tok = NULL;
@@ -110,15 +112,14 @@ static int inspect_event(struct sl_sse_tap *t, const char *p, size_t n, struct s
 		return rc < 0 ? rc : rc == 1 ? 2 : 1;
 	}
 	/* Once content was seen, only usage, a finish reason or an error can teach the tap more:
-	 * most chunks are plain deltas and skip the parse. Without a hook a look for those words
-	 * does (the cheapest test), then the chunk reader ("usage": null in every chunk). */
+	 * most chunks are plain (chunk.c) and skip the parse, most of them told by the last one's
+	 * template. */
 	if (t->usage.saw_content && (t->plain || !t->hook)) {
-		if (!t->hook && !memmem(data->data, data->len, "\"usage\"", 7) &&
-		    !memmem(data->data, data->len, "\"error\"", 7) &&
-		    !memmem(data->data, data->len, "finish_reason\":\"", 16))
-			return 1;
 		struct sl_oai_chunk c;
-		if (sl_oai_chunk_scan(data->data, data->len, &t->text, &c)) {
+		int plain = sl_oai_chunk_like(&t->like, data->data, data->len, &t->text, &c);
+		if (!plain && (plain = sl_oai_chunk_scan(data->data, data->len, &t->text, &c)))
+			sl_oai_chunk_keep(&t->like, data->data, data->len, &c);
+		if (plain) {
 			int rc = t->hook ? t->plain(t->hook_ctx, &c, data->data, data->len, out) : 0;
 			return rc < 0 ? rc : rc == 1 ? 2 : 1;
 		}

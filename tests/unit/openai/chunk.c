@@ -83,12 +83,56 @@ static void agrees_with_json_c(const char *data, size_t n, const struct sl_oai_c
 	json_tokener_free(tok);
 }
 
+/* The last plain event with content, as the tap keeps it: every event is also tried against
+ * it, and what matches must read as json-c reads it too. */
+static struct sl_oai_chunk_like like;
+
 static int scan(const char *data, size_t n, struct sl_buf *buf, struct sl_oai_chunk *c)
 {
-	int plain = sl_oai_chunk_scan(data, n, buf, c);
-	if (plain)
+	if (sl_oai_chunk_like(&like, data, n, buf, c))
 		agrees_with_json_c(data, n, c);
+	int plain = sl_oai_chunk_scan(data, n, buf, c);
+	if (plain) {
+		agrees_with_json_c(data, n, c);
+		sl_oai_chunk_keep(&like, data, n, c);
+	}
 	return plain;
+}
+
+static void like_init(void)
+{
+	sl_buf_init(&like.bytes, 0);
+	like.at = like.end = 0;
+}
+static void like_fini(void)
+{
+	sl_buf_release(&like.bytes);
+}
+TestSuite(chunk, .init = like_init, .fini = like_fini);
+
+/* The next chunk of the same stream matches the template: the same bytes but for the content. */
+Test(chunk, the_next_chunk_matches_the_last_one)
+{
+	static const char a[] = "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}",
+	                  b[] = "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo \\\"w\\u00e9\\\"\"},\"finish_reason\":null}]}",
+	                  other_id[] = "{\"id\":\"c2\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":null}]}",
+	                  breakout[] = "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"},\"finish_reason\":null}]}",
+	                  null_content[] = "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":null},\"finish_reason\":null}]}";
+	struct sl_buf buf;
+	struct sl_oai_chunk c;
+	sl_buf_init(&buf, 0);
+	cr_assert_eq(sl_oai_chunk_like(&like, a, strlen(a), &buf, &c), 0, "no template yet");
+	cr_assert_eq(scan(a, strlen(a), &buf, &c), 1);
+	cr_assert_eq(sl_oai_chunk_like(&like, b, strlen(b), &buf, &c), 1);
+	cr_assert(c.has_content && c.len == 8 && memcmp(c.text, "lo \"w\xC3\xA9\"", 8) == 0);
+	cr_assert_eq(memcmp(b + c.at, "\"lo \\\"w", 7), 0);
+	cr_assert_eq(strcmp(b + c.end, "},\"finish_reason\":null}]}"), 0);
+	cr_assert_eq(sl_oai_chunk_like(&like, other_id, strlen(other_id), &buf, &c), 0);
+	cr_assert_eq(sl_oai_chunk_like(&like, breakout, strlen(breakout), &buf, &c), 0);
+	cr_assert_eq(sl_oai_chunk_like(&like, null_content, strlen(null_content), &buf, &c), 0);
+	cr_assert_eq(scan(null_content, strlen(null_content), &buf, &c), 1);
+	cr_assert_eq(sl_oai_chunk_like(&like, b, strlen(b), &buf, &c), 0, "a chunk without content is no template");
+	sl_buf_release(&buf);
 }
 
 Test(chunk, common_shapes_are_plain)

@@ -83,3 +83,9 @@ bench-guard:
 .PHONY: bench-guard-gateway
 bench-guard-gateway: build
 	@bench/guard_gateway.sh
+
+# The guard's cost on streamed answers, in CPU time: sluice with and without the guard, alternated
+# (docs/BENCHMARKS.md, "The guard on streamed answers").
+.PHONY: bench-guard-stream
+bench-guard-stream: build
+	@bench/guard_stream.sh

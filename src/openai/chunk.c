@@ -1,14 +1,17 @@
 /* chunk.c: reads a streamed chat chunk of the common shape without building a JSON tree. After
  * its first content, nearly every event of a chat stream is a "plain" chunk: one choice whose
- * delta carries content (or a role; a null refusal) and no finish reason, no usage, no error. The SSE tap and the
- * guard's answer checks read those here instead of through json-c, whose objects cost about
- * 30,000 instructions an event (docs/BENCHMARKS.md, "The guard on streamed answers"). Anything
- * else (a finish reason, usage, an error, tool calls, a refusal, several choices, a
- * completions chunk, JSON this reader does not take) is left to the caller's full parse.
+ * delta carries content (or a role; a null refusal), no finish reason, no usage, no error. The
+ * SSE tap and the guard's answer checks read those here instead of through json-c, whose
+ * objects cost about 30,000 instructions an event (docs/BENCHMARKS.md, "The guard on streamed
+ * answers"). Anything else (a finish reason, usage, an error, tool calls, a refusal, several
+ * choices, a completions chunk, JSON this reader does not take) is left to the caller's parse.
+ * The chunks of one stream repeat each other but for their content, so the last plain one is
+ * kept as a template (sl_oai_chunk_like) and the next is matched against it.
  * Invariants: strict JSON (RFC 8259) with white space limited to spaces and tabs (data over
  * several lines is not plain, so a rewritten event stays one data line); nesting past 16 levels
- * is not plain; a member the decision depends on ("choices", "usage", "error", "delta",
- * "finish_reason", "content", "role") given twice is not plain; never reads past the data. */
+ * is not plain; a member the decision depends on ("choices", "usage", "delta", "finish_reason",
+ * "content", "role", "refusal") given twice, or any member name with escapes, is not plain;
+ * never reads past the data. */
 #include <string.h>
 
 #include "../core/json-int.h"

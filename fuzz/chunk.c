@@ -1,6 +1,7 @@
 /* chunk.c: libFuzzer target for the plain-chunk reader (untrusted upstream bytes): whatever it
  * reads as plain, json-c must read the same way: all of it one object, one choice whose delta's
- * content is the reader's text (or absent), and no finish reason, usage, error or tool calls. */
+ * content (or, without a delta, text) is the reader's text, and no finish reason, usage, error,
+ * message, refusal or tool calls. */
 #include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,10 +26,17 @@ static void check(const uint8_t *data, size_t size, const struct sl_oai_chunk *c
 	    json_object_array_length(choices) != 1)
 		abort();
 	struct json_object *ch = json_object_array_get_idx(choices, 0);
-	if (!absent_or_null(ch, "finish_reason") || !json_object_object_get_ex(ch, "delta", &delta) ||
-	    json_object_object_get_ex(delta, "tool_calls", &s) || !absent_or_null(delta, "refusal"))
+	if (!absent_or_null(ch, "finish_reason") || json_object_object_get_ex(ch, "message", &s))
 		abort();
-	bool has = json_object_object_get_ex(delta, "content", &s) && json_object_is_type(s, json_type_string);
+	bool has;
+	if (json_object_object_get_ex(ch, "delta", &delta)) { /* chat */
+		if (json_object_object_get_ex(ch, "text", &s) || json_object_object_get_ex(delta, "tool_calls", &s) ||
+		    !absent_or_null(delta, "refusal"))
+			abort();
+		has = json_object_object_get_ex(delta, "content", &s) && json_object_is_type(s, json_type_string);
+	} else if (!(has = json_object_object_get_ex(ch, "text", &s) && json_object_is_type(s, json_type_string))) {
+		abort(); /* completions: the text is a string */
+	}
 	if (has != c->has_content ||
 	    (has && ((size_t)json_object_get_string_len(s) != c->len || memcmp(json_object_get_string(s), c->text, c->len) ||
 	             c->end > size || data[c->at] != '"' || data[c->end - 1] != '"')))

@@ -48,15 +48,13 @@ void sl_oai_usage_init(struct sl_oai_usage *u);
  * (an empty "choices" array and a "usage" object). */
 bool sl_oai_usage_scan(struct sl_oai_usage *u, struct json_object *obj);
 
-/* Incremental SSE tap: feed upstream bytes, get back whole events ("...\n\n") in out, with
- * usage-only chunks dropped when the client did not ask for them. Events are never held
- * longer than it takes their terminating blank line to arrive. */
-/* A streamed chat chunk of the common shape, read without json-c (chunk.c): a JSON object
- * whose "choices" is an array of one object with a "delta" object holding only "content" (a
- * string or null), "role" and "refusal" (null), and "finish_reason" absent or null; "usage" absent or null; no
- * "error". Other members are checked as JSON and passed over. */
+/* A streamed chunk of the common shape, read without json-c (chunk.c): a JSON object whose
+ * "choices" is an array of one object with either a "delta" object holding only "content" (a
+ * string or null), "role" and "refusal" (null), or a "text" string (completions), and
+ * "finish_reason" absent or null; "usage" absent or null; no "error". Other members are checked
+ * as JSON and passed over. */
 struct sl_oai_chunk {
-	bool has_content;    /* delta.content is a string (maybe empty) */
+	bool has_content;    /* delta.content (or text) is a string, maybe empty */
 	const char *text;    /* its text, escapes decoded: in the data or in the scan's buffer */
 	size_t len;
 	size_t at, end;      /* the content's string token, quotes included: data[at, end) */
@@ -79,6 +77,9 @@ int sl_oai_chunk_like(const struct sl_oai_chunk_like *like, const char *data, si
 /* Keeps data, scanned plain as c, as the template (none when it has no content string). */
 void sl_oai_chunk_keep(struct sl_oai_chunk_like *like, const char *data, size_t n, const struct sl_oai_chunk *c);
 
+/* Incremental SSE tap: feed upstream bytes, get back whole events ("...\n\n") in out, with
+ * usage-only chunks dropped when the client did not ask for them. Events are never held
+ * longer than it takes their terminating blank line to arrive. */
 struct sl_sse_tap {
 	struct sl_buf partial;    /* bytes of an event not yet terminated */
 	struct sl_buf scratch;    /* the data lines of the event being inspected */

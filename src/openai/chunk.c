@@ -1,16 +1,17 @@
 /* chunk.c: reads a streamed chat chunk of the common shape without building a JSON tree. After
  * its first content, nearly every event of a chat stream is a "plain" chunk: one choice whose
- * delta carries content (or a role; a null refusal), no finish reason, no usage, no error. The
+ * delta carries content (or a role; a null refusal), or whose text does (completions), no
+ * finish reason, no usage, no error. The
  * SSE tap and the guard's answer checks read those here instead of through json-c, whose
  * objects cost about 30,000 instructions an event (docs/BENCHMARKS.md, "The guard on streamed
  * answers"). Anything else (a finish reason, usage, an error, tool calls, a refusal, several
- * choices, a completions chunk, JSON this reader does not take) is left to the caller's parse.
+ * choices, JSON this reader does not take) is left to the caller's parse.
  * The chunks of one stream repeat each other but for their content, so the last plain one is
  * kept as a template (sl_oai_chunk_like) and the next is matched against it.
  * Invariants: strict JSON (RFC 8259) with white space limited to spaces and tabs (data over
  * several lines is not plain, so a rewritten event stays one data line); nesting past 16 levels
  * is not plain; a member the decision depends on ("choices", "usage", "delta", "finish_reason",
- * "content", "role", "refusal") given twice, or any member name with escapes, is not plain;
+ * "content", "role", "refusal", "text") given twice, or any member name with escapes, is not plain;
  * never reads past the data. */
 #include <string.h>
 
@@ -154,7 +155,23 @@ struct chunk_rd {
 	unsigned seen;
 };
 
-enum { K_CHOICES = 1, K_USAGE = 2, K_DELTA = 4, K_FINISH = 8, K_CONTENT = 16, K_ROLE = 32, K_REFUSAL = 64 };
+enum { K_CHOICES = 1, K_USAGE = 2, K_DELTA = 4, K_FINISH = 8, K_CONTENT = 16, K_ROLE = 32, K_REFUSAL = 64, K_TEXT = 128 };
+
+/* The chunk's text: a string (decoded, its token's place kept), or null where null_ok. */
+static bool text_value(struct rd *r, struct chunk_rd *d, bool null_ok)
+{
+	struct sl__json_str s;
+	if (null_ok && word(r, "null", 4))
+		return true;
+	ws(r);
+	d->c->at = (size_t)(r->p - d->data);
+	if (!str(r, d->buf, &s))
+		return false;
+	d->c->end = (size_t)(r->p - d->data);
+	d->c->has_content = true;
+	d->c->text = s.v, d->c->len = s.n;
+	return true;
+}
 
 /* delta: "content" (a string or null), "role" (a string) and "refusal" (null) only. */
 static bool delta_key(struct rd *r, const struct sl__json_str *k, void *ctx)
@@ -165,29 +182,21 @@ static bool delta_key(struct rd *r, const struct sl__json_str *k, void *ctx)
 		return first(&d->seen, K_ROLE) && str(r, NULL, &s);
 	if (is(k, "refusal"))
 		return first(&d->seen, K_REFUSAL) && word(r, "null", 4);
-	if (!is(k, "content") || !first(&d->seen, K_CONTENT))
-		return false;
-	if (word(r, "null", 4))
-		return true;
-	d->c->at = (size_t)(r->p - d->data);
-	if (!str(r, d->buf, &s))
-		return false;
-	d->c->end = (size_t)(r->p - d->data);
-	d->c->has_content = true;
-	d->c->text = s.v, d->c->len = s.n;
-	return true;
+	return is(k, "content") && first(&d->seen, K_CONTENT) && text_value(r, d, true);
 }
 
-/* The choice: a "delta" object and a null "finish_reason"; "text" and "message" (other
- * shapes) are not plain; other members are passed over. */
+/* The choice: a "delta" object (chat) or a "text" string (completions), and a null
+ * "finish_reason"; a "message" is not plain; other members are passed over. */
 static bool choice_key(struct rd *r, const struct sl__json_str *k, void *ctx)
 {
 	struct chunk_rd *d = ctx;
 	if (is(k, "delta"))
 		return first(&d->seen, K_DELTA) && members(r, delta_key, d);
+	if (is(k, "text"))
+		return first(&d->seen, K_TEXT) && text_value(r, d, false);
 	if (is(k, "finish_reason"))
 		return first(&d->seen, K_FINISH) && word(r, "null", 4);
-	if (is(k, "text") || is(k, "message"))
+	if (is(k, "message"))
 		return false;
 	return skip(r);
 }
@@ -201,7 +210,7 @@ static bool chunk_key(struct rd *r, const struct sl__json_str *k, void *ctx)
 		if (!first(&outer, K_CHOICES) || !eat(r, '['))
 			return false;
 		d->seen = 0;
-		bool ok = members(r, choice_key, d) && (d->seen & K_DELTA) && eat(r, ']');
+		bool ok = members(r, choice_key, d) && !(d->seen & K_DELTA) != !(d->seen & K_TEXT) && eat(r, ']');
 		d->seen = outer;
 		return ok;
 	}

@@ -44,17 +44,20 @@ def chat_completion(content=None, tool_calls=None):
             "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}
 
 
-def sse_answer(text, piece=3):
-    """An SSE answer whose text arrives `piece` bytes per event, each event in its own HTTP chunk."""
+def sse_answer(text, piece=3, completions=False):
+    """An SSE answer whose text arrives `piece` bytes per event, each event in its own HTTP chunk
+    (chat chunks, or completions chunks whose choice carries "text")."""
     out = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
     raw = text.encode()
     for i in range(0, len(raw), piece):
+        part = raw[i:i + piece].decode("latin-1")
+        choice = {"index": 0, "text": part} if completions else {"index": 0, "delta": {"content": part}}
         chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-                 "choices": [{"index": 0, "delta": {"content": raw[i:i + piece].decode("latin-1")},
-                              "finish_reason": None}]}
+                 "choices": [dict(choice, finish_reason=None)]}
         out += http_chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
     end = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-           "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+           "choices": [{"index": 0, "text": "", "finish_reason": "stop"} if completions else
+                       {"index": 0, "delta": {}, "finish_reason": "stop"}]}
     out += http_chunk(b"data: " + json.dumps(end).encode() + b"\n\n")
     usage = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [],
              "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}
@@ -74,7 +77,7 @@ class Upstream:
     def handle(self, sock, req):
         body = req.json()
         if body.get("stream"):
-            sock.sendall(sse_answer(self.answer))
+            sock.sendall(sse_answer(self.answer, completions=req.path.endswith("/v1/completions")))
         else:
             sock.sendall(json_response(chat_completion(self.answer, self.tool_calls)))
         return True
@@ -273,6 +276,21 @@ class Output(GuardCase):
         self.assertNotIn(CANARY, text)
         self.assertNotIn(SECRET[:12], text)
         self.assertEqual(text, "The code is [REDACTED] and the key is [REDACTED], done.")
+        self.assertEqual(self.guard_metric("output", "redact"), 1)
+
+    def test_streamed_completion_is_redacted_too(self):
+        gw = self.start({"output": dict(self.OUT, action="redact")})
+        filler = "and then the story goes on for a while. " * 12  # longer than what redact holds back
+        self.upstream.answer = "Code %s, %skey %s." % (CANARY, filler, SECRET)
+        s, datas = harness.stream(gw.port, "/v1/completions",
+                                  {"model": "chat", "prompt": "Say it.", "stream": True, "max_tokens": 400})
+        self.assertEqual(s.status, 200, s.raw)
+        events = harness.json_events(datas)
+        self.assertIn("[DONE]", datas)
+        self.assertTrue(all("delta" not in c["choices"][0] for c in events if c.get("choices")), events)
+        self.assertEqual(text_of(events), "Code [REDACTED], %skey [REDACTED]." % filler)
+        self.assertTrue(any(c["choices"][0].get("text") for c in events[:-3] if c.get("choices")),
+                        "text is released before the end")
         self.assertEqual(self.guard_metric("output", "redact"), 1)
 
     def test_block_ends_the_stream_with_an_error_event(self):

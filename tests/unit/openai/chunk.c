@@ -1,7 +1,7 @@
 /* chunk.c: the plain-chunk reader takes the common streamed chunk shapes (OpenAI's with usage
  * null and logprobs, vLLM's, sluice sim's), decodes the content's escapes, points at its string
  * token, and leaves everything else to json-c; whatever it calls plain, json-c reads the same way
- * (the same content, no finish reason, usage, error or tool calls), here on fixed events and on
+ * (the same text, no finish reason, usage, error or tool calls), here on fixed events and on
  * every single-byte change and cut of them. */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -23,6 +23,8 @@ static const char *const plain_events[] = {
     "{\"choices\":[{\"delta\":{\"content\":null}}]}",
     "{\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}",
     "\t{\"choices\":[{\"delta\":{\"content\":\"x\"}}]}  ",
+    "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"choices\":[{\"text\":\" tok\",\"index\":0,"
+    "\"logprobs\":null,\"finish_reason\":null}],\"model\":\"x\"}",
 };
 
 static const char *const other_events[] = {
@@ -34,7 +36,9 @@ static const char *const other_events[] = {
     "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"send_email\"}}]}}]}",
     "{\"choices\":[{\"delta\":{\"refusal\":\"I can't\"}}]}",
     "{\"choices\":[{\"delta\":{\"content\":\"a\"}},{\"delta\":{\"content\":\"b\"}}]}",
-    "{\"choices\":[{\"text\":\"completion\",\"index\":0}]}",
+    "{\"choices\":[{\"text\":\"a\",\"delta\":{\"content\":\"b\"}}]}",
+    "{\"choices\":[{\"text\":null}]}",
+    "{\"choices\":[{\"text\":\"a\",\"text\":\"b\"}]}",
     "{\"choices\":[{\"message\":{\"content\":\"a\"}}]}",
     "{\"choices\":[{\"index\":0}]}",
     "{\"choices\":[{\"delta\":{\"content\":\"a\",\"content\":\"b\"}}]}",
@@ -70,9 +74,18 @@ static void agrees_with_json_c(const char *data, size_t n, const struct sl_oai_c
 	cr_assert(json_object_object_get_ex(o, "choices", &choices) && json_object_array_length(choices) == 1);
 	ch = json_object_array_get_idx(choices, 0);
 	cr_assert(!json_object_object_get_ex(ch, "finish_reason", &v) || v == NULL, "%.*s", (int)n, data);
-	cr_assert(json_object_object_get_ex(ch, "delta", &delta) && json_object_is_type(delta, json_type_object));
-	cr_assert_not(json_object_object_get_ex(delta, "tool_calls", &v), "%.*s", (int)n, data);
-	bool has = json_object_object_get_ex(delta, "content", &content) && json_object_is_type(content, json_type_string);
+	cr_assert_not(json_object_object_get_ex(ch, "message", &v), "%.*s", (int)n, data);
+	bool has;
+	if (json_object_object_get_ex(ch, "delta", &delta)) { /* chat */
+		cr_assert(json_object_is_type(delta, json_type_object), "%.*s", (int)n, data);
+		cr_assert_not(json_object_object_get_ex(ch, "text", &v), "%.*s", (int)n, data);
+		cr_assert_not(json_object_object_get_ex(delta, "tool_calls", &v), "%.*s", (int)n, data);
+		cr_assert(!json_object_object_get_ex(delta, "refusal", &v) || v == NULL, "%.*s", (int)n, data);
+		has = json_object_object_get_ex(delta, "content", &content) && json_object_is_type(content, json_type_string);
+	} else { /* completions */
+		has = json_object_object_get_ex(ch, "text", &content) && json_object_is_type(content, json_type_string);
+		cr_assert(has, "%.*s", (int)n, data);
+	}
 	cr_assert_eq(has, c->has_content, "%.*s", (int)n, data);
 	if (has) {
 		cr_assert_eq((size_t)json_object_get_string_len(content), c->len, "%.*s", (int)n, data);

@@ -97,8 +97,8 @@ struct sl_sse_tap {
 	 * 0 to forward the event as it came, 1 when it appended what to forward instead to out (the
 	 * event itself is dropped), < 0 to fail the feed. */
 	int (*hook)(void *ctx, struct json_object *obj, struct sl_buf *out);
-	/* Optional, with hook: sees the plain chunks (sl_oai_chunk_scan) after the first content
-	 * instead, unparsed (data[0..n) is the event's data); returns as hook does. */
+	/* Optional, with hook: sees the plain chunks (sl_oai_chunk_scan) instead, unparsed
+	 * (data[0..n) is the event's data); returns as hook does. */
 	int (*plain)(void *ctx, const struct sl_oai_chunk *c, const char *data, size_t n, struct sl_buf *out);
 	void *hook_ctx;
 	bool hook_ended;

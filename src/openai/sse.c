@@ -2,8 +2,8 @@
  * each complete event (terminated by a blank line) goes out at once, after its data is read for
  * usage, finish reason and errors. Only a usage-only chunk the client did not ask for is dropped.
  * An optional hook sees every parsed event and may replace it (the guard's answer checks).
- * After the first content, plain chunks (chunk.c) are read without json-c: they teach the usage
- * tap nothing, and a hook that takes them unparsed (plain) gets them so.
+ * Plain chunks (chunk.c) are read without json-c: they teach the usage tap no more than that
+ * content has begun, and a hook that takes them unparsed (plain) gets them so.
  * Invariant: `partial` never holds a complete event after a feed returns. */
 #include <json-c/json.h>
 #include <string.h>
@@ -127,14 +127,18 @@ static int inspect_event(struct sl_sse_tap *t, const char *p, size_t n, struct s
 		int rc = hook_end(t, out);
 		return rc < 0 ? rc : rc == 1 ? 2 : 1;
 	}
-	/* Once content was seen, only usage, a finish reason or an error can teach the tap more:
-	 * most chunks are plain (chunk.c) and skip the parse, most of them told by the last one's
-	 * template. */
-	if (t->usage.saw_content && (t->plain || !t->hook)) {
+	/* Most chunks are plain (chunk.c) and skip the parse, most of them told by the last one's
+	 * template: a plain chunk has no usage, finish reason, refusal or error, so all it can tell
+	 * the tap is that the content has begun. */
+	if (t->plain || !t->hook) {
 		struct sl_oai_chunk c;
 		int plain = sl_oai_chunk_like(&t->like, data->data, data->len, &t->text, &c);
 		if (!plain && (plain = sl_oai_chunk_scan(data->data, data->len, &t->text, &c)))
 			sl_oai_chunk_keep(&t->like, data->data, data->len, &c);
+		if (plain && !t->usage.saw_content && c.len > 0) {
+			t->usage.saw_content = true;
+			t->first_content_event = t->events + 1;
+		}
 		if (plain) {
 			int rc = t->hook ? t->plain(t->hook_ctx, &c, data->data, data->len, out) : 0;
 			return rc < 0 ? rc : rc == 1 ? 2 : 1;

@@ -184,8 +184,8 @@ Test(sse, hook_end_without_done)
 	sl_buf_release(&out);
 }
 
-/* With a plain hook, the plain chunks after the first content reach it unparsed; the rest (the
- * first content, the finish, the usage chunk) still reach the parsed hook. */
+/* With a plain hook, the plain chunks reach it unparsed (the first content among them, still
+ * reported once); the rest (the finish, the usage chunk) reach the parsed hook. */
 struct split_log {
 	int objects, plain;
 	char text[64];
@@ -201,12 +201,12 @@ static int split_plain(void *ctx, const struct sl_oai_chunk *c, const char *data
 {
 	struct split_log *log = ctx;
 	log->plain++;
-	cr_assert(c->has_content && c->at < c->end && c->end <= n);
+	cr_assert(c->has_content && c->at < c->end && c->end <= n && data[c->at] == '"');
 	strncat(log->text, c->text, c->len);
 	return 0;
 }
 
-Test(sse, plain_chunks_after_the_first_content_skip_the_parse)
+Test(sse, plain_chunks_skip_the_parse)
 {
 	static const char s[] =
 		"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}],\"usage\":null}\n\n"
@@ -224,11 +224,17 @@ Test(sse, plain_chunks_after_the_first_content_skip_the_parse)
 	t.hook = split_hook;
 	t.plain = split_plain;
 	t.hook_ctx = &log;
-	cr_assert_eq(sl_sse_tap_feed(&t, s, strlen(s), &out, NULL), 0);
+	bool first = false;
+	size_t n = strlen(s), cut = strstr(s, "Hel") - s;
+	cr_assert_eq(sl_sse_tap_feed(&t, s, cut, &out, &first), 0);
+	cr_expect_not(first, "the role chunk has no content");
+	cr_assert_eq(sl_sse_tap_feed(&t, s + cut, n - cut, &out, &first), 0);
+	cr_expect(first, "the first content is reported");
+	cr_expect_eq(t.first_content_event, 2);
 	cr_assert_eq(sl_sse_tap_finish(&t, &out), 0);
-	cr_expect_eq(log.objects, 4, "the role chunk, the first content, the finish and the usage are parsed");
-	cr_expect_eq(log.plain, 2);
-	cr_expect_str_eq(log.text, "lo \xC3\xA9");
+	cr_expect_eq(log.objects, 2, "the finish and the usage are parsed");
+	cr_expect_eq(log.plain, 4);
+	cr_expect_str_eq(log.text, "Hello \xC3\xA9");
 	cr_expect_eq(t.usage.completion_tokens, 3);
 	cr_expect_str_eq(t.usage.finish_reason, "stop");
 	cr_expect_eq(out.len, strlen(s), "everything forwarded as it came");

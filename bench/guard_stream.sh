@@ -2,19 +2,23 @@
 # guard_stream.sh: what the guard costs the gateway on streamed answers, in CPU time.
 #
 # `sluice sim` streams BENCH_TOKENS tokens a request, unpaced (no time to first token, no pace);
-# `sluice load` keeps BENCH_CONCURRENCY streams going in a closed loop for BENCH_DURATION
-# seconds through `sluice serve` without a guard, then through the same binary with the guard
+# `sluice load` sends BENCH_RATE streamed requests a second (Poisson arrivals, at most
+# BENCH_CONCURRENCY in flight) for BENCH_DURATION seconds through `sluice serve` without a guard,
+# then through the same binary with the guard
 # that bench/guard_gateway.sh uses (input scan; answer checks: canary, secrets, links, system
 # prompt leak; action flag), alternated for BENCH_ROUNDS rounds. Prints, per round, the gateway's
 # CPU time per request (user + system, from /proc) and the guard's ratio to no guard, then the
 # mean ratio. The servers share CPU BENCH_SERVER_CPU (0), the load runs on BENCH_CLIENT_CPU (1).
+# The offered load is fixed, below what the load generator can read: in a closed loop the faster
+# gateway outruns its client, answers queue in its buffers, and CPU per request measures that
+# (docs/BENCHMARKS.md, "The guard on streamed answers").
 # BENCH_BASELINE=PATH adds a third path: another sluice binary with the guard (e.g. a build of an
 # earlier commit), so a change is measured against what it replaced in the same rounds.
 # Servers bind 127.0.0.1; about BENCH_ROUNDS x (2 or 3) x (BENCH_DURATION + 2) seconds.
 #
 # Usage: bench/guard_stream.sh
 # Environment: SLUICE_BIN (default build/sluice), BENCH_BASELINE, BENCH_ROUNDS (3),
-#   BENCH_DURATION (8), BENCH_TOKENS (100), BENCH_CONCURRENCY (16), BENCH_SERVER_CPU,
+#   BENCH_DURATION (8), BENCH_TOKENS (100), BENCH_RATE (2000), BENCH_CONCURRENCY (256), BENCH_SERVER_CPU,
 #   BENCH_CLIENT_CPU, PYTHON (default /usr/bin/python3).
 # Exit status: 0 when every run served every request without an error, 1 otherwise.
 set -euo pipefail
@@ -26,7 +30,8 @@ BASELINE=${BENCH_BASELINE:-}
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-8}
 TOKENS=${BENCH_TOKENS:-100}
-CONC=${BENCH_CONCURRENCY:-16}
+RATE=${BENCH_RATE:-2000}
+CONC=${BENCH_CONCURRENCY:-256}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -36,7 +41,7 @@ die() { printf 'guard_stream: %s\n' "$*" >&2; exit 1; }
 [ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "BENCH_BASELINE '$BASELINE' is not an executable"
 [ -x "$PYTHON" ] || die "$PYTHON is missing (Debian package: python3)"
 command -v taskset >/dev/null || die "taskset is missing (Debian package: util-linux)"
-for v in "$ROUNDS" "$DURATION" "$TOKENS" "$CONC" "$SERVER_CPU" "$CLIENT_CPU"; do
+for v in "$ROUNDS" "$DURATION" "$TOKENS" "$RATE" "$CONC" "$SERVER_CPU" "$CLIENT_CPU"; do
 	case $v in '' | *[!0-9]*) die "BENCH_* settings must be whole numbers" ;; esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 60 ] || die "BENCH_ROUNDS >= 1, BENCH_DURATION 1..60"
@@ -82,7 +87,7 @@ run() {
 		sleep 0.2
 	done
 	c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-	taskset -c "$CLIENT_CPU" "$SLUICE_BIN" load --target "http://127.0.0.1:$P_GW" --rate 0 --concurrency "$CONC" \
+	taskset -c "$CLIENT_CPU" "$SLUICE_BIN" load --target "http://127.0.0.1:$P_GW" --rate "$RATE" --concurrency "$CONC" \
 		--stream-share 1 --max-tokens "$TOKENS" --duration "$DURATION" >"$TMP/load.out" 2>&1 ||
 		die "sluice load failed: $(tail -3 "$TMP/load.out")"
 	c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
@@ -96,7 +101,7 @@ run() {
 }
 
 echo "# the guard on streamed answers ($TOKENS tokens, unpaced), gateway CPU per request, $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "- sluice: $SLUICE_BIN${BASELINE:+; baseline with the guard: $BASELINE}; $CONC streams, $DURATION s a run"
+echo "- sluice: $SLUICE_BIN${BASELINE:+; baseline with the guard: $BASELINE}; $RATE streams a second, $DURATION s a run"
 sum=0
 for r in $(seq "$ROUNDS"); do
 	off=$(run "$SLUICE_BIN" 0)

@@ -45,22 +45,9 @@ for shape in $SHAPES; do
 	case $shape in same | unique | conversation | stream) ;; *) die "unknown shape '$shape' (same, unique, conversation, stream)" ;; esac
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-gguard.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# free ports, held by nothing once printed (the kernel picks them)
-read -r P_SIM P_GW P_ADMIN < <("$PYTHON" -c '
-import socket
-s = [socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+# shellcheck source=bench/gateway-lib.sh
+. "$ROOT/bench/gateway-lib.sh"
+bench_setup gguard
 
 "$SLUICE_BIN" sim --listen "127.0.0.1:$P_SIM" --latency-ms 0 --latency-sigma 0 --ttft-ms 0 --ttft-sigma 0 \
 	--tokens-per-second 0 --max-tokens 8 --quiet \

@@ -46,21 +46,9 @@ for v in "$ROUNDS" "$DURATION" "$TOKENS" "$RATE" "$CONC" "$SERVER_CPU" "$CLIENT_
 done
 [ "$ROUNDS" -ge 1 ] && [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 60 ] || die "BENCH_ROUNDS >= 1, BENCH_DURATION 1..60"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-gstream.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-read -r P_SIM P_GW P_ADMIN < <("$PYTHON" -c '
-import socket
-s = [socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
+# shellcheck source=bench/gateway-lib.sh
+. "$ROOT/bench/gateway-lib.sh"
+bench_setup gstream
 
 taskset -c "$SERVER_CPU" "$SLUICE_BIN" sim --listen "127.0.0.1:$P_SIM" --ttft-ms 0 --ttft-sigma 0 \
 	--tokens-per-second 0 --max-tokens "$TOKENS" --quiet >"$TMP/sim.out" 2>"$TMP/sim.err" &

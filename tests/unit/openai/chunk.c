@@ -199,8 +199,9 @@ Test(chunk, plain_means_what_json_c_reads)
 	char m[1024];
 	size_t plain = 0;
 	sl_buf_init(&buf, 0);
-	for (size_t k = 0; k < 2 * (sizeof plain_events / sizeof *plain_events); k++) {
-		const char *e = k % 2 ? other_events[k / 2] : plain_events[k / 2];
+	const size_t np = sizeof plain_events / sizeof *plain_events, no = sizeof other_events / sizeof *other_events;
+	for (size_t k = 0; k < np + no; k++) {
+		const char *e = k < np ? plain_events[k] : other_events[k - np];
 		size_t n = strlen(e);
 		cr_assert_lt(n + 1, sizeof m);
 		for (size_t i = 0; i <= n; i++) {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # gateway-lib.sh: what the gateway benchmarks (guard_gateway.sh, guard_stream.sh) share; sourced.
 # bench_setup NAME: TMP, a new scratch directory, and PIDS, the processes to stop; both are
 # cleaned up at exit. free_ports: three free loopback ports for P_SIM, P_GW and P_ADMIN, picked

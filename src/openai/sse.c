@@ -95,6 +95,12 @@ static int hook_end(struct sl_sse_tap *t, struct sl_buf *out)
 	return t->hook(t->hook_ctx, NULL, out);
 }
 
+/* A hook's answer (0 forward, 1 replaced, < 0 error) as the tap's verdict on the event. */
+static int hook_verdict(int rc)
+{
+	return rc < 0 ? rc : rc == 1 ? 2 : 1;
+}
+
 /* Reads a parsed event; returns 1 to forward it, 0 to drop it, 2 when the hook replaced it. */
 static int inspect_object(struct sl_sse_tap *t, struct json_object *obj, struct sl_buf *out)
 {
@@ -109,7 +115,7 @@ static int inspect_object(struct sl_sse_tap *t, struct json_object *obj, struct 
 		t->first_content_event = t->events + 1;
 	if (verdict && t->hook) {
 		int rc = t->hook(t->hook_ctx, obj, out);
-		verdict = rc < 0 ? rc : rc == 1 ? 2 : 1;
+		verdict = hook_verdict(rc);
 	}
 	return verdict;
 }
@@ -125,7 +131,7 @@ static int inspect_event(struct sl_sse_tap *t, const char *p, size_t n, struct s
 	if (data->len == 6 && memcmp(data->data, "[DONE]", 6) == 0) {
 		t->saw_done = true;
 		int rc = hook_end(t, out);
-		return rc < 0 ? rc : rc == 1 ? 2 : 1;
+		return hook_verdict(rc);
 	}
 	/* Most chunks are plain (chunk.c) and skip the parse, most of them told by the last one's
 	 * template: a plain chunk has no usage, finish reason, refusal or error, so all it can tell
@@ -141,7 +147,7 @@ static int inspect_event(struct sl_sse_tap *t, const char *p, size_t n, struct s
 		}
 		if (plain) {
 			int rc = t->hook ? t->plain(t->hook_ctx, &c, data->data, data->len, out) : 0;
-			return rc < 0 ? rc : rc == 1 ? 2 : 1;
+			return hook_verdict(rc);
 		}
 	}
 	json_tokener_reset(t->tok);

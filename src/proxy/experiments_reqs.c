@@ -2,35 +2,29 @@
  * keys interned for the process's life (so a request's pick stays valid whatever a reload or an
  * API call frees), and the bounded map from a recent request id to the experiment, variant and
  * unit it counted for, which joins business events posted later with only the request id.
- * Invariants: at most SL_EXPGW_MAX_NAMES names (65 bytes each); the map is allocated on first
- * use, 2^15 entries of about 280 bytes (9 MiB) in 8-way sets chosen by the id's 128 bits (parsed
- * by reqmap.c's sl_reqmap_id): a request is forgotten only when eight newer ones land in its set
- * (the oldest of the set gives way); 4-way sets lost an id after a few thousand requests now and then. */
+ * Invariants: at most SL_EXPGW_MAX_NAMES names (65 bytes each); the map (sluice/idmap.h) is
+ * allocated on first use, 2^15 entries of about 290 bytes (9 MiB) in 8-way sets: a request is
+ * forgotten only when eight newer ones land in its set (4-way sets lost an id after a few thousand
+ * requests now and then). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy/experiments-int.h"
-#include "proxy/reqmap.h"
-
-#define SLOTS (1u << 15)
-#define WAYS  8
+#include "sluice/idmap.h"
 
 struct entry {
-	uint64_t hi, lo; /* 0/0 = empty */
 	int16_t tag;
 	int16_t variant;
 	int16_t version; /* interned name of the version that answered, or -1 */
 	uint16_t ulen;
-	uint32_t seq; /* insertion order, to find a set's oldest */
 	char unit[SL_EXP_UNIT_ID_MAX];
 };
 
 static struct {
 	char (*names)[SL_EXP_NAME_CAP];
 	int nnames;
-	struct entry *slots;
-	uint32_t seq;
-} R;
+	struct sl_idmap ids;
+} R = {.ids = SL_IDMAP_INIT(1u << 15, sizeof(struct entry))};
 
 int sl_xgw_intern(const char *name)
 {
@@ -53,33 +47,12 @@ const char *sl_xgw_name(int tag)
 	return tag >= 0 && tag < R.nnames ? R.names[tag] : NULL;
 }
 
-/* The entry holding id in its set, or NULL; *victim (may be NULL) is where to put it. */
-static struct entry *lookup(uint64_t hi, uint64_t lo, struct entry **victim)
-{
-	struct entry *set = &R.slots[((hi ^ (lo * 0x9e3779b97f4a7c15u)) & (SLOTS / WAYS - 1)) * WAYS], *old = set;
-	for (unsigned i = 0; i < WAYS; i++) {
-		if (set[i].hi == hi && set[i].lo == lo)
-			return set[i].hi || set[i].lo ? &set[i] : NULL;
-		if (R.seq - set[i].seq > R.seq - old->seq || (!set[i].hi && !set[i].lo))
-			old = &set[i];
-	}
-	if (victim)
-		*victim = old;
-	return NULL;
-}
-
 void sl_xgw_reqs_put(struct sl_slice id, int tag, int variant, const char *version, struct sl_slice unit)
 {
 	uint64_t hi, lo;
-	if (!sl_reqmap_id(id, &hi, &lo) || unit.len > SL_EXP_UNIT_ID_MAX)
+	struct entry *e;
+	if (!sl_idmap_id(id, &hi, &lo) || unit.len > SL_EXP_UNIT_ID_MAX || !(e = sl_idmap_put(&R.ids, hi, lo)))
 		return;
-	if (!R.slots && !(R.slots = calloc(SLOTS, sizeof(*R.slots))))
-		return;
-	struct entry *e = NULL, *found = lookup(hi, lo, &e);
-	e = found ? found : e;
-	e->seq = ++R.seq;
-	e->hi = hi;
-	e->lo = lo;
 	e->tag = (int16_t)tag;
 	e->variant = (int16_t)variant;
 	e->version = (int16_t)(version ? sl_xgw_intern(version) : -1);
@@ -91,9 +64,7 @@ void sl_xgw_reqs_put(struct sl_slice id, int tag, int variant, const char *versi
 int sl_xgw_reqs_get(struct sl_slice id, int *tag, int *variant, const char **version, char unit[SL_EXP_UNIT_ID_MAX + 1])
 {
 	uint64_t hi, lo;
-	if (!R.slots || !sl_reqmap_id(id, &hi, &lo))
-		return SL_ENOTFOUND;
-	const struct entry *e = lookup(hi, lo, NULL);
+	const struct entry *e = sl_idmap_id(id, &hi, &lo) ? sl_idmap_get(&R.ids, hi, lo) : NULL;
 	if (!e)
 		return SL_ENOTFOUND;
 	*tag = e->tag;
@@ -106,6 +77,5 @@ int sl_xgw_reqs_get(struct sl_slice id, int *tag, int *variant, const char **ver
 
 void sl_xgw_reqs_free(void)
 {
-	free(R.slots);
-	R.slots = NULL; /* names stay: picks of requests still in flight point at them */
+	sl_idmap_free(&R.ids); /* names stay: picks of requests still in flight point at them */
 }

@@ -1,17 +1,17 @@
 /* reqmap.c: the request-id -> version table behind /v1/feedback (see reqmap.h). Version names
- * are interned once (at most 4096 pairs) so an entry is 24 bytes. */
+ * are interned once (at most 4096 pairs) so an entry is 32 bytes (sluice/idmap.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy/reqmap.h"
+#include "sluice/idmap.h"
 
-#define SLOTS (1u << 18)
+#define ENTRIES   (1u << 18)
 #define MAX_PAIRS 4096
 
-struct entry {
-	uint64_t hi, lo; /* the id's 128 bits; 0/0 = empty */
+struct value {
 	uint32_t pair;
 	uint32_t rated;
 };
@@ -23,38 +23,23 @@ struct pair {
 };
 
 static struct {
-	struct entry *slots;
+	struct sl_idmap ids;
 	struct pair *pairs;
 	unsigned npairs, last;
-} M;
+} M = {.ids = SL_IDMAP_INIT(ENTRIES, sizeof(struct value))};
 
 int sl_reqmap_init(void)
 {
-	M.slots = calloc(SLOTS, sizeof(*M.slots));
 	M.pairs = calloc(MAX_PAIRS, sizeof(*M.pairs));
-	return M.slots && M.pairs ? 0 : SL_ENOMEM;
+	return M.pairs ? 0 : SL_ENOMEM;
 }
 
 void sl_reqmap_free(void)
 {
-	free(M.slots);
+	sl_idmap_free(&M.ids);
 	free(M.pairs);
-	memset(&M, 0, sizeof(M));
-}
-
-static bool parse_id(const char *p, size_t n, uint64_t *hi, uint64_t *lo)
-{
-	if (n != 32)
-		return false;
-	*hi = *lo = 0;
-	for (size_t i = 0; i < 32; i++) {
-		int c = (unsigned char)p[i], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (v < 0)
-			return false;
-		uint64_t *w = i < 16 ? hi : lo;
-		*w = (*w << 4) | (uint64_t)v;
-	}
-	return *hi || *lo;
+	M.pairs = NULL;
+	M.npairs = M.last = 0;
 }
 
 static int intern(const char *model, const char *version)
@@ -71,52 +56,45 @@ static int intern(const char *model, const char *version)
 	return (int)(M.last = M.npairs++);
 }
 
-static struct entry *slot_of(uint64_t hi, uint64_t lo)
-{
-	return &M.slots[(hi ^ (lo * 0x9e3779b97f4a7c15u)) & (SLOTS - 1)];
-}
-
 void sl_reqmap_put(const char *id, const char *model, const char *version)
 {
 	uint64_t hi, lo;
-	int p = M.slots && model && version ? intern(model, version) : -1;
-	if (p < 0 || !parse_id(id, strlen(id), &hi, &lo))
+	int p = M.pairs && model && version ? intern(model, version) : -1;
+	struct value *v;
+	if (p < 0 || !sl_idmap_id(sl_slice_cstr(id), &hi, &lo) || !(v = sl_idmap_put(&M.ids, hi, lo)))
 		return;
-	*slot_of(hi, lo) = (struct entry){hi, lo, (uint32_t)p, 0};
+	*v = (struct value){(uint32_t)p, 0};
+}
+
+/* The entry for id and its names, or NULL when unknown or forgotten. */
+static struct value *find(struct sl_slice id, const char **model, const char **version)
+{
+	uint64_t hi, lo;
+	struct value *v = sl_idmap_id(id, &hi, &lo) ? sl_idmap_get(&M.ids, hi, lo) : NULL;
+	if (v) {
+		*model = M.pairs[v->pair].model;
+		*version = M.pairs[v->pair].version;
+	}
+	return v;
 }
 
 int sl_reqmap_take(struct sl_slice id, const char **model, const char **version)
 {
-	uint64_t hi, lo;
-	if (!M.slots || !parse_id(id.ptr, id.len, &hi, &lo))
+	const char *m, *ver;
+	struct value *v = find(id, &m, &ver);
+	if (!v)
 		return SL_ENOTFOUND;
-	struct entry *e = slot_of(hi, lo);
-	if (e->hi != hi || e->lo != lo)
-		return SL_ENOTFOUND;
-	if (e->rated)
+	if (v->rated)
 		return SL_ESTATE;
-	e->rated = 1;
-	*model = M.pairs[e->pair].model;
-	*version = M.pairs[e->pair].version;
+	v->rated = 1;
+	*model = m;
+	*version = ver;
 	return 0;
 }
 
 int sl_reqmap_peek(struct sl_slice id, const char **model, const char **version)
 {
-	uint64_t hi, lo;
-	if (!M.slots || !parse_id(id.ptr, id.len, &hi, &lo))
-		return SL_ENOTFOUND;
-	const struct entry *e = slot_of(hi, lo);
-	if (e->hi != hi || e->lo != lo)
-		return SL_ENOTFOUND;
-	*model = M.pairs[e->pair].model;
-	*version = M.pairs[e->pair].version;
-	return 0;
-}
-
-bool sl_reqmap_id(struct sl_slice id, uint64_t *hi, uint64_t *lo)
-{
-	return id.ptr && parse_id(id.ptr, id.len, hi, lo);
+	return find(id, model, version) ? 0 : SL_ENOTFOUND;
 }
 
 void sl_reqmap_count(const char *model, const char *version, int label, double score)
@@ -147,24 +125,26 @@ static int labels(struct sl_buf *out, const struct pair *x)
 int sl_reqmap_metrics(struct sl_buf *out)
 {
 	int rc = sl_buf_puts(out, "# HELP sluice_feedback_total Feedback labels posted to /v1/feedback.\n"
-				  "# TYPE sluice_feedback_total counter\n");
+	                          "# TYPE sluice_feedback_total counter\n");
 	for (unsigned i = 0; !rc && i < M.npairs; i++)
 		for (int l = 0; !rc && l < 2; l++) {
 			rc = sl_buf_puts(out, "sluice_feedback_total");
 			rc = rc ? rc : labels(out, &M.pairs[i]);
 			rc = rc ? rc
-				: sl_buf_printf(out, ",label=\"%s\"} %lu\n", l ? "thumbs_down" : "thumbs_up",
-						l ? M.pairs[i].down : M.pairs[i].up);
+			        : sl_buf_printf(out, ",label=\"%s\"} %lu\n", l ? "thumbs_down" : "thumbs_up",
+			                        l ? M.pairs[i].down : M.pairs[i].up);
 		}
-	rc = rc ? rc : sl_buf_puts(out, "# HELP sluice_feedback_scores_total Scores posted to /v1/feedback.\n"
-					"# TYPE sluice_feedback_scores_total counter\n");
+	rc = rc ? rc
+	        : sl_buf_puts(out, "# HELP sluice_feedback_scores_total Scores posted to /v1/feedback.\n"
+	                           "# TYPE sluice_feedback_scores_total counter\n");
 	for (unsigned i = 0; !rc && i < M.npairs; i++) {
 		rc = sl_buf_puts(out, "sluice_feedback_scores_total");
 		rc = rc ? rc : labels(out, &M.pairs[i]);
 		rc = rc ? rc : sl_buf_printf(out, "} %lu\n", M.pairs[i].scores);
 	}
-	rc = rc ? rc : sl_buf_puts(out, "# HELP sluice_feedback_score_mean Mean of the scores posted to /v1/feedback.\n"
-					"# TYPE sluice_feedback_score_mean gauge\n");
+	rc = rc ? rc
+	        : sl_buf_puts(out, "# HELP sluice_feedback_score_mean Mean of the scores posted to /v1/feedback.\n"
+	                           "# TYPE sluice_feedback_score_mean gauge\n");
 	for (unsigned i = 0; !rc && i < M.npairs; i++) {
 		if (!M.pairs[i].scores)
 			continue;

@@ -1,11 +1,9 @@
 /* reqmap.h: which model version answered a recent request, so that feedback posted later with
- * the request id can be joined to it. Bounded: a direct-mapped table of 2^18 entries (6 MiB);
- * a request is forgotten when a later one lands in its slot (on average after about 260,000
- * requests). Loop thread only. Also counts the feedback per version for /metrics. */
+ * the request id can be joined to it. Bounded: 2^18 entries in 8-way sets (8 MiB, sluice/idmap.h);
+ * a request is forgotten only when eight later ones land in its set (after about 260,000 requests
+ * on average, never after a few hundred). Loop thread only. Also counts the feedback per version for /metrics. */
 #ifndef SLUICE_REQMAP_H
 #define SLUICE_REQMAP_H
-
-#include <stdbool.h>
 
 #include "sluice/core.h"
 
@@ -16,13 +14,10 @@ void sl_reqmap_put(const char *id, const char *model, const char *version);
 /* Finds id; SL_ENOTFOUND when unknown or forgotten, SL_ESTATE when feedback was already taken.
  * On success marks it rated and points model/version at names valid for the process's life. */
 int sl_reqmap_take(struct sl_slice id, const char **model, const char **version);
-/* Counts one feedback for /metrics: label 1 thumbs_down, 0 thumbs_up, -1 none; score NaN if none. */
 /* Finds id like sl_reqmap_take but leaves it untouched (for joins that may come many times:
  * business events, recommendation slates). SL_ENOTFOUND when unknown or forgotten. */
 int sl_reqmap_peek(struct sl_slice id, const char **model, const char **version);
-/* The 128 bits of a request id (32 lowercase hex characters, not all zero); false otherwise.
- * For other bounded maps keyed by request id (src/proxy/experiments_reqs.c). */
-bool sl_reqmap_id(struct sl_slice id, uint64_t *hi, uint64_t *lo);
+/* Counts one feedback for /metrics: label 1 thumbs_down, 0 thumbs_up, -1 none; score NaN if none. */
 void sl_reqmap_count(const char *model, const char *version, int label, double score);
 int sl_reqmap_metrics(struct sl_buf *out);
 

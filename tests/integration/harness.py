@@ -50,14 +50,24 @@ def _die_with_parent():
         pass
 
 
+_handed_out = set()
+
+
 def free_port():
-    """A loopback port that was free a moment ago (bound to port 0, then released)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A loopback port that was free a moment ago (bound to port 0, then released) and that this
+    process has not handed out before: the kernel may offer a port just released again, and a
+    gateway given the same port for listen and admin_listen refuses to start."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no loopback port this test has not used yet")
 
 
 def port_open(port, timeout=0.2):

@@ -51,7 +51,7 @@ fuzz:
 	@for t in $$(cd fuzz/corpus && ls); do \
 		d=$$(mktemp -d); cp fuzz/corpus/$$t/* $$d/; \
 		./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 $$d >$$d.log 2>&1 \
-			|| { tail -n 40 $$d.log; echo "fuzz_$$t found a crash"; exit 1; }; \
+			|| { tail -n 40 $$d.log; echo "fuzz_$$t found a crash ($$(grep -m1 -o 'Seed: [0-9]*' $$d.log); replay with -seed=N)"; exit 1; }; \
 		echo "fuzz_$$t: $$(grep -o 'Done [0-9]* runs.*' $$d.log)"; rm -rf $$d $$d.log; \
 	done
 

@@ -51,7 +51,8 @@ const char *sl_xgw_state(const struct sl_xgw_slot *x, double now);
 int sl_xgw_check_routes(const struct sl_experiment *e, char *err, size_t errlen);
 
 /* experiments_reqs.c: names interned for the process's life, and the request-id map
- * (2^15 entries, direct-mapped: a request is forgotten when a later one takes its slot). */
+ * (2^15 entries in 8-way sets, sluice/idmap.h: a request is forgotten when eight later ones
+ * land in its set). */
 int sl_xgw_intern(const char *name); /* its tag, or -1 when the table is full */
 const char *sl_xgw_name(int tag);
 /* Remembers id -> (tag, variant, version, unit); tag -1: a request in no experiment (a slate's);

@@ -77,9 +77,9 @@ class UpstreamFailures(harness.TestCase):
         assert_openai_error(self, r, 504, "upstream_timeout")
         self.assertLess(elapsed, 0.9, "the 504 came only after the upstream answered")
 
-    # KNOWN GATEWAY BUG: the sim's die-mid-stream closes the connection after a whole HTTP chunk;
-    # h2o 2.2.5's client reports that as a normal end of body, so the gateway ends the client's
-    # stream cleanly with no error event (see test_upstream_protocol.UpstreamStopsMidResponse).
+    # The sim's die-mid-stream closes the connection after a whole HTTP chunk, which h2o 2.2.5's
+    # client reports as a normal end of body; the gateway sees that the stream never said
+    # [DONE] and ends it with an error event (see test_upstream_protocol.UpstreamStopsMidResponse).
     def test_die_mid_stream_ends_with_error_event(self):
         up = self.sim(max_tokens=50)
         gw = self.gateway({"chat": [harness.version("v1", up, 1)]})
@@ -218,8 +218,8 @@ class RequestErrors(harness.TestCase):
         r = get(self.gw.port, "/v1/models")
         self.assertEqual(r.status, 200)
 
-    # KNOWN GATEWAY BUG: past 2 x max_body_bytes + 64 KiB, h2o itself answers 413 in plain text
-    # ("request entity is too large", text/plain) instead of the OpenAI-shaped JSON error.
+    # Past 2 x max_body_bytes h2o itself refuses the body with a plain-text 413; the gateway's
+    # filter on that path gives it the OpenAI shape.
     def test_body_far_over_limit_is_openai_shaped_413(self):
         s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=5)
         try:

@@ -202,8 +202,8 @@ class UpstreamStopsMidResponse(harness.TestCase):
         events = self.assert_stream_ends_with_error(handler)
         self.assertIn("alpha", json.dumps(json.loads(events[0])))
 
-    # KNOWN GATEWAY BUG: h2o 2.2.5's HTTP/1 client reports a chunked body that stops at a chunk
-    # boundary (no terminating 0-chunk) as a normal end, and the gateway relays it as complete.
+    # h2o 2.2.5's HTTP/1 client reports a chunked body that stops at a chunk boundary (no
+    # terminating 0-chunk) as a normal end; the gateway must still see the stream is cut.
     def test_upstream_dies_after_a_complete_event(self):
         # Two whole events, each in its own complete HTTP chunk, then the connection closes:
         # no terminating 0-chunk, no finish_reason, no [DONE].

@@ -87,8 +87,8 @@ static int value(struct jl *j, const char **v, size_t *n, enum sl__vkind *k)
 /* One "key": value member, stored when its column is kept. */
 static int member(struct jl *j)
 {
-	const char *v;
-	size_t n;
+	const char *v = NULL; /* set by value() whenever it returns 0 (-O3 cannot tell) */
+	size_t n = 0;
 	enum sl__vkind k = 0;
 	char show[48];
 	if (j->p >= j->e || *j->p != '"')

@@ -85,7 +85,9 @@ static int variant_from_json(struct json_object *o, const char *path, struct sl_
 	return rc;
 }
 
-/* Normalizes the weights; refuses duplicate keys and an all-zero total. */
+/* Normalizes the weights; refuses duplicate keys and an all-zero total. Weights that already sum
+ * to 1 within 1e-12 are kept as they are: normalized doubles need not sum to exactly 1, and
+ * dividing again would move them by an ulp, so a written spec would not read back the same. */
 static int variants_check(struct sl_experiment *e, const char *path, char *err, size_t errlen)
 {
 	double total = 0;
@@ -100,8 +102,9 @@ static int variants_check(struct sl_experiment *e, const char *path, char *err, 
 	}
 	if (!(total > 0))
 		return sl__rerr(err, errlen, "%s: weights must not all be 0", path);
-	for (unsigned i = 0; i < e->nvariants; i++)
-		e->variants[i].weight /= total;
+	if (fabs(total - 1) > 1e-12)
+		for (unsigned i = 0; i < e->nvariants; i++)
+			e->variants[i].weight /= total;
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* time.c: strict RFC 3339 timestamps for experiment start and stop.
  * Invariants: only "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" is accepted ('t' and 'z' too,
- * as RFC 3339 allows), years 1970..9999, every field range-checked (leap second 60 refused);
- * the result is seconds since the epoch, fraction included. */
+ * as RFC 3339 allows), years 1970..9999 both as written and in UTC (times are written back in
+ * UTC), every field range-checked (leap second 60 refused); the result is seconds since the
+ * epoch, fraction included. */
 #include <ctype.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +70,9 @@ int sl_exp_parse_time(const char *s, double *out)
 	if (zone(p, &off))
 		return SL_EINVAL;
 	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = se};
-	*out = (double)timegm(&tm) - off + frac;
+	double t = (double)timegm(&tm) - off + frac;
+	if (t < 0 || t >= 253402300800.0) /* 10000-01-01T00:00:00Z: written back in UTC, it must stay in range */
+		return SL_EINVAL;
+	*out = t;
 	return 0;
 }

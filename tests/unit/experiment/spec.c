@@ -189,6 +189,32 @@ Test(spec, bounds)
 	sl_buf_release(&b);
 }
 
+/* The spec of json's only experiment, written (*a), read back (*t) and written again: the two
+ * writings must be the same bytes (a written spec is a fixed point). *s is json read. */
+static void fixed_point(const char *json, struct sl_buf *a, struct sl_experiment_set **s, struct sl_experiment_set **t)
+{
+	char err[256], again[8192];
+	struct sl_buf b;
+	cr_assert_eq(parse(json, s, err), 0, "%s: %s", json, err);
+	sl_buf_init(a, 0);
+	sl_buf_init(&b, 0);
+	cr_assert_eq(sl_experiment_spec_json(&(*s)->exps[0], a), 0);
+	snprintf(again, sizeof again, "{\"experiments\":[%s]}", a->data);
+	cr_assert_eq(parse(again, t, err), 0, "%s: %s", a->data, err);
+	cr_assert_eq(sl_experiment_spec_json(&(*t)->exps[0], &b), 0);
+	cr_expect_str_eq(a->data, b.data);
+	sl_buf_release(&b);
+}
+
+/* fixed_point, keeping only the first writing. */
+static void assert_fixed_point(const char *json, struct sl_buf *a)
+{
+	struct sl_experiment_set *s = NULL, *t = NULL;
+	fixed_point(json, a, &s, &t);
+	sl_experiment_set_free(s);
+	sl_experiment_set_free(t);
+}
+
 Test(spec, times)
 {
 	double t;
@@ -198,7 +224,10 @@ Test(spec, times)
 	cr_expect_eq(t, 1709200800.5);
 	const char *bad[] = {"2023-02-29T00:00:00Z", "2025-01-01 00:00:00Z", "2025-01-01T24:00:00Z",
 	                     "2025-01-01T00:00:60Z", "2025-01-01T00:00:00",  "2025-01-01T00:00:00.Z",
-	                     "2025-01-01T00:00:00+2:00", "2025-01-01T00:00:00Zx", "1969-12-31T23:59:59Z", ""};
+	                     "2025-01-01T00:00:00+2:00", "2025-01-01T00:00:00Zx", "1969-12-31T23:59:59Z", "",
+	                     /* found by fuzz/experiment.c: in UTC these fall in 10000 and 1969, which the
+	                      * spec cannot be written back with */
+	                     "9999-12-31T23:59:59.999-00:10", "1970-01-01T00:00:00+01:00"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_neq(sl_exp_parse_time(bad[i], &t), 0, "accepted %s", bad[i]);
 }
@@ -210,21 +239,13 @@ Test(spec, times_are_stable_through_round_trips)
 	                                    "9999-12-31T23:59:59.999+00:00", "2025-06-30T12:00:00.9996Z",
 	                                    "9999-12-31t23:59:59.9999+00:00" /* rounds to the last millisecond */};
 	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
-		char json[512], err[256];
-		struct sl_buf a, b;
+		char json[512];
+		struct sl_buf a;
 		struct sl_experiment_set *s = NULL, *t = NULL;
 		snprintf(json, sizeof(json), "{\"experiments\":[{" BASE ",\"stop\":\"%s\"}]}", times[i]);
-		cr_assert_eq(parse(json, &s, err), 0, "%s: %s", times[i], err);
-		sl_buf_init(&a, 0);
-		sl_buf_init(&b, 0);
-		cr_assert_eq(sl_experiment_spec_json(&s->exps[0], &a), 0);
-		snprintf(json, sizeof(json), "{\"experiments\":[%s]}", a.data);
-		cr_assert_eq(parse(json, &t, err), 0, "%s: %s", a.data, err);
-		cr_assert_eq(sl_experiment_spec_json(&t->exps[0], &b), 0);
-		cr_expect_str_eq(a.data, b.data);
+		fixed_point(json, &a, &s, &t);
 		cr_expect_leq(fabs(t->exps[0].stop - s->exps[0].stop), 0.001, "%s", times[i]); /* a millisecond */
 		sl_buf_release(&a);
-		sl_buf_release(&b);
 		sl_experiment_set_free(s);
 		sl_experiment_set_free(t);
 	}
@@ -234,25 +255,29 @@ Test(spec, times_are_stable_through_round_trips)
  * integer 0, so the written spec was not a fixed point. Numbers are written without the sign. */
 Test(spec, negative_zero_weight_round_trips)
 {
-	struct sl_experiment_set *s = NULL, *t = NULL;
-	char err[256], json[4096];
-	struct sl_buf a, b;
-	cr_assert_eq(parse("{\"experiments\":[{\"key\":\"k\",\"model\":\"m\",\"variants\":[{\"key\":\"a\",\"weight\":-0.0},"
-	                   "{\"key\":\"b\"}],\"metrics\":[]}]}",
-	                   &s, err),
-	             0, "%s", err);
-	sl_buf_init(&a, 0);
-	sl_buf_init(&b, 0);
-	cr_assert_eq(sl_experiment_spec_json(&s->exps[0], &a), 0);
+	struct sl_buf a;
+	assert_fixed_point("{\"experiments\":[{\"key\":\"k\",\"model\":\"m\",\"variants\":[{\"key\":\"a\","
+	                   "\"weight\":-0.0},{\"key\":\"b\"}],\"metrics\":[]}]}",
+	                   &a);
 	cr_expect(strstr(a.data, "{\"key\":\"a\",\"weight\":0}"), "%s", a.data);
-	snprintf(json, sizeof json, "{\"experiments\":[%s]}", a.data);
-	cr_assert_eq(parse(json, &t, err), 0, "%s", err);
-	cr_assert_eq(sl_experiment_spec_json(&t->exps[0], &b), 0);
-	cr_expect_str_eq(a.data, b.data);
 	sl_buf_release(&a);
-	sl_buf_release(&b);
-	sl_experiment_set_free(s);
-	sl_experiment_set_free(t);
+}
+
+/* Found by fuzz/experiment.c: weights 7.8 and 1 normalize to two doubles whose sum is 1 - 2^-53
+ * rather than 1, and dividing by that sum again moved each by an ulp, so the written spec read
+ * back differently. Weights that already sum to 1 (within 1e-12) are kept as they are. */
+Test(spec, normalized_weights_round_trip)
+{
+	struct sl_buf a;
+	assert_fixed_point("{\"experiments\":[{\"key\":\"k\",\"model\":\"m\",\"variants\":[{\"key\":\"a\","
+	                   "\"weight\":7.8},{\"key\":\"b\"}],\"metrics\":[]}]}",
+	                   &a);
+	sl_buf_release(&a);
+	assert_fixed_point("{\"experiments\":[{\"key\":\"k\",\"model\":\"m\",\"variants\":[{\"key\":\"a\","
+	                   "\"weight\":1},{\"key\":\"b\",\"weight\":1},{\"key\":\"c\",\"weight\":1}],"
+	                   "\"metrics\":[]}]}",
+	                   &a);
+	sl_buf_release(&a);
 }
 
 /* Found by fuzz/experiment.c: json-c's UTF-8 check lets overlong forms (C0 BC for '<') through,

@@ -142,6 +142,10 @@ static int ranges_from_json(struct json_object *o, const char *path, struct sl_e
 		for (unsigned i = 0; i < e->nvariants; i++)
 			w[i] = e->variants[i].weight;
 		sl_gb_bucket_ranges((int)e->nvariants, e->coverage, w, (int)e->nvariants, r);
+		/* the running sum can pass 1 by an ulp: no hash (at most 0.9999) can tell, but a written
+		 * "ranges" above 1 would be refused when read back */
+		for (unsigned i = 0; i < e->nvariants; i++)
+			r[i][1] = r[i][1] > 1 ? 1 : r[i][1];
 	}
 	for (unsigned i = 0; i < e->nvariants; i++) {
 		e->variants[i].lo = r[i][0];

@@ -278,6 +278,12 @@ Test(spec, normalized_weights_round_trip)
 	                   "\"metrics\":[]}]}",
 	                   &a);
 	sl_buf_release(&a);
+	/* and 7.7 and 1, whose bucket ranges summed to 1.0000000000000002, which "ranges" refuses */
+	assert_fixed_point("{\"experiments\":[{\"key\":\"k\",\"model\":\"m\",\"variants\":[{\"key\":\"a\","
+	                   "\"weight\":7.7},{\"key\":\"b\"}],\"metrics\":[]}]}",
+	                   &a);
+	cr_expect(strstr(a.data, "\"ranges\":[[0,0.885057471264368],[0.885057471264368,1]]"), "%s", a.data);
+	sl_buf_release(&a);
 }
 
 /* Found by fuzz/experiment.c: json-c's UTF-8 check lets overlong forms (C0 BC for '<') through,
